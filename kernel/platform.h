@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The seam between the portable core and whatever runs it.
+ *
+ * The portable core (locks, refcount, RCU, lists, SPTE, tdp_iter, roots,
+ * fault/zap/invalidate, split/merge, unsync) calls only what is declared
+ * here and in kernel/compiler.h. Two implementations exist:
+ *
+ *   kernel/platform_kernel.c   the real kernel: per-CPU data, the
+ *                              scheduler, the buddy allocator, the direct map
+ *   tests/host/platform_host.c a Linux process where each pthread plays a
+ *                              CPU; it also *simulates* what hardware hides:
+ *                              freed pages are poisoned, and scheduling
+ *                              points can inject seeded random yields
+ *
+ * No #ifdef in core logic: a behaviour that differs between the two worlds
+ * lives behind one of these functions.
+ */
+#ifndef KERNEL_PLATFORM_H
+#define KERNEL_PLATFORM_H
+
+#include "kernel/types.h"
+
+/* Index of the CPU (or CPU-playing thread) running the caller, < MAX_CPUS. */
+unsigned int plat_cpu_id(void);
+/* Number of CPUs that are online and may run core code. */
+unsigned int plat_nr_cpus(void);
+
+/* Spin-wait hint (PAUSE). */
+void cpu_relax(void);
+
+/* Interrupt masking on this CPU; the hosted build only tracks the state. */
+unsigned long plat_irq_save(void);
+void plat_irq_restore(unsigned long flags);
+bool plat_irqs_disabled(void);
+
+/*
+ * Scheduling. need_resched() is true when the timer (or the hosted yield
+ * injector) wants the CPU back. schedule() gives the CPU away; it is an RCU
+ * quiescent state, and the debug build checks that no spinlock and no RCU
+ * read-side section is held across it.
+ */
+bool need_resched(void);
+void schedule(void);
+
+/* Monotonic time. */
+u64 plat_now_ns(void);
+
+/*
+ * Page allocation for the core (page-table pages, root objects). Pages are
+ * 4 KiB, 4 KiB-aligned and zeroed; NULL when memory is exhausted. Freed
+ * pages are poisoned in the hosted build so a use-after-free reads garbage
+ * that tests notice.
+ */
+void *plat_alloc_page(void);
+void plat_free_page(void *va);
+phys_addr_t plat_virt_to_phys(const void *va);
+void *plat_phys_to_virt(phys_addr_t pa);
+
+/* Small-object allocation (kmalloc in the kernel, malloc when hosted). */
+void *plat_zalloc(size_t size);
+void plat_free(void *p);
+
+/* Console output for the core's log (serial in the kernel, stderr hosted). */
+void plat_console_write(const char *s, size_t len);
+
+/* Stop everything: the kernel halts all CPUs, the hosted build abort()s. */
+__attribute__((noreturn)) void plat_halt(void);
+
+#endif
