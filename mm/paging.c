@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kernel's identity map (see mm/paging.h).
+ *
+ * Levels are numbered as in the SDM walk: 4 = PML4, 3 = PDPT (1 GiB
+ * leaves), 2 = PD (2 MiB leaves), 1 = PT (4 KiB leaves). Every table is a
+ * page from the buddy allocator and is reached through the identity map
+ * itself, so tables built while the boot stub's map is live must lie below
+ * 4 GiB (page_alloc_below()).
+ */
+#include "mm/paging.h"
+#include "mm/page_alloc.h"
+#include "mm/mm_lock.h"
+#include "arch/x86/cpu.h"
+#include "kernel/log.h"
+
+#define BOOT_MAPPED_LIMIT	(4ULL << 30)
+#define LEVEL_SHIFT(l)		(PAGE_SHIFT + 9 * ((l) - 1))
+#define LEVEL_SIZE(l)		(1ULL << LEVEL_SHIFT(l))
+#define PTE_INDEX(va, l)	(((va) >> LEVEL_SHIFT(l)) & 511)
+/* Flags of non-leaf entries: the leaves decide the permissions. */
+#define TABLE_FLAGS		(PTE_P | PTE_RW)
+
+/*
+ * Protects changes to the tables after paging_init() (map/unmap/split).
+ * Walkers that only read (paging_is_mapped) do not take it: entries are
+ * written whole with WRITE_ONCE, and tables are never freed.
+ */
+static struct mm_lock pt_lock;
+static u64 *kernel_pml4;
+static u64 mapped_end;
+
+static inline u64 *table_va(u64 entry)
+{
+	return (u64 *)(uintptr_t)(entry & PTE_ADDR_MASK);
+}
+
+static u64 *alloc_table(void)
+{
+	u64 *t = page_alloc_below(0, BOOT_MAPPED_LIMIT);
+
+	if (t)
+		__builtin_memset(t, 0, PAGE_SIZE);
+	return t;
+}
+
+static bool cpu_has_1g_pages(void)
+{
+	u32 a, b, c, d;
+
+	cpuid(0x80000000, &a, &b, &c, &d);
+	if (a < 0x80000001)
+		return false;
+	cpuid(0x80000001, &a, &b, &c, &d);
+	return d & BIT(26);
+}
+
+/* Memory type bits for the identity mapping of [addr, addr + size). */
+static u64 cache_flags(u64 addr, u64 size)
+{
+	if (addr < MMIO_UC_END && addr + size > MMIO_UC_START)
+		return PTE_PCD | PTE_PWT;
+	return 0;
+}
+
+/* Does [addr, addr + size) need finer pages than size? */
+static bool needs_split(u64 addr, u64 size)
+{
+	u64 end = addr + size;
+
+	if (addr < LEVEL_SIZE(2))	/* the 4 KiB-mapped first 2 MiB */
+		return true;
+	/* Partly uncached: only whole 2 MiB pages are uncached. */
+	return addr < MMIO_UC_END && end > MMIO_UC_START &&
+	       (addr < MMIO_UC_START || end > MMIO_UC_END);
+}
+
+/* The entry at level `level` for va, allocating missing tables above it. */
+static u64 *get_or_alloc_entry(u64 *pml4, u64 va, int level)
+{
+	u64 *table = pml4;
+	int l;
+
+	for (l = 4; l > level; l--) {
+		u64 *e = &table[PTE_INDEX(va, l)];
+
+		if (!(*e & PTE_P)) {
+			u64 *t = alloc_table();
+
+			if (!t)
+				return NULL;
+			WRITE_ONCE(*e, (u64)(uintptr_t)t | TABLE_FLAGS);
+		}
+		table = table_va(*e);
+	}
+	return &table[PTE_INDEX(va, level)];
+}
+
+static void build_identity_map(u64 *pml4, u64 end, bool gb_pages)
+{
+	u64 addr = 0;
+
+	while (addr < end) {
+		u64 *e;
+
+		if (gb_pages && IS_ALIGNED(addr, LEVEL_SIZE(3)) &&
+		    addr + LEVEL_SIZE(3) <= end &&
+		    !needs_split(addr, LEVEL_SIZE(3))) {
+			e = get_or_alloc_entry(pml4, addr, 3);
+			if (!e)
+				goto oom;
+			*e = addr | PTE_P | PTE_RW | PTE_PS |
+			     cache_flags(addr, LEVEL_SIZE(3));
+			addr += LEVEL_SIZE(3);
+		} else if (!needs_split(addr, LEVEL_SIZE(2))) {
+			e = get_or_alloc_entry(pml4, addr, 2);
+			if (!e)
+				goto oom;
+			*e = addr | PTE_P | PTE_RW | PTE_PS |
+			     cache_flags(addr, LEVEL_SIZE(2));
+			addr += LEVEL_SIZE(2);
+		} else {
+			e = get_or_alloc_entry(pml4, addr, 1);
+			if (!e)
+				goto oom;
+			/* Page 0 stays not-present: NULL must fault. */
+			*e = addr ? addr | PTE_P | PTE_RW |
+				    cache_flags(addr, PAGE_SIZE) : 0;
+			addr += PAGE_SIZE;
+		}
+	}
+	return;
+oom:
+	panic("paging_init: out of memory for page tables at %#llx",
+	      (unsigned long long)addr);
+}
+
+void paging_init(phys_addr_t max_phys)
+{
+	u64 end = ALIGN_UP(MAX(max_phys, 4ULL << 30), LEVEL_SIZE(2));
+	bool gb = cpu_has_1g_pages();
+	u64 *pml4 = alloc_table();
+
+	if (!pml4)
+		panic("paging_init: no page for the PML4");
+	build_identity_map(pml4, end, gb);
+	kernel_pml4 = pml4;
+	mapped_end = end;
+	write_cr3((u64)(uintptr_t)pml4);
+	pr_info("paging: identity map [0, %#llx) with %s pages, page 0 unmapped, cr3=%p\n",
+		(unsigned long long)end, gb ? "1 GiB" : "2 MiB", (void *)pml4);
+}
+
+phys_addr_t paging_root(void)
+{
+	return (phys_addr_t)(uintptr_t)kernel_pml4;
+}
+
+u64 paging_mapped_end(void)
+{
+	return mapped_end;
+}
+
+bool paging_translate(u64 va, phys_addr_t *pa, u64 *leaf_flags)
+{
+	u64 *table = table_va(read_cr3());
+	int l;
+
+	for (l = 4; l >= 1; l--) {
+		u64 e = READ_ONCE(table[PTE_INDEX(va, l)]);
+
+		if (!(e & PTE_P))
+			return false;
+		if (l == 1 || (l <= 3 && (e & PTE_PS))) {
+			u64 off = va & (LEVEL_SIZE(l) - 1);
+			u64 base = e & PTE_ADDR_MASK & ~(LEVEL_SIZE(l) - 1);
+
+			if (pa)
+				*pa = base + off;
+			if (leaf_flags)
+				*leaf_flags = e & ~PTE_ADDR_MASK;
+			return true;
+		}
+		table = table_va(e);
+	}
+	return false;
+}
+
+bool paging_is_mapped(u64 va)
+{
+	return paging_translate(va, NULL, NULL);
+}
+
+/*
+ * Replace the large leaf *e (level 3 or 2) by a table of leaves one level
+ * down with the same translation and attributes.
+ */
+static int split_leaf(u64 *e, int level)
+{
+	u64 *t = alloc_table();
+	u64 base = *e & PTE_ADDR_MASK & ~(LEVEL_SIZE(level) - 1);
+	u64 attrs = *e & ~PTE_ADDR_MASK & ~PTE_PS;
+	unsigned i;
+
+	if (!t)
+		return -1;
+	for (i = 0; i < 512; i++)
+		t[i] = (base + i * LEVEL_SIZE(level - 1)) | attrs |
+		       (level - 1 > 1 ? PTE_PS : 0);
+	WRITE_ONCE(*e, (u64)(uintptr_t)t | TABLE_FLAGS);
+	return 0;
+}
+
+/* The level-1 entry for va, splitting large leaves on the way. */
+static u64 *pte_for_4k(u64 va)
+{
+	u64 *table = kernel_pml4;
+	int l;
+
+	for (l = 4; l > 1; l--) {
+		u64 *e = &table[PTE_INDEX(va, l)];
+
+		if (!(*e & PTE_P)) {
+			u64 *t = alloc_table();
+
+			if (!t)
+				return NULL;
+			WRITE_ONCE(*e, (u64)(uintptr_t)t | TABLE_FLAGS);
+		} else if (l <= 3 && (*e & PTE_PS)) {
+			if (split_leaf(e, l))
+				return NULL;
+		}
+		table = table_va(*e);
+	}
+	return &table[PTE_INDEX(va, 1)];
+}
+
+static int set_4k(u64 va, u64 new_pte)
+{
+	unsigned long flags;
+	u64 *pte;
+
+	if (WARN_ON(!kernel_pml4) || WARN_ON(!IS_ALIGNED(va, PAGE_SIZE)))
+		return -1;
+	flags = mm_lock_irqsave(&pt_lock);
+	pte = pte_for_4k(va);
+	if (pte)
+		WRITE_ONCE(*pte, new_pte);
+	mm_unlock_irqrestore(&pt_lock, flags);
+	if (!pte)
+		return -1;
+	/* A split changed the page size: drop every cached translation. */
+	flush_tlb_local();
+	return 0;
+}
+
+int paging_map_4k(u64 va, phys_addr_t pa, u64 flags)
+{
+	return set_4k(va, (pa & PTE_ADDR_MASK) | (flags & ~PTE_ADDR_MASK) |
+			  PTE_P);
+}
+
+int paging_unmap_4k(u64 va)
+{
+	return set_4k(va, 0);
+}
