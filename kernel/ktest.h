@@ -57,6 +57,11 @@ void ktest_skip(struct ktest *t, const char *reason);
 /* Print a "# ..." diagnostic line belonging to the running test. */
 void ktest_diag(struct ktest *t, const char *fmt, ...) __printf(2, 3);
 
+/* Run every registered test that the ktest= filter selects; returns failures. */
+unsigned int ktest_run_all(void);
+/* @filter: comma-separated '*' globs over "suite.name"; "" matches all. */
+bool ktest_filter_match(const char *filter, const char *full);
+
 #define KTEST_EXPECT(t, cond) ({					\
 	bool __ok = !!(cond);						\
 	(t)->nr_expect++;						\

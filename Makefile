@@ -1,0 +1,100 @@
+# Top-level build for the microhypervisor.
+#
+#   make            build/kernel.elf and build/microhv.iso
+#   make run        boot the default image (QEMU TCG, 4 CPUs, serial on stdio)
+#   make test       tests/run_tests.sh (boot harness)
+#   make stress     make -C tests/host stress
+#   make bench      make -C tests/host bench
+#   make iso ISO=build/x.iso CMDLINE="..." MODULES="path:cmdline ..."
+#                   an ISO variant (same as iso/mkiso.sh, which the
+#                   harness calls directly)
+#
+# Sources are picked up by wildcard, so a new file needs no edit here.
+
+BUILD		:= build
+KERNEL		:= $(BUILD)/kernel.elf
+ISO		?= $(BUILD)/microhv.iso
+CMDLINE		?=
+MODULES		?=
+QEMU_SMP	?= 4
+QEMU_MEM	?= 256
+
+CC		:= gcc
+LD		:= ld
+NASM		:= nasm
+
+CFLAGS		:= -std=gnu11 -m64 -O2 -g -ffreestanding -nostdlib -fno-pic \
+		   -fno-pie -mcmodel=small -mno-red-zone -fno-stack-protector \
+		   -mgeneral-regs-only -fno-omit-frame-pointer \
+		   -fno-optimize-sibling-calls -fno-asynchronous-unwind-tables \
+		   -fno-strict-aliasing -fno-common --param=min-pagesize=0 -Wall -Wextra -Werror \
+		   -Wno-unused-parameter -I. -MMD -MP $(EXTRA_CFLAGS)
+ASFLAGS		:= -f elf64 -g -F dwarf -w+all -Werror
+LDFLAGS		:= -nostdlib -n -T linker.ld -z max-page-size=0x1000 \
+		   --no-warn-rwx-segments -z noexecstack
+
+C_SRCS		:= $(wildcard arch/x86/*.c mm/*.c kernel/*.c vmm/*.c vmm/*/*.c)
+ASM_SRCS	:= $(wildcard boot/*.asm arch/x86/*.asm)
+OBJS		:= $(patsubst %.c,$(BUILD)/%.o,$(C_SRCS)) \
+		   $(patsubst %.asm,$(BUILD)/%.asm.o,$(ASM_SRCS))
+
+# Debian packages the build and the emulator runs need.
+DEPS_PKGS	:= nasm grub-pc-bin grub-common xorriso mtools qemu-system-x86 \
+		   bochs bochsbios vgabios bochs-sdl
+
+.PHONY: all iso run test stress bench check-deps clean
+all: check-deps $(KERNEL) $(BUILD)/microhv.iso
+
+$(KERNEL): $(OBJS) linker.ld
+	@echo "  LD  $@"; $(LD) $(LDFLAGS) -o $@ $(OBJS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"; $(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.asm.o: %.asm
+	@mkdir -p $(dir $@)
+	@echo "  AS  $<"; $(NASM) $(ASFLAGS) -MD $(BUILD)/$*.asm.d -MP $< -o $@
+
+$(BUILD)/microhv.iso: $(KERNEL) iso/mkiso.sh iso/grub.cfg.in
+	KERNEL=$(KERNEL) iso/mkiso.sh $@ "$(CMDLINE)"
+
+# An ISO variant: make iso ISO=build/x.iso CMDLINE="..." MODULES="p:c ..."
+iso: $(KERNEL)
+	KERNEL=$(KERNEL) iso/mkiso.sh $(ISO) "$(CMDLINE)" \
+		$(foreach m,$(MODULES),"$(firstword $(subst :, ,$(m)))" \
+		"$(subst $(firstword $(subst :, ,$(m))):,,$(m))")
+
+run: all
+	timeout 120 qemu-system-x86_64 -M pc -m $(QEMU_MEM) -smp $(QEMU_SMP) \
+		-cdrom $(BUILD)/microhv.iso -display none -serial stdio \
+		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04; \
+		rc=$$?; [ $$rc -eq 1 ] || [ $$rc -eq 0 ]
+
+test: all
+	@if [ -x tests/run_tests.sh ]; then tests/run_tests.sh; \
+	else echo "make test: tests/run_tests.sh is missing (harness not landed)"; exit 1; fi
+
+stress bench:
+	@if [ -f tests/host/Makefile ]; then $(MAKE) -C tests/host $@; \
+	else echo "make $@: tests/host/Makefile is missing (hosted tests not landed)"; exit 1; fi
+
+# Install what is missing when root, otherwise say exactly what to run.
+check-deps:
+	@missing=""; for p in $(DEPS_PKGS); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "check-deps: installing$$missing"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+		else \
+			echo "check-deps: missing packages; run:"; \
+			echo "  sudo apt-get install -y$$missing"; exit 1; \
+		fi; \
+	fi
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJS:.o=.d)

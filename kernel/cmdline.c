@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+/* Kernel command-line parsing (see kernel/cmdline.h). */
+#include "kernel/cmdline.h"
+#include "arch/x86/lapic.h"
+#include "kernel/exit.h"
+#include "kernel/log.h"
+#include "kernel/string.h"
+
+char cmdline_ktest_filter[CMDLINE_STR_MAX];
+unsigned int cmdline_cpus;
+unsigned int cmdline_watchdog_thresh;
+unsigned int cmdline_expect_mem_mb;
+unsigned int cmdline_expect_cpus;
+
+static const char *boot_cmdline = "";
+
+static const struct cmdline_option kernel_options[] = {
+	{ "log_level", CMDLINE_LOG_LEVEL, &log_level },
+	{ "ktest", CMDLINE_STR, cmdline_ktest_filter },
+	{ "cpus", CMDLINE_UINT, &cmdline_cpus },
+	{ "watchdog_thresh", CMDLINE_UINT, &cmdline_watchdog_thresh },
+	{ "exit", CMDLINE_EXIT_MODE, &exit_mode },
+	{ "timer_hz", CMDLINE_UINT, &timer_hz },
+	{ "expect_mem_mb", CMDLINE_UINT, &cmdline_expect_mem_mb },
+	{ "expect_cpus", CMDLINE_UINT, &cmdline_expect_cpus },
+};
+
+static const char *const log_level_names[] = {
+	[LOG_ERR] = "err", [LOG_WARN] = "warn", [LOG_INFO] = "info",
+	[LOG_DEBUG] = "debug",
+};
+
+bool cmdline_parse_uint(const char *s, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	unsigned int base = 10;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned int d;
+
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return false;
+		if (v > (~0ULL - d) / base)
+			return false;
+		v = v * base + d;
+	}
+	*out = v;
+	return true;
+}
+
+static bool apply(const struct cmdline_option *o, const char *val)
+{
+	unsigned long long v;
+
+	switch (o->type) {
+	case CMDLINE_UINT:
+		if (!val || !cmdline_parse_uint(val, &v) || v > 0xffffffffULL)
+			return false;
+		*(unsigned int *)o->dst = v;
+		return true;
+	case CMDLINE_STR:
+		if (!val || strlen(val) >= CMDLINE_STR_MAX)
+			return false;
+		memcpy(o->dst, val, strlen(val) + 1);
+		return true;
+	case CMDLINE_LOG_LEVEL:
+		for (unsigned int i = 0; val && i < ARRAY_SIZE(log_level_names); i++) {
+			if (!strcmp(val, log_level_names[i])) {
+				*(int *)o->dst = i;
+				return true;
+			}
+		}
+		return false;
+	case CMDLINE_EXIT_MODE:
+		return val && exit_mode_parse(val, o->dst);
+	case CMDLINE_FLAG:
+		if (val)
+			return false;
+		*(bool *)o->dst = true;
+		return true;
+	}
+	return false;
+}
+
+unsigned int cmdline_parse(const char *s, const struct cmdline_option *opts,
+			   unsigned int nr_opts)
+{
+	unsigned int problems = 0;
+	char tok[256];
+
+	while (*s) {
+		size_t len = 0;
+		char *val;
+		unsigned int i;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s)
+			break;
+		while (s[len] && s[len] != ' ' && s[len] != '\t')
+			len++;
+		if (len >= sizeof(tok)) {
+			pr_err("cmdline: option too long ('%.32s...')\n", s);
+			problems++;
+			s += len;
+			continue;
+		}
+		memcpy(tok, s, len);
+		tok[len] = '\0';
+		s += len;
+
+		val = strchr(tok, '=');
+		if (val)
+			*val++ = '\0';
+		for (i = 0; i < nr_opts; i++)
+			if (!strcmp(tok, opts[i].name))
+				break;
+		if (i == nr_opts) {
+			pr_err("cmdline: unknown option '%s'\n", tok);
+			problems++;
+		} else if (!apply(&opts[i], val)) {
+			pr_err("cmdline: bad value '%s' for option '%s'\n",
+			       val ? val : "", tok);
+			problems++;
+		}
+	}
+	return problems;
+}
+
+unsigned int cmdline_parse_kernel(const char *s)
+{
+	boot_cmdline = s;
+	return cmdline_parse(s, kernel_options, ARRAY_SIZE(kernel_options));
+}
+
+const char *cmdline_get(const char *name, char *buf, size_t size)
+{
+	size_t nlen = strlen(name);
+	const char *s = boot_cmdline;
+
+	while (*s) {
+		size_t len = 0;
+
+		while (*s == ' ')
+			s++;
+		while (s[len] && s[len] != ' ')
+			len++;
+		if (len > nlen && !strncmp(s, name, nlen) && s[nlen] == '=') {
+			size_t vlen = len - nlen - 1;
+
+			if (vlen >= size)
+				return NULL;
+			memcpy(buf, s + nlen + 1, vlen);
+			buf[vlen] = '\0';
+			return buf;
+		}
+		s += len;
+	}
+	return NULL;
+}

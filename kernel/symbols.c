@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Symbolization and backtraces (see kernel/symbols.h).
+ *
+ * The lookup is a linear scan of STT_FUNC symbols: it runs only when
+ * something already went wrong, so simplicity wins over speed.
+ */
+#include "kernel/symbols.h"
+#include "kernel/log.h"
+#include "kernel/string.h"
+
+struct elf64_shdr {
+	u32 sh_name;
+	u32 sh_type;
+	u64 sh_flags;
+	u64 sh_addr;
+	u64 sh_offset;
+	u64 sh_size;
+	u32 sh_link;
+	u32 sh_info;
+	u64 sh_addralign;
+	u64 sh_entsize;
+};
+
+struct elf64_sym {
+	u32 st_name;
+	u8 st_info;
+	u8 st_other;
+	u16 st_shndx;
+	u64 st_value;
+	u64 st_size;
+};
+
+#define SHT_SYMTAB	2
+#define STT_FUNC	2
+
+static const struct elf64_sym *symtab;
+static u64 nr_syms;
+static const char *strtab;
+static u64 strtab_size;
+
+extern char _kernel_start[], _kernel_end[];
+
+void symbols_init(const void *shdrs, u32 num, u32 entsize)
+{
+	const u8 *base = shdrs;
+
+	if (entsize < sizeof(struct elf64_shdr))
+		return;
+	for (u32 i = 0; i < num; i++) {
+		const struct elf64_shdr *sh = (const void *)(base + i * entsize);
+		const struct elf64_shdr *str;
+
+		if (sh->sh_type != SHT_SYMTAB || sh->sh_link >= num)
+			continue;
+		str = (const void *)(base + sh->sh_link * entsize);
+		if (!sh->sh_addr || !str->sh_addr) {
+			pr_warn("symbols: .symtab/.strtab not loaded by the boot loader; backtraces will be raw addresses\n");
+			return;
+		}
+		symtab = (const void *)(unsigned long)sh->sh_addr;
+		nr_syms = sh->sh_size / sizeof(struct elf64_sym);
+		strtab = (const char *)(unsigned long)str->sh_addr;
+		strtab_size = str->sh_size;
+		return;
+	}
+	pr_warn("symbols: no .symtab in the ELF sections tag\n");
+}
+
+bool symbols_available(void)
+{
+	return symtab != NULL;
+}
+
+bool symbols_range(u64 *st, u64 *st_len, u64 *str, u64 *str_len)
+{
+	if (!symtab)
+		return false;
+	*st = (u64)(unsigned long)symtab;
+	*st_len = nr_syms * sizeof(struct elf64_sym);
+	*str = (u64)(unsigned long)strtab;
+	*str_len = strtab_size;
+	return true;
+}
+
+const char *symbol_lookup(u64 addr, u64 *offset)
+{
+	const struct elf64_sym *best = NULL;
+
+	for (u64 i = 0; i < nr_syms; i++) {
+		const struct elf64_sym *s = &symtab[i];
+
+		if ((s->st_info & 0xf) != STT_FUNC || s->st_name >= strtab_size)
+			continue;
+		if (addr < s->st_value)
+			continue;
+		if (addr < s->st_value + (s->st_size ? s->st_size : 1)) {
+			best = s;
+			break;
+		}
+	}
+	if (!best)
+		return NULL;
+	*offset = addr - best->st_value;
+	return strtab + best->st_name;
+}
+
+u64 symbol_address(const char *name)
+{
+	for (u64 i = 0; i < nr_syms; i++) {
+		const struct elf64_sym *s = &symtab[i];
+
+		if (s->st_name < strtab_size &&
+		    !strcmp(strtab + s->st_name, name))
+			return s->st_value;
+	}
+	return 0;
+}
+
+void symbolize(u64 addr, char *buf, size_t size)
+{
+	u64 off;
+	const char *name = symbol_lookup(addr, &off);
+
+	if (name)
+		ksnprintf(buf, size, "%s+0x%llx", name, (unsigned long long)off);
+	else
+		ksnprintf(buf, size, "0x%llx", (unsigned long long)addr);
+}
+
+/* A saved RBP is followed only while it points at plausible stack. */
+static bool frame_ok(u64 rbp, u64 prev)
+{
+	return rbp && !(rbp & 7) && rbp > prev && rbp >= 0x1000 &&
+	       rbp < (4ULL << 30);
+}
+
+void backtrace_print(u64 rip, u64 rbp)
+{
+	char sym[128];
+	u64 prev = 0;
+
+	log_raw("Call trace:\n");
+	symbolize(rip, sym, sizeof(sym));
+	log_raw("  [<%016llx>] %s\n", (unsigned long long)rip, sym);
+	for (int depth = 0; depth < 32 && frame_ok(rbp, prev); depth++) {
+		const u64 *frame = (const u64 *)(unsigned long)rbp;
+		u64 ret = frame[1];
+
+		if (!ret)
+			break;
+		/* Return address minus one lands inside the call. */
+		symbolize(ret - 1, sym, sizeof(sym));
+		log_raw("  [<%016llx>] %s\n", (unsigned long long)ret, sym);
+		prev = rbp;
+		rbp = frame[0];
+	}
+}
+
+void dump_stack(void)
+{
+	const u64 *frame = __builtin_frame_address(0);
+
+	/* frame[0]: the caller's RBP, frame[1]: our return address. */
+	backtrace_print(frame[1], frame[0]);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel symbol lookup from the ELF .symtab/.strtab that GRUB loads and
+ * describes in the Multiboot2 ELF-sections tag, and the frame-pointer
+ * backtrace that uses it (the kernel is built with frame pointers).
+ */
+#ifndef KERNEL_SYMBOLS_H
+#define KERNEL_SYMBOLS_H
+
+#include "kernel/compiler.h"
+
+/* @shdrs: @num ELF64 section headers of @entsize bytes each. */
+void symbols_init(const void *shdrs, u32 num, u32 entsize);
+bool symbols_available(void);
+/* Memory holding the symbol and string tables ([start, end)), if any. */
+bool symbols_range(u64 *symtab, u64 *symtab_len, u64 *strtab,
+		   u64 *strtab_len);
+
+/* Name of the function containing @addr, offset into it; NULL if none. */
+const char *symbol_lookup(u64 addr, u64 *offset);
+/* Address of the function named @name, 0 if none. */
+u64 symbol_address(const char *name);
+/* "func+0xoff" (or the bare hex address) into @buf. */
+void symbolize(u64 addr, char *buf, size_t size);
+
+/* Print "Call trace:" from @rip, then follow the saved-RBP chain. */
+void backtrace_print(u64 rip, u64 rbp);
+/* The same, starting at the caller. */
+void dump_stack(void);
+
+#endif
