@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest lifetime, guest memory and the guest console.
+ *
+ * Memory is one host page per guest page, allocated up front and mapped
+ * eagerly into EPT (vmm/ept.c); the host pages need not be contiguous.
+ * This is the stop-gap the issue allows until the TDP MMU maps guest
+ * memory on fault.
+ */
+#include "vmm/vcpu.h"
+#include "vmm/ept.h"
+#include "kernel/log.h"
+#include "kernel/platform.h"
+#include "kernel/string.h"
+
+static unsigned int next_guest_id;
+static unsigned int next_vpid = 1;	/* VPID 0 is the host's */
+
+static void guest_free_memory(struct guest *g)
+{
+	if (!g->pages)
+		return;
+	for (u64 i = 0; i < g->nr_pages; i++)
+		if (g->pages[i])
+			plat_free_page(g->pages[i]);
+	plat_free(g->pages);
+	g->pages = NULL;
+}
+
+struct guest *guest_create(const char *name, unsigned int nr_vcpus,
+			   u64 mem_size, bool long_mode)
+{
+	struct guest *g = plat_zalloc(sizeof(*g));
+
+	if (!g)
+		return NULL;
+	ksnprintf(g->name, sizeof(g->name), "%s", name);
+	g->id = __atomic_fetch_add(&next_guest_id, 1, __ATOMIC_RELAXED);
+	g->long_mode = long_mode;
+	spin_lock_init(&g->console_lock, "guest_console");
+	spin_lock_init(&g->report_lock, "guest_report");
+
+	g->mem_size = ALIGN_UP(mem_size, PAGE_SIZE);
+	g->nr_pages = g->mem_size >> PAGE_SHIFT;
+	g->pages = plat_zalloc(g->nr_pages * sizeof(void *));
+	if (!g->pages)
+		goto fail;
+	for (u64 i = 0; i < g->nr_pages; i++) {
+		g->pages[i] = plat_alloc_page();
+		if (!g->pages[i]) {
+			pr_err("guest %s: out of memory at page %lu of %lu\n",
+			       name, i, g->nr_pages);
+			goto fail;
+		}
+	}
+	if (ept_build_eager(g))
+		goto fail;
+
+	for (unsigned int i = 0; i < nr_vcpus; i++) {
+		struct vcpu *v = plat_zalloc(sizeof(*v));
+
+		if (!v)
+			goto fail;
+		g->vcpus[i] = v;
+		g->nr_vcpus = i + 1;
+		v->guest = g;
+		v->index = i;
+		v->cpu = -1;
+		v->vpid = __atomic_fetch_add(&next_vpid, 1, __ATOMIC_RELAXED);
+		v->vmcs = plat_alloc_page();
+		if (!v->vmcs)
+			goto fail;
+	}
+	return g;
+fail:
+	guest_destroy(g);
+	return NULL;
+}
+
+void guest_destroy(struct guest *g)
+{
+	if (!g)
+		return;
+	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
+		struct vcpu *v = g->vcpus[i];
+
+		if (v->vmcs)
+			plat_free_page(v->vmcs);
+		plat_free(v);
+	}
+	ept_free(g);
+	guest_free_memory(g);
+	plat_free(g);
+}
+
+void *guest_gpa_to_hva(struct guest *g, u64 gpa)
+{
+	if (gpa >= g->mem_size)
+		return NULL;
+	return (char *)g->pages[gpa >> PAGE_SHIFT] + (gpa & ~PAGE_MASK);
+}
+
+static bool guest_copy(struct guest *g, u64 gpa, void *buf, size_t len,
+		       bool to_guest)
+{
+	char *p = buf;
+
+	if (gpa + len < gpa || gpa + len > g->mem_size)
+		return false;
+	while (len) {
+		size_t chunk = MIN(len, PAGE_SIZE - (gpa & ~PAGE_MASK));
+		void *hva = guest_gpa_to_hva(g, gpa);
+
+		if (to_guest)
+			memcpy(hva, p, chunk);
+		else
+			memcpy(p, hva, chunk);
+		p += chunk;
+		gpa += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
+bool guest_write(struct guest *g, u64 gpa, const void *src, size_t len)
+{
+	return guest_copy(g, gpa, (void *)src, len, true);
+}
+
+bool guest_read(struct guest *g, u64 gpa, void *dst, size_t len)
+{
+	return guest_copy(g, gpa, dst, len, false);
+}
+
+void guest_kill(struct guest *g, const char *why)
+{
+	unsigned long flags = spin_lock_irqsave(&g->report_lock);
+
+	if (!g->report.died) {
+		g->report.died = true;
+		ksnprintf(g->report.death, sizeof(g->report.death), "%s", why);
+	}
+	spin_unlock_irqrestore(&g->report_lock, flags);
+	WRITE_ONCE(g->dead, true);
+	pr_info("guest %s: killed: %s\n", g->name, why);
+}
+
+/*
+ * Guest console lines go to the host log as "[cpuN] name| text", so they
+ * never start a line with "ok"/"not ok" and the boot's KTAP stays the
+ * host's own; the guest's results reach it through HC_KTAP_RESULT.
+ */
+void guest_console_write(struct guest *g, const char *s, size_t len)
+{
+	unsigned long flags = spin_lock_irqsave(&g->console_lock);
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool flush = c == '\n' ||
+			     g->console_len == sizeof(g->console_buf) - 1;
+
+		if (c != '\n' && c != '\r')
+			g->console_buf[g->console_len++] =
+				(c >= 0x20 && c < 0x7f) || c == '\t' ? c : '?';
+		if (flush) {
+			g->console_buf[g->console_len] = 0;
+			log_raw("[%s] %s\n", g->name, g->console_buf);
+			g->console_len = 0;
+		}
+	}
+	spin_unlock_irqrestore(&g->console_lock, flags);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMX root operation on each host CPU, and the per-CPU host state that
+ * every VMCS loaded on that CPU must carry.
+ */
+#ifndef VMM_VMX_H
+#define VMM_VMX_H
+
+#include "kernel/compiler.h"
+
+struct vcpu;
+
+/* Per-CPU VMX state; index by plat_cpu_id(). */
+struct vmx_cpu {
+	void *vmxon_region;
+	bool on;			/* VMXON succeeded */
+	struct vcpu *loaded;		/* vCPU whose VMCS is current here */
+};
+
+extern struct vmx_cpu vmx_cpus[MAX_CPUS];
+
+/*
+ * Enter VMX root operation on the calling CPU (fixes CR0/CR4, checks
+ * IA32_FEATURE_CONTROL, allocates the VMXON region). @arg is unused so the
+ * function can be sent to another CPU by smp_call_on_cpu(). Result in
+ * vmx_cpus[cpu].on.
+ */
+void vmx_cpu_enable(void *arg);
+
+/* Write the host-state fields that differ per CPU into the current VMCS. */
+void vmx_write_host_state(void);
+
+/* Log the VM-instruction error of the current VMCS with its name. */
+void vmx_report_insn_error(const char *what);
+
+#endif
