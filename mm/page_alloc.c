@@ -358,8 +358,11 @@ void page_free(void *va, unsigned order)
 	page = virt_to_page(va);
 	if (!page || !IS_ALIGNED((uintptr_t)va, PAGE_SIZE) ||
 	    order > MAX_ORDER) {
-		report_bad_free(va, order, page ? "bad alignment or order" :
-				page_state_name(PAGE_UNMANAGED), 0);
+		enum page_state st = page ? page_state(page) : PAGE_UNMANAGED;
+
+		report_bad_free(va, order, st == PAGE_OK ?
+				"bad alignment or order" : page_state_name(st),
+				0);
 		return;
 	}
 	free_checked(page, va, order, 1);
