@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-VM MMU statistics. Counters are atomics updated in batches (a zap
+ * adds its count once per walk, not once per SPTE) so hot paths do not
+ * bounce one cache line between CPUs.
+ */
+#ifndef VMM_MMU_MMU_STATS_H
+#define VMM_MMU_MMU_STATS_H
+
+#include "kernel/atomic.h"
+
+/* X(name, description): one table drives the struct, the reader, printing. */
+#define TDP_MMU_STATS(X)						\
+	X(faults, "EPT violations handled")				\
+	X(spurious_faults, "faults that found the mapping present")	\
+	X(fault_retries, "faults retried (frozen/changed SPTE, stale)")	\
+	X(bad_gpa_faults, "faults outside memslots or phys width")	\
+	X(zapped_sptes, "present SPTEs zapped")				\
+	X(yields, "times a walk dropped mmu_lock to reschedule")	\
+	X(roots_allocated, "roots allocated")				\
+	X(roots_invalidated, "roots marked invalid")			\
+	X(roots_freed, "roots freed")					\
+	X(pt_pages_alive, "page-table pages alive (roots included)")	\
+	X(pt_pages_allocated, "page-table pages allocated")		\
+	X(tlb_flushes, "remote TLB flushes requested")			\
+	X(reclaims, "host pages reclaimed")
+
+enum tdp_mmu_stat {
+#define X(n, d) TDP_MMU_STAT_##n,
+	TDP_MMU_STATS(X)
+#undef X
+	NR_TDP_MMU_STATS
+};
+
+struct tdp_mmu_stats {
+	atomic64_t v[NR_TDP_MMU_STATS];
+};
+
+struct vm;
+
+#define mmu_stat_add(vm, name, n) \
+	atomic64_add((n), &(vm)->stats.v[TDP_MMU_STAT_##name])
+#define mmu_stat_inc(vm, name)	mmu_stat_add(vm, name, 1)
+#define mmu_stat_read(vm, name) \
+	atomic64_read(&(vm)->stats.v[TDP_MMU_STAT_##name])
+
+extern const char *const tdp_mmu_stat_names[NR_TDP_MMU_STATS];
+
+/* Copies up to @n counters into @out (hypercall backend); returns count. */
+unsigned int tdp_mmu_stats_read(struct vm *vm, u64 *out, unsigned int n);
+void tdp_mmu_stats_print(struct vm *vm, const char *vm_name);
+
+#endif

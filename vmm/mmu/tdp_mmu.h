@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TDP MMU: EPT paging structures per VM with Linux KVM's semantics.
+ *
+ * Concurrency contract (see DESIGN.md and vm.h):
+ *  - vm->mmu_lock held for read: faults and zaps change SPTEs only with
+ *    cmpxchg and retry on contention; held for write: exclusive work.
+ *  - FROZEN_SPTE marks an entry one thread is changing; others back off.
+ *  - All walks run inside rcu_read_lock(); table pages and roots are
+ *    freed through call_rcu().
+ *  - Roots: refcounted, on an RCU list; a reference can be taken only on
+ *    a valid root with a non-zero count (tdp_mmu_get_root). Putting the
+ *    last reference follows KVM commit "Allow yielding when zapping GFNs
+ *    for defunct TDP MMU root" (seed 000).
+ */
+#ifndef VMM_MMU_TDP_MMU_H
+#define VMM_MMU_TDP_MMU_H
+
+#include "vmm/vm.h"
+#include "vmm/mmu/mmu_page.h"
+#include "vmm/mmu/tdp_iter.h"
+
+/* Error codes returned (negated) by the MMU; values match Linux's. */
+#define MMU_ENOMEM	12
+#define MMU_EFAULT	14
+#define MMU_EBUSY	16
+#define MMU_EINVAL	22
+#define MMU_ERANGE	34
+
+/* Non-negative results of kvm_tdp_page_fault(). */
+enum {
+	RET_PF_FIXED = 0,	/* a new SPTE was installed */
+	RET_PF_SPURIOUS = 1,	/* already mapped with enough access */
+	RET_PF_RETRY = 2,	/* lost a race or the root went stale: re-enter */
+};
+
+#define TDP_MMU_DEFAULT_PHYS_BITS	39
+#define TDP_MMU_MAX_PHYS_BITS		48
+
+/* VM lifetime. vm_destroy frees every page the VM used. */
+int tdp_mmu_vm_init(struct vm *vm, const struct vm_mmu_ops *ops,
+		    unsigned int phys_bits);
+void tdp_mmu_vm_destroy(struct vm *vm);
+
+/* Roots (tdp_mmu_root.c). */
+bool tdp_mmu_get_root(struct kvm_mmu_page *root);
+void tdp_mmu_put_root(struct vm *vm, struct kvm_mmu_page *root, bool shared);
+struct kvm_mmu_page *tdp_mmu_get_vcpu_root(struct vm *vm, int as_id);
+struct kvm_mmu_page *tdp_mmu_next_root(struct vm *vm,
+				       struct kvm_mmu_page *prev_root,
+				       bool shared, bool only_valid);
+/* vCPU entry: keep *rootp if valid, else drop it and load a fresh one. */
+int kvm_mmu_load(struct vm *vm, struct kvm_mmu_page **rootp);
+void kvm_mmu_unload(struct vm *vm, struct kvm_mmu_page **rootp);
+
+/*
+ * Yield-safe walks over roots: each iteration holds a reference, so the
+ * body may drop mmu_lock. The valid-only walk stops once the root it held
+ * was invalidated (seed 002): every valid root then postdates the change.
+ */
+#define __for_each_tdp_mmu_root_yield_safe(vm, root, shared, only_valid) \
+	for (root = tdp_mmu_next_root(vm, NULL, shared, only_valid);	\
+	     root;							\
+	     root = tdp_mmu_next_root(vm, root, shared, only_valid))
+
+#define for_each_valid_tdp_mmu_root_yield_safe(vm, root, shared)	\
+	__for_each_tdp_mmu_root_yield_safe(vm, root, shared, true)
+#define for_each_tdp_mmu_root_yield_safe(vm, root, shared)		\
+	__for_each_tdp_mmu_root_yield_safe(vm, root, shared, false)
+
+/*
+ * Every root on the list, valid or not, without references: the caller
+ * holds mmu_lock for the whole walk and must not yield.
+ */
+#define for_each_tdp_mmu_root(vm, root)					\
+	for (lockdep_assert_held(&(vm)->mmu_lock),			\
+	     root = list_entry_rcu((vm)->tdp_mmu_roots.next,		\
+				   struct kvm_mmu_page, link);		\
+	     &root->link != &(vm)->tdp_mmu_roots;			\
+	     root = list_entry_rcu(root->link.next,			\
+				   struct kvm_mmu_page, link))
+
+/* Faults (tdp_mmu_fault.c): RET_PF_* or -MMU_E*. Takes mmu_lock. */
+int kvm_tdp_page_fault(struct vm *vm, struct kvm_mmu_page *root, gpa_t gpa,
+		       u64 access);
+/* Maps [gfn, gfn + npages) ahead of use; 0 or -MMU_E*. */
+int kvm_tdp_mmu_prefault(struct vm *vm, struct kvm_mmu_page *root,
+			 gfn_t gfn, u64 npages);
+
+/* Zaps (tdp_mmu_zap.c). */
+bool tdp_mmu_zap_leafs(struct vm *vm, struct kvm_mmu_page *root,
+		       gfn_t start, gfn_t end, bool can_yield, bool flush,
+		       bool shared);
+void tdp_mmu_zap_root(struct vm *vm, struct kvm_mmu_page *root, bool shared);
+/* Zap [start, end) in every root; takes mmu_lock for read. 0/-MMU_EINVAL */
+int kvm_tdp_mmu_zap_gfn_range(struct vm *vm, gfn_t start, gfn_t end);
+/* Highest GFN + 1 that a root of this VM translates. */
+gfn_t tdp_mmu_max_gfn(struct vm *vm);
+
+/* Invalidation (tdp_mmu_root.c). */
+void tdp_mmu_invalidate_all_roots(struct vm *vm);
+/* Invalidate under the write lock, then let the worker zap. */
+void kvm_mmu_zap_all_fast(struct vm *vm);
+/* The worker: zap and release every root invalidate_all_roots marked. */
+void tdp_mmu_zap_invalidated_roots(struct vm *vm);
+
+/*
+ * Host reclaim, the mmu-notifier analogue (tdp_mmu_reclaim.c). Before the
+ * host reuses the page backing @gfn, every SPTE mapping it in every root
+ * is zapped and TLBs are flushed. @replacement (a page from
+ * plat_alloc_page, or NULL to repopulate on next touch) becomes the
+ * backing and the old page is freed. 0 or -MMU_EINVAL/-MMU_EFAULT.
+ */
+int tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement);
+bool tdp_mmu_unmap_gfn_range(struct vm *vm, gfn_t start, gfn_t end);
+
+/* Debug/test helpers: present leaves of a root / leaves mapping @pfn. */
+u64 tdp_mmu_count_leafs(struct vm *vm, struct kvm_mmu_page *root);
+u64 tdp_mmu_count_pfn_mappings(struct vm *vm, gfn_t start, gfn_t end,
+			       kvm_pfn_t pfn);
+
+void kvm_flush_remote_tlbs(struct vm *vm);
+void kvm_flush_remote_tlbs_range(struct vm *vm, gfn_t gfn, u64 nr_pages);
+
+#endif

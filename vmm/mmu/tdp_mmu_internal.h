@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by the tdp_mmu_*.c files; not an interface.
+ */
+#ifndef VMM_MMU_TDP_MMU_INTERNAL_H
+#define VMM_MMU_TDP_MMU_INTERNAL_H
+
+#include "kernel/lockdep.h"
+#include "vmm/mmu/tdp_mmu.h"
+
+static inline void kvm_lockdep_assert_mmu_lock_held(struct vm *vm,
+						    bool shared)
+{
+	if (shared)
+		lockdep_assert_held_read(&vm->mmu_lock);
+	else
+		lockdep_assert_held_write(&vm->mmu_lock);
+}
+
+/* Page-table pages (tdp_mmu_spte.c). */
+struct kvm_mmu_page *tdp_mmu_alloc_sp(struct vm *vm, gfn_t gfn, int level);
+void tdp_mmu_free_sp(struct kvm_mmu_page *sp);
+void tdp_mmu_free_sp_rcu_callback(struct rcu_head *head);
+struct kvm_mmu_page *tdp_mmu_sp_of_pt(struct vm *vm, u64 *pt);
+void tdp_mmu_unhash_sp(struct vm *vm, struct kvm_mmu_page *sp);
+
+/*
+ * SPTE updates. The atomic form (mmu_lock held for read) returns 0 or
+ * -MMU_EBUSY if the SPTE was frozen or no longer iter->old_spte, in which
+ * case iter->old_spte holds the current value. Both forms process the
+ * change (unlinked tables are frozen and freed via RCU) and return the
+ * number of present leaf SPTEs that went away.
+ */
+int tdp_mmu_set_spte_atomic(struct vm *vm, struct tdp_iter *iter,
+			    u64 new_spte, u64 *nr_zapped);
+u64 tdp_mmu_set_spte(struct vm *vm, struct tdp_iter *iter, u64 new_spte);
+u64 handle_changed_spte(struct vm *vm, gfn_t gfn, u64 old_spte,
+			u64 new_spte, int level, bool shared);
+
+/* Yield from a walk if needed; true if the walk must restart. */
+bool tdp_mmu_iter_cond_resched(struct vm *vm, struct tdp_iter *iter,
+			       bool flush, bool shared);
+
+#endif

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+/*
+ * SPTE updates and the life of page-table pages.
+ *
+ * A table leaves the paging structure when the SPTE pointing at it is
+ * zapped or replaced. From then on no new walker can reach it, but walkers
+ * that are already inside it (under RCU) may still read it and may try to
+ * cmpxchg its entries. handle_removed_pt() therefore freezes every entry
+ * (a concurrent cmpxchg then fails and its owner retries from the root),
+ * processes what each entry pointed to, and frees the table through
+ * call_rcu(), i.e. only after every walker that could see it has left.
+ */
+#include "kernel/log.h"
+#include "kernel/platform.h"
+#include "vmm/mmu/tdp_mmu_internal.h"
+
+static inline unsigned int sp_hash_idx(u64 *pt)
+{
+	u64 pfn = plat_virt_to_phys(pt) >> PAGE_SHIFT;
+
+	return (pfn * 0x9e3779b97f4a7c15ULL) >> (64 - SP_HASH_BITS);
+}
+
+struct kvm_mmu_page *tdp_mmu_alloc_sp(struct vm *vm, gfn_t gfn, int level)
+{
+	struct kvm_mmu_page *sp = plat_zalloc(sizeof(*sp));
+	unsigned int idx;
+
+	if (!sp)
+		return NULL;
+	sp->spt = plat_alloc_page();
+	if (!sp->spt) {
+		plat_free(sp);
+		return NULL;
+	}
+	sp->vm = vm;
+	sp->gfn = gfn;
+	sp->role.level = level;
+	INIT_LIST_HEAD(&sp->link);
+
+	/* Hashed before it becomes reachable, so removal can find it. */
+	idx = sp_hash_idx(sp->spt);
+	spin_lock(&vm->tdp_mmu_pages_lock);
+	sp->hash_next = vm->sp_hash[idx];
+	vm->sp_hash[idx] = sp;
+	spin_unlock(&vm->tdp_mmu_pages_lock);
+
+	mmu_stat_inc(vm, pt_pages_alive);
+	mmu_stat_inc(vm, pt_pages_allocated);
+	return sp;
+}
+
+void tdp_mmu_unhash_sp(struct vm *vm, struct kvm_mmu_page *sp)
+{
+	struct kvm_mmu_page **pp;
+
+	spin_lock(&vm->tdp_mmu_pages_lock);
+	for (pp = &vm->sp_hash[sp_hash_idx(sp->spt)]; *pp;
+	     pp = &(*pp)->hash_next) {
+		if (*pp == sp) {
+			*pp = sp->hash_next;
+			break;
+		}
+	}
+	spin_unlock(&vm->tdp_mmu_pages_lock);
+}
+
+struct kvm_mmu_page *tdp_mmu_sp_of_pt(struct vm *vm, u64 *pt)
+{
+	struct kvm_mmu_page *sp;
+
+	spin_lock(&vm->tdp_mmu_pages_lock);
+	for (sp = vm->sp_hash[sp_hash_idx(pt)]; sp; sp = sp->hash_next)
+		if (sp->spt == pt)
+			break;
+	spin_unlock(&vm->tdp_mmu_pages_lock);
+	return sp;
+}
+
+/* Frees an sp that is unhashed and unreachable (no grace period needed). */
+void tdp_mmu_free_sp(struct kvm_mmu_page *sp)
+{
+	mmu_stat_add(sp->vm, pt_pages_alive, -1);
+	plat_free_page(sp->spt);
+	plat_free(sp);
+}
+
+void tdp_mmu_free_sp_rcu_callback(struct rcu_head *head)
+{
+	tdp_mmu_free_sp(container_of(head, struct kvm_mmu_page, rcu_head));
+}
+
+static u64 tdp_mmu_freeze_spte(u64 *sptep)
+{
+	u64 old;
+
+	/*
+	 * Another thread may hold this entry frozen for a moment (its own
+	 * cmpxchg protocol); it will write a final value, so wait for it.
+	 */
+	for (;;) {
+		old = __atomic_exchange_n(sptep, FROZEN_SPTE, __ATOMIC_ACQ_REL);
+		if (!is_frozen_spte(old))
+			return old;
+		cpu_relax();
+	}
+}
+
+/*
+ * @pt was unlinked from the paging structure. Freeze each entry, process
+ * the subtree it pointed to, then free the table after a grace period.
+ * The table's entries stay FROZEN_SPTE until then, so a walker still
+ * standing in it backs off instead of installing into a dead table.
+ */
+static u64 handle_removed_pt(struct vm *vm, u64 *pt, int level, bool shared)
+{
+	struct kvm_mmu_page *sp = tdp_mmu_sp_of_pt(vm, pt);
+	gfn_t base_gfn;
+	u64 zapped = 0;
+	int i;
+
+	if (WARN_ON(!sp))
+		return 0;
+	tdp_mmu_unhash_sp(vm, sp);
+	base_gfn = sp->gfn;
+
+	for (i = 0; i < SPTE_ENT_PER_PAGE; i++) {
+		u64 *sptep = pt + i;
+		gfn_t gfn = base_gfn + i * KVM_PAGES_PER_HPAGE(level);
+		u64 old;
+
+		if (shared) {
+			old = tdp_mmu_freeze_spte(sptep);
+		} else {
+			/*
+			 * With mmu_lock held for write nobody else changes
+			 * SPTEs, but a walker of a yielding root may still
+			 * read: freeze anyway so it backs off.
+			 */
+			old = READ_ONCE(*sptep);
+			if (!is_shadow_present_pte(old))
+				continue;
+			WRITE_ONCE(*sptep, FROZEN_SPTE);
+		}
+		zapped += handle_changed_spte(vm, gfn, old, FROZEN_SPTE,
+					      level, shared);
+	}
+	call_rcu(&sp->rcu_head, tdp_mmu_free_sp_rcu_callback);
+	return zapped;
+}
+
+u64 handle_changed_spte(struct vm *vm, gfn_t gfn, u64 old_spte,
+			u64 new_spte, int level, bool shared)
+{
+	bool was_present = is_shadow_present_pte(old_spte);
+	bool is_present = is_shadow_present_pte(new_spte);
+	bool was_leaf = was_present && is_last_spte(old_spte, level);
+	bool is_leaf = is_present && is_last_spte(new_spte, level);
+
+	(void)gfn;
+	if (old_spte == new_spte || !was_present)
+		return 0;
+	if (was_leaf) {
+		/* A leaf replaced by a table would be a huge-page split. */
+		WARN_ON_ONCE(is_present && !is_leaf);
+		return (!is_present || spte_to_pfn(old_spte) !=
+			spte_to_pfn(new_spte)) ? 1 : 0;
+	}
+	/* A table went away (zapped or replaced by a leaf). */
+	if (!is_present || is_leaf || spte_to_pfn(old_spte) !=
+	    spte_to_pfn(new_spte))
+		return handle_removed_pt(vm, spte_to_child_pt(old_spte, level),
+					 level - 1, shared);
+	return 0;
+}
+
+int tdp_mmu_set_spte_atomic(struct vm *vm, struct tdp_iter *iter,
+			    u64 new_spte, u64 *nr_zapped)
+{
+	u64 zapped;
+
+	lockdep_assert_held_read(&vm->mmu_lock);
+	/* Whoever froze an entry owns it until it writes the final value. */
+	if (is_frozen_spte(iter->old_spte))
+		return -MMU_EBUSY;
+	if (!__atomic_compare_exchange_n(iter->sptep, &iter->old_spte,
+					 new_spte, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return -MMU_EBUSY;
+	zapped = handle_changed_spte(vm, iter->gfn, iter->old_spte, new_spte,
+				     iter->level, true);
+	if (nr_zapped)
+		*nr_zapped += zapped;
+	return 0;
+}
+
+u64 tdp_mmu_set_spte(struct vm *vm, struct tdp_iter *iter, u64 new_spte)
+{
+	u64 old;
+
+	lockdep_assert_held_write(&vm->mmu_lock);
+	/*
+	 * Nobody else changes SPTEs while mmu_lock is held for write; a
+	 * frozen value here would mean a reader-side update was interrupted.
+	 */
+	old = __atomic_exchange_n(iter->sptep, new_spte, __ATOMIC_ACQ_REL);
+	WARN_ON_ONCE(is_frozen_spte(old));
+	iter->old_spte = new_spte;
+	return handle_changed_spte(vm, iter->gfn, old, new_spte, iter->level,
+				   false);
+}

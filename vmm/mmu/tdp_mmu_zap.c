@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Zapping SPTEs: ranges in all roots, whole roots, and yielding.
+ */
+#include "kernel/log.h"
+#include "kernel/platform.h"
+#include "kernel/sched.h"
+#include "vmm/mmu/tdp_mmu_internal.h"
+
+void kvm_flush_remote_tlbs(struct vm *vm)
+{
+	mmu_stat_inc(vm, tlb_flushes);
+	if (vm->mmu_ops && vm->mmu_ops->flush_remote_tlbs)
+		vm->mmu_ops->flush_remote_tlbs(vm);
+}
+
+void kvm_flush_remote_tlbs_range(struct vm *vm, gfn_t gfn, u64 nr_pages)
+{
+	mmu_stat_inc(vm, tlb_flushes);
+	if (vm->mmu_ops && vm->mmu_ops->flush_remote_tlbs_range)
+		vm->mmu_ops->flush_remote_tlbs_range(vm, gfn, nr_pages);
+	else if (vm->mmu_ops && vm->mmu_ops->flush_remote_tlbs)
+		vm->mmu_ops->flush_remote_tlbs(vm);
+}
+
+gfn_t tdp_mmu_max_gfn(struct vm *vm)
+{
+	return 1ULL << (vm->phys_bits - PAGE_SHIFT);
+}
+
+/*
+ * Yield in the middle of a walk if a reschedule is due or another CPU
+ * waits for mmu_lock. Pending TLB invalidations are flushed first: once
+ * the lock is dropped, another thread may rely on the zapped SPTEs being
+ * gone from every TLB (e.g. host reclaim reusing the page). The walk then
+ * restarts from the root at next_last_level_gfn, since tables it cached
+ * may have been freed; yielded_gfn guarantees progress before the next
+ * yield.
+ *
+ * The lock is dropped here rather than via cond_resched_rwlock_*() because
+ * those re-evaluate need_resched(), and the decision taken here (which
+ * also decided the flush) must not be lost.
+ */
+bool tdp_mmu_iter_cond_resched(struct vm *vm, struct tdp_iter *iter,
+			       bool flush, bool shared)
+{
+	bool resched;
+
+	WARN_ON_ONCE(iter->yielded);
+	if (iter->next_last_level_gfn == iter->yielded_gfn)
+		return false;
+	resched = need_resched();
+	if (!resched && !rwlock_is_contended(&vm->mmu_lock))
+		return false;
+
+	if (flush)
+		kvm_flush_remote_tlbs(vm);
+	rcu_read_unlock();
+	if (shared)
+		read_unlock(&vm->mmu_lock);
+	else
+		write_unlock(&vm->mmu_lock);
+
+	if (vm->mmu_ops && vm->mmu_ops->sched_point)
+		vm->mmu_ops->sched_point(vm);
+	if (resched)
+		schedule();
+	else
+		cpu_relax();	/* contention only: let the waiter in */
+
+	if (shared)
+		read_lock(&vm->mmu_lock);
+	else
+		write_lock(&vm->mmu_lock);
+	rcu_read_lock();
+
+	WARN_ON_ONCE(iter->gfn > iter->next_last_level_gfn);
+	iter->yielded = true;
+	mmu_stat_inc(vm, yields);
+	return true;
+}
+
+/*
+ * Zap the leaf SPTEs of [start, end) in @root. Returns whether a TLB flush
+ * is pending (the caller flushes before it drops mmu_lock).
+ */
+bool tdp_mmu_zap_leafs(struct vm *vm, struct kvm_mmu_page *root,
+		       gfn_t start, gfn_t end, bool can_yield, bool flush,
+		       bool shared)
+{
+	struct tdp_iter iter;
+	u64 zapped = 0;
+
+	kvm_lockdep_assert_mmu_lock_held(vm, shared);
+	end = MIN(end, tdp_mmu_max_gfn(vm));
+
+	rcu_read_lock();
+	for_each_tdp_pte_min_level(iter, root, PG_LEVEL_4K, start, end) {
+retry:
+		if (can_yield &&
+		    tdp_mmu_iter_cond_resched(vm, &iter, flush, shared)) {
+			flush = false;
+			continue;
+		}
+		if (!is_shadow_present_pte(iter.old_spte) ||
+		    !is_last_spte(iter.old_spte, iter.level))
+			continue;
+		if (!shared)
+			zapped += tdp_mmu_set_spte(vm, &iter, 0);
+		else if (tdp_mmu_set_spte_atomic(vm, &iter, 0, &zapped))
+			goto retry;
+		flush = true;
+	}
+	rcu_read_unlock();
+	mmu_stat_add(vm, zapped_sptes, zapped);
+	return flush;
+}
+
+/*
+ * One pass of the root zap: remove every present SPTE at @zap_level (and
+ * huge leaves above it). Passes run from 4K upwards, so a pass at level L
+ * finds the tables below L already empty, and each step between two
+ * possible yields does at most one table's worth of work.
+ */
+static void __tdp_mmu_zap_root(struct vm *vm, struct kvm_mmu_page *root,
+			       bool shared, int zap_level)
+{
+	gfn_t end = tdp_mmu_max_gfn(vm);
+	struct tdp_iter iter;
+	u64 zapped = 0;
+
+	for_each_tdp_pte_min_level(iter, root, zap_level, 0, end) {
+retry:
+		if (tdp_mmu_iter_cond_resched(vm, &iter, false, shared))
+			continue;
+		if (!is_shadow_present_pte(iter.old_spte))
+			continue;
+		if (iter.level > zap_level &&
+		    !is_last_spte(iter.old_spte, iter.level))
+			continue;
+		if (!shared)
+			zapped += tdp_mmu_set_spte(vm, &iter, 0);
+		else if (tdp_mmu_set_spte_atomic(vm, &iter, 0, &zapped))
+			goto retry;
+	}
+	mmu_stat_add(vm, zapped_sptes, zapped);
+}
+
+/*
+ * Zap everything under @root, yielding as needed. No TLB flush: the root
+ * is invalid, vCPUs drop it on their next entry and flush their TLB when
+ * they load another root; host reclaim flushes for itself.
+ *
+ * The root must be referenced (seed 000): a zap that yields with an
+ * unreferenced root would let host reclaim miss it.
+ */
+void tdp_mmu_zap_root(struct vm *vm, struct kvm_mmu_page *root, bool shared)
+{
+	int level, root_level = sp_role(root).level;
+
+	WARN_ON_ONCE(!refcount_read(&root->tdp_mmu_root_count));
+	kvm_lockdep_assert_mmu_lock_held(vm, shared);
+
+	rcu_read_lock();
+	for (level = PG_LEVEL_4K; level <= root_level; level++)
+		__tdp_mmu_zap_root(vm, root, shared, level);
+	rcu_read_unlock();
+}
+
+int kvm_tdp_mmu_zap_gfn_range(struct vm *vm, gfn_t start, gfn_t end)
+{
+	struct kvm_mmu_page *root;
+
+	if (start >= end || end > tdp_mmu_max_gfn(vm))
+		return -MMU_EINVAL;
+
+	read_lock(&vm->mmu_lock);
+	/*
+	 * Flush per root: stepping to the next root may put the last
+	 * reference of this one, and that zap yields without flushing.
+	 */
+	for_each_tdp_mmu_root_yield_safe(vm, root, true)
+		if (tdp_mmu_zap_leafs(vm, root, start, end, true, false, true))
+			kvm_flush_remote_tlbs_range(vm, start, end - start);
+	read_unlock(&vm->mmu_lock);
+	return 0;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct vm: one virtual machine. For now it holds what the TDP MMU needs;
+ * the VMX layer adds vCPUs, VMCS state and exits around it.
+ */
+#ifndef VMM_VM_H
+#define VMM_VM_H
+
+#include "kernel/atomic.h"
+#include "kernel/list.h"
+#include "kernel/rwlock.h"
+#include "kernel/spinlock.h"
+#include "vmm/mmu/memslot.h"
+#include "vmm/mmu/mmu_stats.h"
+
+struct vm;
+struct kvm_mmu_page;
+
+/*
+ * What the platform does for the MMU (vmm/mmu/mmu_platform.h explains the
+ * contract). The kernel: INVEPT on every CPU running the VM and the
+ * kernel's workqueue. Hosted tests: a simulated per-vCPU TLB and a worker
+ * thread. Any hook may be NULL: a NULL flush only counts, a NULL
+ * queue_zap_work zaps synchronously in the caller.
+ */
+struct vm_mmu_ops {
+	/* All guest translations of this VM on all CPUs are gone on return. */
+	void (*flush_remote_tlbs)(struct vm *vm);
+	void (*flush_remote_tlbs_range)(struct vm *vm, gfn_t gfn, u64 nr_pages);
+	/* Arrange for tdp_mmu_zap_invalidated_roots(vm) to run soon. */
+	void (*queue_zap_work)(struct vm *vm);
+	/*
+	 * Called each time a walk reaches a scheduling point with mmu_lock
+	 * dropped (the soft-lockup watchdog's and the benchmarks' probe).
+	 */
+	void (*sched_point)(struct vm *vm);
+};
+
+#define SP_HASH_BITS	12
+
+struct vm {
+	/*
+	 * mmu_lock protects the shape of the paging structures. Held for
+	 * read: faults, zaps and root walks, which change SPTEs only with
+	 * cmpxchg (tdp_mmu_set_spte_atomic). Held for write: operations that
+	 * need exclusivity (invalidate all roots, host reclaim, plain-store
+	 * zaps), and the mmu_invalidate_* fields below.
+	 */
+	rwlock_t mmu_lock;
+	/*
+	 * tdp_mmu_pages_lock protects changes to tdp_mmu_roots (readers walk
+	 * it under RCU) and sp_hash (table page -> struct kvm_mmu_page).
+	 * Taken inside mmu_lock (either mode); nothing is taken inside it.
+	 */
+	spinlock_t tdp_mmu_pages_lock;
+	struct list_head tdp_mmu_roots;
+	struct kvm_mmu_page *sp_hash[1U << SP_HASH_BITS];
+
+	/*
+	 * Bumped by host reclaim (the mmu-notifier analogue) with mmu_lock
+	 * held for write; a fault samples it before looking up the host page
+	 * and rechecks it with mmu_lock held for read before installing, so
+	 * a pfn looked up before a reclaim is never installed after it.
+	 */
+	u64 mmu_invalidate_seq;
+
+	/* Set up before vCPUs run, immutable afterwards. */
+	struct memslot memslots[VM_MAX_MEMSLOTS];
+	unsigned int nr_memslots;
+	/* Guest MAXPHYADDR: GPAs at or above 1 << phys_bits are errors. */
+	unsigned int phys_bits;
+	int root_level;
+
+	const struct vm_mmu_ops *mmu_ops;
+	void *platform_data;
+
+	struct tdp_mmu_stats stats;
+};
+
+#endif
