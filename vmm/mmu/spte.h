@@ -76,6 +76,17 @@ enum pg_level {
 
 BUILD_BUG_ON(FROZEN_SPTE & (VMX_EPT_RWX_MASK | SPTE_MMU_PRESENT_MASK));
 
+/*
+ * Reading an SPTE that may point at a table another CPU just linked: the
+ * acquire pairs with the release of the cmpxchg that published the table
+ * (zeroed first), so the walker sees its initialised contents. A plain
+ * load on x86; it matters to the compiler and to ThreadSanitizer.
+ */
+static inline u64 spte_read(u64 *sptep)
+{
+	return __atomic_load_n(sptep, __ATOMIC_ACQUIRE);
+}
+
 static inline bool is_frozen_spte(u64 spte)
 {
 	return spte == FROZEN_SPTE;

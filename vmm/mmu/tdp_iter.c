@@ -17,7 +17,7 @@ static void tdp_iter_refresh_sptep(struct tdp_iter *iter)
 {
 	iter->sptep = iter->pt_path[iter->level - 1] +
 		      SPTE_INDEX(iter->gfn, iter->level);
-	iter->old_spte = READ_ONCE(*iter->sptep);
+	iter->old_spte = spte_read(iter->sptep);
 }
 
 void tdp_iter_restart(struct tdp_iter *iter)
@@ -60,7 +60,7 @@ static bool try_step_down(struct tdp_iter *iter)
 	 * Reread: the entry may have changed since the caller looked at it
 	 * (e.g. the caller just installed a table there).
 	 */
-	iter->old_spte = READ_ONCE(*iter->sptep);
+	iter->old_spte = spte_read(iter->sptep);
 	child_pt = spte_to_child_pt(iter->old_spte, iter->level);
 	if (!child_pt)
 		return false;
@@ -78,7 +78,7 @@ static bool try_step_side(struct tdp_iter *iter)
 	iter->gfn += KVM_PAGES_PER_HPAGE(iter->level);
 	iter->next_last_level_gfn = iter->gfn;
 	iter->sptep++;
-	iter->old_spte = READ_ONCE(*iter->sptep);
+	iter->old_spte = spte_read(iter->sptep);
 	return true;
 }
 
