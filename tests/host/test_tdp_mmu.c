@@ -127,6 +127,8 @@ static void test_concurrent_faults(void)
 	unsigned int nv = 4;
 	struct sim_vm *s = sim_vm_create(nv, 0);
 	struct fault_arg a = { .s = s, .nr = stress ? 4096 : 1024 };
+	unsigned long w0 = warn_count;
+	bool shared_root;
 	u64 leafs;
 
 	vm_add_memslot(&s->vm, 0, 8 * 4096, 0, 0);
@@ -134,8 +136,13 @@ static void test_concurrent_faults(void)
 	read_lock(&s->vm.mmu_lock);
 	leafs = tdp_mmu_count_leafs(&s->vm, s->vcpus[0].root);
 	read_unlock(&s->vm.mmu_lock);
-	tap_ok(a.errors == 0 && leafs == a.nr * (1 + nv) &&
-	       s->vcpus[0].root == s->vcpus[nv - 1].root &&
+	shared_root = s->vcpus[0].root == s->vcpus[nv - 1].root;
+	/* Drop the roots now: putting the last reference must not WARN. */
+	for (unsigned int i = 0; i < nv; i++)
+		sim_vcpu_unload(&s->vcpus[i]);
+	tap_ok(a.errors == 0 && leafs == a.nr * (1 + nv) && warn_count == w0 &&
+	       STAT(s, roots_freed) == 1 &&
+	       shared_root &&
 	       STAT(s, faults) >= leafs && STAT(s, roots_allocated) == 1,
 	       "faults: %u vCPUs, shared+private pages, %llu leaves, faults %llu spurious %llu retries %llu",
 	       nv, (unsigned long long)leafs,
