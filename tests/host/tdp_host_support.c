@@ -24,8 +24,17 @@ static void sim_flush_remote_tlbs(struct vm *vm)
 		sim_flush_vcpu(&s->vcpus[i]);
 }
 
+static void sim_sched_point(struct vm *vm)
+{
+	struct sim_vm *s = container_of(vm, struct sim_vm, vm);
+
+	if (s->yield_hook)
+		s->yield_hook(s);
+}
+
 const struct vm_mmu_ops sim_mmu_ops = {
 	.flush_remote_tlbs = sim_flush_remote_tlbs,
+	.sched_point = sim_sched_point,
 };
 
 struct sim_vm *sim_vm_create(unsigned int nr_vcpus, unsigned int phys_bits)

@@ -31,6 +31,13 @@ struct sim_vm {
 	struct sim_vcpu vcpus[SIM_MAX_VCPUS];
 	unsigned int nr_vcpus;
 	bool break_flush;	/* tests prove they catch a missing flush */
+	/*
+	 * Called at every yield of a zap (vm_mmu_ops.sched_point), with
+	 * mmu_lock and the RCU read side dropped: lets a test make other
+	 * threads run inside the zap window instead of hoping they do.
+	 */
+	void (*yield_hook)(struct sim_vm *s);
+	void *yield_hook_arg;
 };
 
 struct sim_vm *sim_vm_create(unsigned int nr_vcpus, unsigned int phys_bits);

@@ -152,11 +152,17 @@ static void test_concurrent_faults(void)
 	sim_vm_destroy(s);
 }
 
-/* 3/4: zaps and invalidate-all racing faults; contents never go wrong. */
+/*
+ * 3/4: zaps and invalidate-all racing faults; contents never go wrong.
+ * The vCPUs keep faulting until the zapper has finished RACE_MIN_ROUNDS
+ * rounds, so the race happens however slowly a sanitizer runs the zapper.
+ */
+#define RACE_MIN_ROUNDS	4
+
 struct race_arg {
 	struct sim_vm *s;
 	unsigned int nr_gfns, iters, nr_vcpus;
-	int errors, done;
+	int errors, done, rounds;
 	bool invalidate;
 };
 
@@ -168,7 +174,9 @@ static void race_worker(void *p, unsigned int i)
 	if (i < a->nr_vcpus) {
 		struct sim_vcpu *v = &a->s->vcpus[i];
 
-		for (k = 0; k < a->iters; k++) {
+		for (k = 0; k < a->iters ||
+			    __atomic_load_n(&a->rounds, __ATOMIC_ACQUIRE) <
+			    RACE_MIN_ROUNDS; k++) {
 			gfn_t g = host_rand() % a->nr_gfns;
 			u64 val;
 
@@ -191,6 +199,7 @@ static void race_worker(void *p, unsigned int i)
 				__atomic_add_fetch(&a->errors, 1,
 						   __ATOMIC_RELAXED);
 		}
+		__atomic_add_fetch(&a->rounds, 1, __ATOMIC_RELEASE);
 		rcu_note_quiescent_state();
 	}
 }
@@ -211,10 +220,18 @@ static void run_race(bool invalidate)
 		sim_guest_access(v0, g << PAGE_SHIFT, true, &val);
 	}
 	host_run_cpus(4, race_worker, &a);
+	/* One more access each: vCPUs drop roots invalidated meanwhile. */
+	for (unsigned int i = 0; i < a.nr_vcpus; i++)
+		if (sim_guest_access(&s->vcpus[i], 0, false, &val) ||
+		    val != pattern(0, 0))
+			a.errors++;
 	tap_ok(a.errors == 0 && warn_count == w0 && STAT(s, zapped_sptes) > 0 &&
-	       (!invalidate || STAT(s, roots_freed) > 0),
-	       "%s racing faults: no wrong data, zapped %llu, yields %llu, roots alloc %llu inval %llu freed %llu",
-	       invalidate ? "invalidate-all-roots" : "range zaps",
+	       a.rounds >= RACE_MIN_ROUNDS &&
+	       (!invalidate ||
+		(STAT(s, roots_invalidated) >= RACE_MIN_ROUNDS &&
+		 STAT(s, roots_freed) > 0)),
+	       "%s racing faults (%d rounds): no wrong data, zapped %llu, yields %llu, roots alloc %llu inval %llu freed %llu",
+	       invalidate ? "invalidate-all-roots" : "range zaps", a.rounds,
 	       (unsigned long long)STAT(s, zapped_sptes),
 	       (unsigned long long)STAT(s, yields),
 	       (unsigned long long)STAT(s, roots_allocated),
@@ -270,12 +287,40 @@ static void test_reclaim(bool break_flush)
  * 6: seed 000. The last reference to a root with >= 1M 4K SPTEs (GFNs
  * aliasing 64 host pages) is put, zapping with yields, while host reclaim
  * runs and another vCPU faults on a fresh root.
+ *
+ * The overlap is forced, not hoped for: at its first SEED000_FORCED
+ * yields the zapping thread waits until the reclaim thread and the
+ * faulting vCPU have each made progress, so both certainly run inside the
+ * zap window however the scheduler (or TSan) orders the threads.
  */
+#define SEED000_FORCED	8
+
 struct seed000_arg {
 	struct sim_vm *s;
 	int put_done, errors, started;
-	u64 reclaims, other_faults;
+	u64 reclaims, other_faults;	/* atomics: read by the zapper */
+	u64 reclaims_in_zap, faults_in_zap, forced_yields;
 };
+
+static __thread bool tls_seed000_zapper;
+
+static void seed000_yield_hook(struct sim_vm *s)
+{
+	struct seed000_arg *a = s->yield_hook_arg;
+	u64 r0, f0;
+
+	/* Reclaim may yield too: only the thread putting the root waits. */
+	if (!tls_seed000_zapper || a->forced_yields >= SEED000_FORCED)
+		return;
+	a->forced_yields++;
+	r0 = __atomic_load_n(&a->reclaims, __ATOMIC_ACQUIRE);
+	f0 = __atomic_load_n(&a->other_faults, __ATOMIC_ACQUIRE);
+	while (__atomic_load_n(&a->reclaims, __ATOMIC_ACQUIRE) < r0 + 2 ||
+	       __atomic_load_n(&a->other_faults, __ATOMIC_ACQUIRE) < f0 + 2)
+		rcu_note_quiescent_state();	/* others may wait for a GP */
+	a->reclaims_in_zap += 2;
+	a->faults_in_zap += 2;
+}
 
 static void seed000_worker(void *p, unsigned int i)
 {
@@ -290,7 +335,9 @@ static void seed000_worker(void *p, unsigned int i)
 
 	if (i == 0) {
 		/* The vCPU drops its root: last reference, huge zap. */
+		tls_seed000_zapper = true;
 		sim_vcpu_unload(&s->vcpus[0]);
+		tls_seed000_zapper = false;
 		__atomic_store_n(&a->put_done, 1, __ATOMIC_RELEASE);
 		return;
 	}
@@ -302,7 +349,7 @@ static void seed000_worker(void *p, unsigned int i)
 			if (!reclaim_once(s, NULL, g, version++))
 				__atomic_add_fetch(&a->errors, 1,
 						   __ATOMIC_RELAXED);
-			a->reclaims++;
+			__atomic_add_fetch(&a->reclaims, 1, __ATOMIC_RELEASE);
 			rcu_note_quiescent_state();
 		}
 		return;
@@ -315,7 +362,8 @@ static void seed000_worker(void *p, unsigned int i)
 				     (host_rand() % SEED000_GFNS) << PAGE_SHIFT,
 				     true, &val))
 			__atomic_add_fetch(&a->errors, 1, __ATOMIC_RELAXED);
-		a->other_faults++;
+		__atomic_add_fetch(&a->other_faults, 1, __ATOMIC_RELEASE);
+		rcu_note_quiescent_state();
 	}
 }
 
@@ -337,18 +385,31 @@ static void test_seed000(void)
 	read_unlock(&s->vm.mmu_lock);
 	pt_before = STAT(s, pt_pages_alive);
 
+	/*
+	 * The second vCPU gets a root of its own (another address space):
+	 * sharing vCPU 0's would keep the big root alive past the race.
+	 */
+	read_lock(&s->vm.mmu_lock);
+	s->vcpus[1].root = tdp_mmu_get_vcpu_root(&s->vm, 1);
+	read_unlock(&s->vm.mmu_lock);
+	s->yield_hook = seed000_yield_hook;
+	s->yield_hook_arg = &a;
 	host_run_cpus(3, seed000_worker, &a);
+	s->yield_hook = NULL;
 	sim_vcpu_unload(&s->vcpus[1]);
 	rcu_barrier();
 	tap_ok(a.errors == 0 && leafs == SEED000_GFNS + 64 &&
 	       STAT(s, yields) > 0 && STAT(s, pt_pages_alive) == 0 &&
-	       a.reclaims > 0 && a.other_faults > 0 &&
+	       a.forced_yields == SEED000_FORCED &&
+	       a.reclaims_in_zap > 0 && a.faults_in_zap > 0 &&
 	       STAT(s, roots_freed) == STAT(s, roots_allocated) &&
 	       warn_count == w0,
-	       "seed 000: put last ref of a %llu-SPTE root (%llu table pages) while %llu reclaims and %llu accesses ran: %llu yields, every table page back, no stale mapping",
+	       "seed 000: put last ref of a %llu-SPTE root (%llu table pages) while %llu reclaims and %llu accesses ran (>= %llu/%llu inside the zap window): %llu yields, every table page back, no stale mapping",
 	       (unsigned long long)leafs, (unsigned long long)pt_before,
 	       (unsigned long long)a.reclaims,
 	       (unsigned long long)a.other_faults,
+	       (unsigned long long)a.reclaims_in_zap,
+	       (unsigned long long)a.faults_in_zap,
 	       (unsigned long long)STAT(s, yields));
 	tdp_mmu_stats_print(&s->vm, "seed000");
 	sim_vm_destroy(s);
