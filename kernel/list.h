@@ -125,7 +125,15 @@ static inline void list_add_tail_rcu(struct list_head *new,
 
 static inline void list_del_rcu(struct list_head *e)
 {
-	__list_del(e->prev, e->next);
+	/*
+	 * A release store, though `next` was published long ago: a reader
+	 * that reaches `next` through this store must also see what was
+	 * written to it before. Under C11 only a release store gives that
+	 * ordering (a relaxed one orders nothing; TSan caught a reader
+	 * racing with the entry's initialisation this way).
+	 */
+	e->next->prev = e->prev;
+	rcu_assign_pointer(e->prev->next, e->next);
 	e->prev = LIST_POISON_PREV;	/* next stays valid for readers on e */
 }
 
