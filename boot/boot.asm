@@ -183,6 +183,8 @@ early_print32:
 
 bits 64
 extern kmain
+; Typed and sized so a backtrace ends in "long_entry+0x..", not a bare hex.
+static long_entry:function (long_entry.end - long_entry)
 long_entry:
 	mov ax, 0x10
 	mov ds, ax
@@ -200,6 +202,7 @@ long_entry:
 	cli
 	hlt
 	jmp .hang
+.end:
 
 section .rodata
 msg_bad_magic:

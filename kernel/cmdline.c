@@ -11,6 +11,7 @@ unsigned int cmdline_cpus;
 unsigned int cmdline_watchdog_thresh;
 unsigned int cmdline_expect_mem_mb;
 unsigned int cmdline_expect_cpus;
+char cmdline_crash_test[CMDLINE_STR_MAX];
 
 static const char *boot_cmdline = "";
 
@@ -23,6 +24,7 @@ static const struct cmdline_option kernel_options[] = {
 	{ "timer_hz", CMDLINE_UINT, &timer_hz },
 	{ "expect_mem_mb", CMDLINE_UINT, &cmdline_expect_mem_mb },
 	{ "expect_cpus", CMDLINE_UINT, &cmdline_expect_cpus },
+	{ "crash_test", CMDLINE_STR, cmdline_crash_test },
 };
 
 static const char *const log_level_names[] = {

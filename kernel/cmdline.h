@@ -6,6 +6,8 @@
  *   log_level=err|warn|info|debug   ktest=PATTERN   cpus=N
  *   watchdog_thresh=SECONDS         exit=qemu|bochs|acpi|halt|auto
  *   timer_hz=N   expect_mem_mb=N   expect_cpus=N
+ *   crash_test=pf|ipi|df   crash on purpose in the crash.on_purpose ktest
+ *                          (arch/x86/crash_test.c), to test the crash path
  * An unknown option prints "cmdline: unknown option 'xyz'" and boot goes
  * on; a bad value is reported the same way and leaves the default.
  */
@@ -36,6 +38,7 @@ extern unsigned int cmdline_cpus;
 extern unsigned int cmdline_watchdog_thresh;	/* seconds; 0 = default */
 extern unsigned int cmdline_expect_mem_mb;
 extern unsigned int cmdline_expect_cpus;
+extern char cmdline_crash_test[CMDLINE_STR_MAX];
 
 /*
  * Parse @s against @opts. Returns the number of problems (unknown option,

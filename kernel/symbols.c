@@ -8,6 +8,8 @@
 #include "kernel/symbols.h"
 #include "kernel/log.h"
 #include "kernel/string.h"
+#include "arch/x86/interrupts.h"
+#include "mm/paging.h"
 
 struct elf64_shdr {
 	u32 sh_name;
@@ -40,6 +42,8 @@ static const char *strtab;
 static u64 strtab_size;
 
 extern char _kernel_start[], _kernel_end[];
+/* arch/x86/isr.asm: where x86_interrupt() returns to. */
+extern char isr_return_from_handler[];
 
 void symbols_init(const void *shdrs, u32 num, u32 entsize)
 {
@@ -132,17 +136,79 @@ void symbolize(u64 addr, char *buf, size_t size)
 static bool frame_ok(u64 rbp, u64 prev)
 {
 	return rbp && !(rbp & 7) && rbp > prev && rbp >= 0x1000 &&
-	       rbp < (4ULL << 30);
+	       rbp < (4ULL << 30) && paging_is_mapped(rbp) &&
+	       paging_is_mapped(rbp + 15);
 }
 
-void backtrace_print(u64 rip, u64 rbp)
+/*
+ * Is @ret the return address of a call inside a kernel function? True
+ * when it follows "call rel32" (E8) or an indirect "call r/m64" (FF /2)
+ * whose ModRM/SIB/displacement length ends exactly at @ret.
+ */
+static bool is_return_address(u64 ret)
+{
+	u64 off;
+	const u8 *p = (const u8 *)(unsigned long)ret;
+
+	if (ret < 0x1000 || !symbol_lookup(ret - 1, &off) || off < 2)
+		return false;
+	if (off >= 5 && p[-5] == 0xe8)
+		return true;
+	for (unsigned int k = 2; k <= 7 && k <= off; k++) {
+		u8 modrm = p[-(int)k + 1];
+		unsigned int mod = modrm >> 6, rm = modrm & 7, len = 2;
+
+		if (p[-(int)k] != 0xff || ((modrm >> 3) & 7) != 2)
+			continue;
+		if (mod != 3 && rm == 4)
+			len++;				/* SIB */
+		if (mod == 1)
+			len += 1;
+		else if (mod == 2 || (mod == 0 && rm == 5))
+			len += 4;
+		if (len == k)
+			return true;
+	}
+	return false;
+}
+
+static void print_addr(const char *prefix, u64 addr, u64 lookup)
 {
 	char sym[128];
+
+	symbolize(lookup, sym, sizeof(sym));
+	log_raw("  %s[<%016llx>] %s\n", prefix, (unsigned long long)addr, sym);
+}
+
+/*
+ * The trapping (or interrupted) instruction at @rip. GCC gives a function
+ * that needs no stack a frame-pointer-less body, and a fault may hit
+ * before "push rbp" or after "pop rbp": then the caller's return address
+ * is the word at @rsp, which the RBP chain skips. Print it, marked '?'
+ * as Linux marks unproven entries, when it is a return address and not
+ * the one the RBP chain will show anyway.
+ */
+static void print_site(u64 rip, u64 rsp, u64 rbp)
+{
+	u64 top;
+
+	print_addr("", rip, rip);
+	if (!rsp || (rsp & 7) || !paging_is_mapped(rsp) ||
+	    !paging_is_mapped(rsp + 7))
+		return;
+	top = *(const u64 *)(unsigned long)rsp;
+	if (frame_ok(rbp, 0) && top == ((const u64 *)(unsigned long)rbp)[1])
+		return;
+	if (is_return_address(top))
+		print_addr("? ", top, top - 1);
+}
+
+static void backtrace_walk(u64 rip, u64 rsp, u64 rbp)
+{
 	u64 prev = 0;
 
 	log_raw("Call trace:\n");
-	symbolize(rip, sym, sizeof(sym));
-	log_raw("  [<%016llx>] %s\n", (unsigned long long)rip, sym);
+	print_site(rip, rsp, rbp);
 	for (int depth = 0; depth < 32 && frame_ok(rbp, prev); depth++) {
 		const u64 *frame = (const u64 *)(unsigned long)rbp;
 		u64 ret = frame[1];
@@ -150,11 +216,35 @@ void backtrace_print(u64 rip, u64 rbp)
 		if (!ret)
 			break;
 		/* Return address minus one lands inside the call. */
-		symbolize(ret - 1, sym, sizeof(sym));
-		log_raw("  [<%016llx>] %s\n", (unsigned long long)ret, sym);
+		print_addr("", ret, ret - 1);
 		prev = rbp;
 		rbp = frame[0];
+		if (ret == (u64)(unsigned long)isr_return_from_handler) {
+			/*
+			 * x86_interrupt(frame) was called by isr_common with
+			 * RSP == frame, and pushed RBP below its return
+			 * address: the interrupted context lies at prev + 16.
+			 */
+			const struct exception_frame *f =
+				(const void *)(unsigned long)(prev + 16);
+
+			log_raw("  <interrupt: vector %#llx>\n",
+				(unsigned long long)f->vector);
+			print_site(f->rip, f->rsp, f->rbp);
+			rbp = f->rbp;
+			prev = 0;	/* the interrupted stack may differ */
+		}
 	}
+}
+
+void backtrace_print(u64 rip, u64 rbp)
+{
+	backtrace_walk(rip, 0, rbp);
+}
+
+void backtrace_print_regs(u64 rip, u64 rsp, u64 rbp)
+{
+	backtrace_walk(rip, rsp, rbp);
 }
 
 void dump_stack(void)

@@ -23,8 +23,16 @@ u64 symbol_address(const char *name);
 /* "func+0xoff" (or the bare hex address) into @buf. */
 void symbolize(u64 addr, char *buf, size_t size);
 
-/* Print "Call trace:" from @rip, then follow the saved-RBP chain. */
+/*
+ * Print "Call trace:" from @rip, then follow the saved-RBP chain; through
+ * interrupt entries (isr_common) it continues in the interrupted context.
+ */
 void backtrace_print(u64 rip, u64 rbp);
+/*
+ * The same for a trap frame: also names the caller of a frameless function
+ * from the word at @rsp ("? func+0x..", unproven like Linux's '?').
+ */
+void backtrace_print_regs(u64 rip, u64 rsp, u64 rbp);
 /* The same, starting at the caller. */
 void dump_stack(void);
 

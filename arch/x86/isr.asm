@@ -4,6 +4,11 @@
 ;
 ; The kernel never runs user code, so GS is always the kernel's and no
 ; SWAPGS is needed.
+;
+; Every stub and isr_common are typed, sized ELF functions (NASM "static
+; NAME:function (size)") so kernel/symbols.c can name them in a backtrace:
+; a fault inside an interrupt handler shows "isr_common+0x.." between the
+; handler and the interrupted code.
 
 bits 64
 section .text
@@ -16,15 +21,18 @@ extern x86_interrupt
 %assign v 0
 %rep 256
 align 16
+static isr_stub_ %+ v %+ :function (isr_stub_ %+ v %+ .end - isr_stub_ %+ v)
 isr_stub_ %+ v:
 %if !HAS_ERR(v)
 	push 0
 %endif
 	push v
 	jmp isr_common
+.end:
 %assign v v + 1
 %endrep
 
+static isr_common:function (isr_common_end - isr_common)
 isr_common:
 	push rax
 	push rbx
@@ -46,6 +54,11 @@ isr_common:
 	; 22 quadwords are on the stack and the CPU aligned RSP to 16 before
 	; its push, so RSP is 16-byte aligned here as the ABI wants.
 	call x86_interrupt
+	; The return address of that call: kernel/symbols.c recognises it in
+	; a backtrace and continues in the interrupted context, whose
+	; struct exception_frame lies just above it on the stack.
+global isr_return_from_handler
+isr_return_from_handler:
 	pop r15
 	pop r14
 	pop r13
@@ -63,6 +76,7 @@ isr_common:
 	pop rax
 	add rsp, 16			; vector and error code
 	iretq
+isr_common_end:
 
 section .rodata
 align 8

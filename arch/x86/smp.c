@@ -122,20 +122,21 @@ __noreturn void smp_park_this_cpu(void)
 		halt();
 }
 
-void smp_stop_other_cpus(void)
+unsigned int smp_stop_other_cpus(void)
 {
 	unsigned int others = READ_ONCE(nr_cpus_online) - 1;
 	u64 deadline;
 
 	if (__atomic_exchange_n(&stopping, true, __ATOMIC_ACQ_REL))
-		return;
+		return READ_ONCE(nr_parked);
 	if (!others)
-		return;
+		return 0;
 	lapic_send_ipi(0, APIC_ICR_NMI | APIC_ICR_ALL_BUT_SELF);
 	/* Bounded wait: a wedged CPU must not keep us from reporting. */
 	deadline = rdtsc() + tsc_hz() / 10;
 	while (READ_ONCE(nr_parked) < others && (s64)(rdtsc() - deadline) < 0)
 		cpu_pause();
+	return READ_ONCE(nr_parked);
 }
 
 /* First C code on an AP, on its own stack, with the kernel's CR3. */

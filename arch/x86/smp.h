@@ -24,8 +24,12 @@ void smp_boot_aps(unsigned int max_cpus);
 int smp_call_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg,
 		    bool wait);
 
-/* NMI every other CPU into a halt loop (for panics and the final exit). */
-void smp_stop_other_cpus(void);
+/*
+ * NMI every other CPU into a halt loop (for panics and the final exit).
+ * Waits a bounded time; returns how many CPUs are parked (only the first
+ * call sends NMIs, later ones just report).
+ */
+unsigned int smp_stop_other_cpus(void);
 bool smp_stopping(void);
 __noreturn void smp_park_this_cpu(void);
 

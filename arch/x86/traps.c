@@ -80,7 +80,7 @@ void exception_dump(const struct exception_frame *f)
 	log_raw("CR0: %016llx CR3: %016llx CR4: %016llx\n",
 		(unsigned long long)read_cr0(), (unsigned long long)read_cr3(),
 		(unsigned long long)read_cr4());
-	backtrace_print(f->rip, f->rbp);
+	backtrace_print_regs(f->rip, f->rsp, f->rbp);
 }
 
 static int dying_cpu = -1;
@@ -89,6 +89,7 @@ static __noreturn void die(struct exception_frame *f)
 {
 	int me = (int)this_cpu_id();
 	int expected = -1;
+	unsigned int parked;
 
 	if (!__atomic_compare_exchange_n(&dying_cpu, &expected, me, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
@@ -101,9 +102,11 @@ static __noreturn void die(struct exception_frame *f)
 		kernel_exit(false);
 	}
 	/* Stop the others first: one of them may hold the console. */
-	smp_stop_other_cpus();
+	parked = smp_stop_other_cpus();
 	uart_bust_lock();
 	exception_dump(f);
+	log_raw("*** stopped other CPUs: %u of %u parked by NMI\n", parked,
+		READ_ONCE(nr_cpus_online) - 1);
 	kernel_exit(false);
 }
 

@@ -5,6 +5,7 @@
 #                [--timeout SECONDS] [--cmdline "KERNEL OPTIONS"]
 #                [--module PATH "MODULE CMDLINE"]... [--iso PREBUILT.iso]
 #                [--expect-msg "TEXT"]... [--expect-fail REGEX] [--allow-bug]
+#                [--expect-crash]
 #
 # Builds build/test-iso/NAME.iso with iso/mkiso.sh (unless --iso is given),
 # runs the emulator under `timeout`, keeps everything under build/test-logs/:
@@ -21,6 +22,10 @@
 # fail; Bochs exits 1 after the 0x8900 "Shutdown" port or ACPI power-off
 # and 0 after a magic breakpoint, so for Bochs any of those is accepted and
 # the serial log decides (EMULATORS.md).
+#
+# --expect-crash: the kernel must crash on purpose (crash_test=...): its
+# exception report is the expected outcome, checked line by line with
+# --expect-msg, and the run must still end by itself with a fail status.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,7 +33,7 @@ root=$(cd "$here/../.." && pwd)
 cd "$root" || exit 1
 
 name="" emu="" cpus=1 mem=256 tmo="" cmdline="" iso=""
-allow_bug=0 expect_fail=""
+allow_bug=0 expect_fail="" expect_crash=0
 modules=() msgs=()
 
 while [ $# -gt 0 ]; do
@@ -44,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--expect-msg) msgs+=("$2"); shift 2 ;;
 	--expect-fail) expect_fail=$2; shift 2 ;;
 	--allow-bug) allow_bug=1; shift ;;
+	--expect-crash) expect_crash=1; shift ;;
 	*) echo "boot_test.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -144,6 +150,7 @@ echo "# $name: first KTAP line after ${first}s, run took ${total}s, exit status 
 # --- judging --------------------------------------------------------------
 expect_done=pass
 [ -n "$expect_fail" ] && expect_done=fail
+[ "$expect_crash" = 1 ] && expect_done=fail
 crash_re='Kernel panic|BUG:|\*\*\* EXCEPTION|\*\*\* nested|Triple fault|triple fault'
 msgsep=""
 msgstr=""
@@ -157,6 +164,7 @@ while IFS= read -r r; do
 	result "$r"
 done < <(awk -v name="$name" -v expect_done="$expect_done" \
 	     -v expect_fail="$expect_fail" -v allow_bug="$allow_bug" \
+	     -v expect_crash="$expect_crash" \
 	     -v crash_re="$crash_re" -v msgs="$msgstr" \
 	     -f "$here/judge_ktap.awk" "$serial")
 

@@ -23,4 +23,27 @@ boot_configs() {
 	boot qemu-badmod --emu qemu --cpus 1 --mem 256 \
 		--cmdline "expect_mem_mb=256 expect_cpus=1 exit=qemu" \
 		--module "$badmod" "$badcmd" --expect-fail '^boot\.test_module$'
+	# The crash path (arch/x86/crash_test.c): a fatal exception must
+	# print its name, the registers and a symbolized backtrace, stop the
+	# other CPUs and end the run. ipi faults in an IPI handler on cpu1
+	# (backtrace through isr_common); df overflows into a guard page.
+	boot qemu-crash-pf --emu qemu --cpus 2 --mem 128 --expect-crash \
+		--cmdline "ktest=crash.* crash_test=pf exit=qemu" \
+		--expect-msg "*** EXCEPTION #PF page fault (vector 14) on cpu0" \
+		--expect-msg "CR2: 00007ffffffff000" --expect-msg "RAX: " \
+		--expect-msg "] crash_pf_victim+0x" --expect-msg "] crash_pf+0x" \
+		--expect-msg "] ktest_crash_on_purpose+0x" \
+		--expect-msg "*** stopped other CPUs: 1 of 1 parked by NMI"
+	boot qemu-crash-ipi --emu qemu --cpus 2 --mem 128 --expect-crash \
+		--cmdline "ktest=crash.* crash_test=ipi exit=qemu" \
+		--expect-msg "*** EXCEPTION #PF page fault (vector 14) on cpu1" \
+		--expect-msg "] crash_ipi_victim+0x" \
+		--expect-msg "] x86_interrupt+0x" --expect-msg "] isr_common+0x" \
+		--expect-msg "<interrupt: vector 0xf1>" \
+		--expect-msg "*** stopped other CPUs: 1 of 1 parked by NMI"
+	boot qemu-crash-df --emu qemu --cpus 1 --mem 128 --expect-crash \
+		--cmdline "ktest=crash.* crash_test=df exit=qemu" \
+		--expect-msg "*** EXCEPTION #DF double fault (vector 8) on cpu0" \
+		--expect-msg "] crash_stack_overflow_recurse+0x" \
+		--expect-msg "*** stopped other CPUs: 0 of 0"
 }

@@ -11,6 +11,10 @@
 #   allow_bug   1: "BUG:" reports are expected anywhere in this run
 #   crash_re    regex of console text that means the kernel crashed
 #   msgs        expected messages separated by "\034"; each must occur
+#   expect_crash 1: the run must crash on purpose (a crash_test= boot): the
+#               crash report is the expected outcome, the test that crashed
+#               never reports a result, and the run must still end with
+#               "KTEST DONE: fail" (expect_done) instead of hanging
 #
 # GRUB writes ANSI escapes and the kernel may share a line with GRUB's
 # leftovers, so markers are found anywhere in a line, after escapes and
@@ -71,8 +75,12 @@ BEGIN {
 	# A result line may name a test "exceptions.gp"; it is no crash report.
 	is_result = (line ~ /^(not )?ok [0-9]+( |$)/)
 	if (!is_result && crash_re != "" && line ~ crash_re) {
-		if (!(line ~ /BUG:/ && (allow_bug || bug_expected)))
+		if (expect_crash) {
+			if (!crash_seen)
+				crash_seen = line
+		} else if (!(line ~ /BUG:/ && (allow_bug || bug_expected))) {
 			note_crash(line)
+		}
 	}
 
 	if (!ktap_seen)
@@ -121,6 +129,14 @@ END {
 	} else if (plan < 0) {
 		emit(0, "no KTAP plan line '1..N'")
 		problems++
+	} else if (expect_crash) {
+		# The crashing test cannot report; the crash must have happened.
+		if (crash_seen == "") {
+			emit(0, "no crash report although this run must crash")
+			problems++
+		} else {
+			emit(1, "crashed as intended: " substr(crash_seen, 1, 100))
+		}
 	} else if (nr_results < plan) {
 		emit(0, sprintf("only %d of %d planned results (last: %s)",
 				nr_results, plan,

@@ -118,6 +118,19 @@ check "an expected failure that passes is a failure" 2 'must make it fail' \
 1..1
 ok 1 boot.module_intact
 KTEST DONE: pass"
+crashed="KTAP version 1
+1..1
+*** EXCEPTION #PF page fault (vector 14) on cpu0, error code 0x0
+KTEST DONE: fail"
+check "an intended crash passes" 0 'crashed as intended' \
+	-v expect_crash=1 -v expect_done=fail <<< "$crashed"
+check "an intended crash that does not happen is a failure" 2 \
+	'no crash report' -v expect_crash=1 -v expect_done=fail <<< "KTAP version 1
+1..1
+ok 1 crash.on_purpose # SKIP no crash_test=
+KTEST DONE: pass"
+check "an intended crash that hangs is a failure" 1 'KTEST DONE' \
+	-v expect_crash=1 -v expect_done=fail <<< "${crashed%KTEST*}"
 
 echo "1..$n"
 exit $failed
