@@ -34,6 +34,11 @@ struct vm_mmu_ops {
 	 * dropped (the soft-lockup watchdog's and the benchmarks' probe).
 	 */
 	void (*sched_point)(struct vm *vm);
+	/*
+	 * Called when that walk has re-taken mmu_lock after the scheduling
+	 * point (benchmarks time how long the lock is held between two).
+	 */
+	void (*sched_point_done)(struct vm *vm);
 };
 
 #define SP_HASH_BITS	12

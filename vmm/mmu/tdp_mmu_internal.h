@@ -34,6 +34,7 @@ void tdp_mmu_unhash_sp(struct vm *vm, struct kvm_mmu_page *sp);
 int tdp_mmu_set_spte_atomic(struct vm *vm, struct tdp_iter *iter,
 			    u64 new_spte, u64 *nr_zapped);
 u64 tdp_mmu_set_spte(struct vm *vm, struct tdp_iter *iter, u64 new_spte);
+u64 handle_removed_pt_of_invalid_root(struct vm *vm, u64 *pt, int level);
 u64 handle_changed_spte(struct vm *vm, gfn_t gfn, u64 old_spte,
 			u64 new_spte, int level, bool shared);
 

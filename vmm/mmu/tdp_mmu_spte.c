@@ -77,6 +77,23 @@ struct kvm_mmu_page *tdp_mmu_sp_of_pt(struct vm *vm, u64 *pt)
 	return sp;
 }
 
+/* Find the sp of a table that was just unlinked and unhash it: one lock. */
+static struct kvm_mmu_page *tdp_mmu_unhash_pt(struct vm *vm, u64 *pt)
+{
+	struct kvm_mmu_page **pp, *sp = NULL;
+
+	spin_lock(&vm->tdp_mmu_pages_lock);
+	for (pp = &vm->sp_hash[sp_hash_idx(pt)]; *pp; pp = &(*pp)->hash_next) {
+		if ((*pp)->spt == pt) {
+			sp = *pp;
+			*pp = sp->hash_next;
+			break;
+		}
+	}
+	spin_unlock(&vm->tdp_mmu_pages_lock);
+	return sp;
+}
+
 /* Frees an sp that is unhashed and unreachable (no grace period needed). */
 void tdp_mmu_free_sp(struct kvm_mmu_page *sp)
 {
@@ -114,14 +131,13 @@ static u64 tdp_mmu_freeze_spte(u64 *sptep)
  */
 static u64 handle_removed_pt(struct vm *vm, u64 *pt, int level, bool shared)
 {
-	struct kvm_mmu_page *sp = tdp_mmu_sp_of_pt(vm, pt);
+	struct kvm_mmu_page *sp = tdp_mmu_unhash_pt(vm, pt);
 	gfn_t base_gfn;
 	u64 zapped = 0;
 	int i;
 
 	if (WARN_ON(!sp))
 		return 0;
-	tdp_mmu_unhash_sp(vm, sp);
 	base_gfn = sp->gfn;
 
 	for (i = 0; i < SPTE_ENT_PER_PAGE; i++) {
@@ -144,6 +160,54 @@ static u64 handle_removed_pt(struct vm *vm, u64 *pt, int level, bool shared)
 		}
 		zapped += handle_changed_spte(vm, gfn, old, FROZEN_SPTE,
 					      level, shared);
+	}
+	call_rcu(&sp->rcu_head, tdp_mmu_free_sp_rcu_callback);
+	return zapped;
+}
+
+/*
+ * The fast form of handle_removed_pt() for a table unlinked from an
+ * INVALID root (the root zap of seed 000 and of the invalidate-all
+ * worker). Nobody installs an SPTE in an invalid root: a fault checks
+ * validity under mmu_lock before it walks, and a root is marked invalid
+ * only by its last put (nobody else holds it, so nobody faults in it) or
+ * under mmu_lock held for write. The only other writers are leaf zaps
+ * (present leaf -> 0), which can neither hand us a child table to free
+ * nor leak one. So nothing needs freezing: the entries are read once with
+ * plain (relaxed) loads and counted, child tables are torn down the same
+ * way, and the table goes through call_rcu() for the walkers still in it.
+ *
+ * Two things this gives up, both deliberate: a leaf that a concurrent leaf
+ * zap takes at the same instant is counted by both (zapped_sptes is a
+ * statistic and may over-count by such races), and A/D bits the CPU might
+ * still set in the dead table are not collected (the MMU does no dirty
+ * logging; if it ever does, leaves must be exchanged here as KVM does).
+ */
+u64 handle_removed_pt_of_invalid_root(struct vm *vm, u64 *pt, int level)
+{
+	struct kvm_mmu_page *sp = tdp_mmu_unhash_pt(vm, pt);
+	u64 zapped = 0, spte;
+	int i;
+
+	if (WARN_ON(!sp))
+		return 0;
+	if (level == PG_LEVEL_4K) {
+		/* The hot loop: 512 loads, no branches on the contents. */
+		for (i = 0; i < SPTE_ENT_PER_PAGE; i++)
+			zapped += (__atomic_load_n(&pt[i], __ATOMIC_RELAXED) &
+				   SPTE_MMU_PRESENT_MASK) != 0;
+	} else {
+		for (i = 0; i < SPTE_ENT_PER_PAGE; i++) {
+			spte = __atomic_load_n(&pt[i], __ATOMIC_RELAXED);
+			if (!is_shadow_present_pte(spte))
+				continue;
+			if (is_last_spte(spte, level))
+				zapped++;
+			else
+				zapped += handle_removed_pt_of_invalid_root(vm,
+					spte_to_child_pt(spte, level),
+					level - 1);
+		}
 	}
 	call_rcu(&sp->rcu_head, tdp_mmu_free_sp_rcu_callback);
 	return zapped;

@@ -73,6 +73,8 @@ bool tdp_mmu_iter_cond_resched(struct vm *vm, struct tdp_iter *iter,
 	else
 		write_lock(&vm->mmu_lock);
 	rcu_read_lock();
+	if (vm->mmu_ops && vm->mmu_ops->sched_point_done)
+		vm->mmu_ops->sched_point_done(vm);
 
 	WARN_ON_ONCE(iter->gfn > iter->next_last_level_gfn);
 	iter->yielded = true;
@@ -118,12 +120,16 @@ retry:
 
 /*
  * One pass of the root zap: remove every present SPTE at @zap_level (and
- * huge leaves above it). Passes run from 4K upwards, so a pass at level L
- * finds the tables below L already empty, and each step between two
- * possible yields does at most one table's worth of work.
+ * huge leaves above it). Passes run from 2M upwards, so a pass at level L
+ * finds the tables below L already gone, and each step between two
+ * possible yields does at most one table's worth of work: unlinking a
+ * table takes one atomic exchange of the entry pointing to it, and the
+ * table itself is torn down without per-entry atomics because the root is
+ * invalid (handle_removed_pt_of_invalid_root explains why that is safe).
+ * There is no 4K pass: a 4K leaf goes with its table, 512 at a time.
  */
-static void __tdp_mmu_zap_root(struct vm *vm, struct kvm_mmu_page *root,
-			       bool shared, int zap_level)
+static u64 __tdp_mmu_zap_root(struct vm *vm, struct kvm_mmu_page *root,
+			      bool shared, int zap_level)
 {
 	gfn_t end = tdp_mmu_max_gfn(vm);
 	struct tdp_iter iter;
@@ -138,12 +144,24 @@ retry:
 		if (iter.level > zap_level &&
 		    !is_last_spte(iter.old_spte, iter.level))
 			continue;
-		if (!shared)
-			zapped += tdp_mmu_set_spte(vm, &iter, 0);
-		else if (tdp_mmu_set_spte_atomic(vm, &iter, 0, &zapped))
+		if (!shared) {
+			WARN_ON_ONCE(is_frozen_spte(__atomic_exchange_n(
+				iter.sptep, 0, __ATOMIC_ACQ_REL)));
+		} else if (!__atomic_compare_exchange_n(iter.sptep,
+				&iter.old_spte, 0, false, __ATOMIC_ACQ_REL,
+				__ATOMIC_ACQUIRE)) {
+			/* A leaf zap took it first: iter has the new value. */
 			goto retry;
+		}
+		if (is_last_spte(iter.old_spte, iter.level))
+			zapped++;
+		else
+			zapped += handle_removed_pt_of_invalid_root(vm,
+				spte_to_child_pt(iter.old_spte, iter.level),
+				iter.level - 1);
+		iter.old_spte = 0;
 	}
-	mmu_stat_add(vm, zapped_sptes, zapped);
+	return zapped;
 }
 
 /*
@@ -152,19 +170,24 @@ retry:
  * they load another root; host reclaim flushes for itself.
  *
  * The root must be referenced (seed 000): a zap that yields with an
- * unreferenced root would let host reclaim miss it.
+ * unreferenced root would let host reclaim miss it. It must be invalid:
+ * the tables are torn down on the assumption that nobody installs in them.
  */
 void tdp_mmu_zap_root(struct vm *vm, struct kvm_mmu_page *root, bool shared)
 {
 	int level, root_level = sp_role(root).level;
+	u64 zapped = 0;
 
 	WARN_ON_ONCE(!refcount_read(&root->tdp_mmu_root_count));
+	WARN_ON_ONCE(!root_is_invalid(root));
 	kvm_lockdep_assert_mmu_lock_held(vm, shared);
 
 	rcu_read_lock();
-	for (level = PG_LEVEL_4K; level <= root_level; level++)
-		__tdp_mmu_zap_root(vm, root, shared, level);
+	for (level = MIN(PG_LEVEL_2M, root_level); level <= root_level;
+	     level++)
+		zapped += __tdp_mmu_zap_root(vm, root, shared, level);
 	rcu_read_unlock();
+	mmu_stat_add(vm, zapped_sptes, zapped);
 }
 
 int kvm_tdp_mmu_zap_gfn_range(struct vm *vm, gfn_t start, gfn_t end)
