@@ -19,6 +19,7 @@
 static __thread int tls_cpu = -1;
 static __thread u64 tls_rand;
 static __thread bool tls_need_resched;
+static __thread u64 tls_slice_start;	/* last schedule() (time slices) */
 static __thread unsigned long tls_irq_flags;	/* 1 = "IRQs disabled" */
 static __thread unsigned int tls_relax;
 
@@ -27,6 +28,7 @@ static bool cpu_used[MAX_CPUS];		/* under cpu_mutex */
 static unsigned int nr_cpus_hw;		/* high-water mark of ids + 1 */
 static u64 seed;
 static unsigned int resched_rate = 64;
+static u64 resched_slice_ns;		/* 0: no time-slice policy */
 
 static void die(const char *msg)
 {
@@ -99,14 +101,23 @@ void host_set_resched_rate(unsigned int one_in_n)
 
 void host_set_need_resched(void)
 {
-	tls_need_resched = true;
+	__atomic_store_n(&tls_need_resched, true, __ATOMIC_RELAXED);
+}
+
+void host_set_resched_slice_ns(u64 ns)
+{
+	__atomic_store_n(&resched_slice_ns, ns, __ATOMIC_RELAXED);
 }
 
 bool need_resched(void)
 {
 	unsigned int rate = __atomic_load_n(&resched_rate, __ATOMIC_RELAXED);
 
-	if (tls_need_resched)
+	u64 slice = __atomic_load_n(&resched_slice_ns, __ATOMIC_RELAXED);
+
+	if (__atomic_load_n(&tls_need_resched, __ATOMIC_RELAXED))
+		return true;
+	if (slice && plat_now_ns() - tls_slice_start >= slice)
 		return true;
 	return rate && host_rand() % rate == 0;
 }
@@ -115,7 +126,8 @@ void schedule(void)
 {
 	if (CONFIG_DEBUG && !sched_debug_check("schedule()"))
 		return;
-	tls_need_resched = false;
+	__atomic_store_n(&tls_need_resched, false, __ATOMIC_RELAXED);
+	tls_slice_start = plat_now_ns();
 	rcu_note_quiescent_state();
 	sched_yield();
 }
@@ -237,6 +249,7 @@ unsigned int host_cpu_register(void)
 		__atomic_store_n(&nr_cpus_hw, id + 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&cpu_mutex);
 	tls_cpu = id;
+	tls_slice_start = plat_now_ns();
 	tls_rand = seed ^ ((u64)(id + 1) * 0x9e3779b97f4a7c15ULL);
 	if (!tls_rand)
 		tls_rand = 1;

@@ -45,6 +45,11 @@ u64 host_rand(void);
 void host_set_resched_rate(unsigned int one_in_n);
 /* Make this CPU's next need_resched() return true. */
 void host_set_need_resched(void);
+/*
+ * Time slices: need_resched() also becomes true once @ns have passed since
+ * this CPU's last schedule(), as a scheduler tick would make it (0: off).
+ */
+void host_set_resched_slice_ns(u64 ns);
 
 u64 host_nr_pages_live(void);
 
