@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest module command lines (see vmm/guest_cmdline.h).
+ *
+ * The host words are a table: each entry parses its value into struct
+ * guest_config and says what is wrong when it cannot. A word that is not
+ * in the table is an error for this guest, never silently passed on: a
+ * typo such as "vcpu=4" must not start a guest with one vCPU.
+ */
+#include "vmm/guest_cmdline.h"
+#include "kernel/cmdline.h"
+#include "kernel/log.h"
+#include "kernel/string.h"
+
+#define WORD_MAX	128
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+
+struct host_word {
+	const char *key;
+	/* Returns NULL when @val is good, else what is wrong with it. */
+	const char *(*parse)(struct guest_config *cfg, const char *val);
+	const char *syntax;
+};
+
+static const char *parse_name(struct guest_config *cfg, const char *val)
+{
+	size_t len = strlen(val);
+
+	if (!len || len >= sizeof(cfg->name))
+		return "must be 1 to 31 characters";
+	for (size_t i = 0; i < len; i++) {
+		char c = val[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return "may hold only letters, digits, '_' and '-'";
+	}
+	memcpy(cfg->name, val, len + 1);
+	return NULL;
+}
+
+static const char *parse_vcpus(struct guest_config *cfg, const char *val)
+{
+	unsigned long long n;
+
+	if (!cmdline_parse_uint(val, &n))
+		return "is not a number";
+	if (n < 1 || n > GUEST_MAX_VCPUS)
+		return "is outside 1.." STR(GUEST_MAX_VCPUS) " (GUEST_MAX_VCPUS)";
+	cfg->nr_vcpus = n;
+	return NULL;
+}
+
+/* "16M", "0x200000", "1G": bytes with an optional binary suffix. */
+static bool parse_size(const char *val, u64 *out)
+{
+	char num[WORD_MAX];
+	size_t len = strlen(val);
+	unsigned int shift = 0;
+	unsigned long long v;
+
+	if (!len || len >= sizeof(num))
+		return false;
+	switch (val[len - 1]) {
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	}
+	if (shift)
+		len--;
+	memcpy(num, val, len);
+	num[len] = 0;
+	if (!cmdline_parse_uint(num, &v) || v > (~0ULL >> shift))
+		return false;
+	*out = v << shift;
+	return true;
+}
+
+static const char *parse_mem(struct guest_config *cfg, const char *val)
+{
+	u64 size;
+
+	if (!parse_size(val, &size))
+		return "is not a size (bytes, or a number with K, M or G)";
+	if (size < GUEST_MIN_MEM)
+		return "is below the 2M minimum";
+	if (size > GUEST_MAX_MEM)
+		return "is above the 1G maximum";
+	if (size & (PAGE_SIZE - 1))
+		return "is not a multiple of 4K";
+	cfg->mem_size = size;
+	return NULL;
+}
+
+static const char *parse_expect(struct guest_config *cfg, const char *val)
+{
+	if (!strcmp(val, "exit"))
+		cfg->expect = GUEST_EXPECT_EXIT;
+	else if (!strcmp(val, "triple_fault"))
+		cfg->expect = GUEST_EXPECT_TRIPLE_FAULT;
+	else
+		return "must be 'exit' or 'triple_fault'";
+	return NULL;
+}
+
+static const char *parse_timeout(struct guest_config *cfg, const char *val)
+{
+	unsigned long long n;
+
+	if (!cmdline_parse_uint(val, &n) || n < 1 || n > 3600)
+		return "must be 1..3600 seconds";
+	cfg->timeout_s = n;
+	return NULL;
+}
+
+static const struct host_word host_words[] = {
+	{ "name", parse_name, "name=NAME" },
+	{ "vcpus", parse_vcpus, "vcpus=N" },
+	{ "mem", parse_mem, "mem=SIZE" },
+	{ "expect", parse_expect, "expect=exit|triple_fault" },
+	{ "timeout", parse_timeout, "timeout=SECONDS" },
+};
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Copy the next word of *@s into @buf; false at the end of the line. */
+static bool next_word(const char **s, char *buf, size_t size, bool *too_long)
+{
+	const char *p = *s;
+	size_t len = 0;
+
+	while (is_space(*p))
+		p++;
+	if (!*p)
+		return false;
+	*too_long = false;
+	for (; *p && !is_space(*p); p++) {
+		if (len + 1 < size)
+			buf[len++] = *p;
+		else
+			*too_long = true;
+	}
+	buf[len] = 0;
+	*s = p;
+	return true;
+}
+
+bool guest_cmdline_is_guest(const char *s)
+{
+	char word[WORD_MAX];
+	bool too_long;
+
+	while (s && next_word(&s, word, sizeof(word), &too_long)) {
+		if (!strcmp(word, "--"))
+			break;
+		if (!strncmp(word, "name=", 5))
+			return true;
+	}
+	return false;
+}
+
+static const struct host_word *find_word(const char *key, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(host_words); i++)
+		if (strlen(host_words[i].key) == len &&
+		    !strncmp(host_words[i].key, key, len))
+			return &host_words[i];
+	return NULL;
+}
+
+bool guest_cmdline_parse(const char *s, struct guest_config *cfg,
+			 char *err, size_t errlen)
+{
+	char word[WORD_MAX];
+	bool too_long, seen_name = false;
+	unsigned int seen = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->nr_vcpus = 1;
+	cfg->mem_size = GUEST_DEFAULT_MEM;
+	cfg->expect = GUEST_EXPECT_EXIT;
+	cfg->timeout_s = GUEST_DEFAULT_TIMEOUT_S;
+	err[0] = 0;
+
+	/* The name first, so that every later error can carry it. */
+	for (const char *p = s; next_word(&p, word, sizeof(word), &too_long);) {
+		if (!strcmp(word, "--"))
+			break;
+		if (!strncmp(word, "name=", 5) && !too_long &&
+		    !parse_name(cfg, word + 5))
+			break;
+	}
+
+	while (next_word(&s, word, sizeof(word), &too_long)) {
+		const struct host_word *w;
+		const char *eq, *why;
+
+		if (!strcmp(word, "--")) {
+			while (is_space(*s))
+				s++;
+			if (strlen(s) >= sizeof(cfg->guest_cmdline)) {
+				ksnprintf(err, errlen,
+					  "guest options after '--' are longer than %u bytes",
+					  HV_CMDLINE_MAX - 1);
+				return false;
+			}
+			memcpy(cfg->guest_cmdline, s, strlen(s) + 1);
+			break;
+		}
+		if (too_long) {
+			ksnprintf(err, errlen, "option '%.32s...' is too long",
+				  word);
+			return false;
+		}
+		eq = strchr(word, '=');
+		w = find_word(word, eq ? (size_t)(eq - word) : strlen(word));
+		if (!w) {
+			ksnprintf(err, errlen,
+				  "unknown option '%s' (host options: name= vcpus= mem= expect= timeout=; guest options go after '--')",
+				  word);
+			return false;
+		}
+		if (!eq) {
+			ksnprintf(err, errlen, "option '%s' needs a value: %s",
+				  word, w->syntax);
+			return false;
+		}
+		if (seen & BIT(w - host_words)) {
+			ksnprintf(err, errlen, "option '%s' given twice", w->key);
+			return false;
+		}
+		seen |= BIT(w - host_words);
+		why = w->parse(cfg, eq + 1);
+		if (why) {
+			ksnprintf(err, errlen, "%s: '%s' %s", w->syntax, eq + 1,
+				  why);
+			return false;
+		}
+		if (w->parse == parse_name)
+			seen_name = true;
+	}
+	if (!seen_name) {
+		ksnprintf(err, errlen, "no name=NAME in the module command line");
+		return false;
+	}
+	return true;
+}

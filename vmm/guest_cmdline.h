@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A guest module's command line (the text after the path on GRUB's
+ * "module2" line):
+ *
+ *   name=NAME [vcpus=N] [mem=SIZE] [expect=exit|triple_fault]
+ *   [timeout=SECONDS] [-- GUEST OPTIONS...]
+ *
+ * Words before "--" are the host's and must be known; everything after
+ * "--" is handed to the guest untouched (hv_boot_info.cmdline for ELF64
+ * guests, the Multiboot command line for Multiboot kernels). SIZE is bytes
+ * with an optional K, M or G suffix. Parsing is pure (no allocation, no
+ * output): the caller prints the error for that one guest and goes on.
+ */
+#ifndef VMM_GUEST_CMDLINE_H
+#define VMM_GUEST_CMDLINE_H
+
+#include "kernel/types.h"
+#include "vmm/vcpu.h"
+#include "tests/guests/lib/hv_abi.h"
+
+#define GUEST_DEFAULT_MEM	(8ULL << 20)
+#define GUEST_MIN_MEM		(2ULL << 20)
+/* The ELF64 loader maps the first 1 GiB (one page directory). */
+#define GUEST_MAX_MEM		(1ULL << 30)
+#define GUEST_DEFAULT_TIMEOUT_S	60
+#define GUEST_ERR_LEN		128
+
+/* How the guest's run must end for the host to call it a pass. */
+enum guest_expect {
+	GUEST_EXPECT_EXIT,		/* HC_EXIT/port 0xf4 with status 0 */
+	GUEST_EXPECT_TRIPLE_FAULT,	/* the guest dies of a triple fault */
+};
+
+struct guest_config {
+	char name[GUEST_NAME_LEN];
+	unsigned int nr_vcpus;
+	u64 mem_size;
+	enum guest_expect expect;
+	unsigned int timeout_s;
+	char guest_cmdline[HV_CMDLINE_MAX];	/* after "--", NUL-terminated */
+};
+
+/*
+ * Does module command line @s describe a guest? True when one of its host
+ * words (before any "--") is "name=...". Other modules (the boot tests'
+ * test module) are left alone.
+ */
+bool guest_cmdline_is_guest(const char *s);
+
+/*
+ * Parse @s into @cfg (defaults for what is absent). On error returns
+ * false and writes one line naming the offending word into @err; @cfg's
+ * name is filled as soon as it is known so the caller can name the guest.
+ */
+bool guest_cmdline_parse(const char *s, struct guest_config *cfg,
+			 char *err, size_t errlen);
+
+#endif

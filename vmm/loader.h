@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest loader: recognises a guest image, copies it into guest
+ * memory and decides how every vCPU starts (struct vcpu_boot_state).
+ *
+ * Two formats:
+ *  - ELF64 test guests (tests/guests/): started in 64-bit mode on page
+ *    tables, a GDT, per-vCPU stacks and a boot-information block that the
+ *    loader builds at the addresses of tests/guests/lib/hv_abi.h. Every
+ *    vCPU enters at the ELF entry with RDI = its index and RSI = the GPA
+ *    of struct hv_boot_info.
+ *  - Multiboot v1 kernels (ELF32, or any image with the a.out kludge
+ *    address fields), started in 32-bit protected mode with paging off,
+ *    EAX = 0x2BADB002 and EBX = the Multiboot information structure. Only
+ *    vCPU 0 starts; the others wait for a SIPI that never comes (a
+ *    Multiboot kernel brings up its APs itself).
+ *
+ * Use: loader_probe() on the module bytes (no guest needed: it tells how
+ * much memory the image needs and whether it is 64-bit), create the
+ * guest, then loader_load(). Both check everything they read from the
+ * image and fail with one line in @err naming what is wrong.
+ */
+#ifndef VMM_LOADER_H
+#define VMM_LOADER_H
+
+#include "kernel/types.h"
+#include "vmm/boot_state.h"
+#include "vmm/guest_cmdline.h"
+
+struct guest;
+
+enum guest_format {
+	GUEST_FMT_NONE,
+	GUEST_FMT_ELF64,	/* hv_abi.h test guest */
+	GUEST_FMT_MB1_ELF32,	/* Multiboot v1, ELF32 program headers */
+	GUEST_FMT_MB1_AOUT,	/* Multiboot v1, a.out kludge addresses */
+};
+
+#define LOADER_MAX_SEGMENTS	16
+
+/* One piece to copy: file bytes [offset, offset + filesz) to gpa; the
+ * rest of memsz is zero (guest memory starts zeroed). */
+struct loader_segment {
+	u64 gpa, offset, filesz, memsz;
+};
+
+struct loader_image {
+	enum guest_format format;
+	const u8 *data;
+	size_t size;
+	u64 entry;
+	u64 load_lo, load_hi;		/* GPA range the image occupies */
+	struct loader_segment seg[LOADER_MAX_SEGMENTS];
+	unsigned int nr_segs;
+	u32 mb1_flags;			/* Multiboot header flags */
+};
+
+const char *guest_format_name(enum guest_format f);
+
+/* Recognise and check @data; fills @img. */
+bool loader_probe(const void *data, size_t size, struct loader_image *img,
+		  char *err, size_t errlen);
+
+/*
+ * Smallest guest memory that holds @img and what the loader adds (the
+ * ELF64 per-vCPU stacks, the Multiboot low-memory structures).
+ */
+u64 loader_min_mem(const struct loader_image *img, unsigned int nr_vcpus);
+
+/*
+ * Copy @img into @g's memory, build the format's start-up structures and
+ * fill @bs[0 .. g->nr_vcpus - 1].
+ */
+bool loader_load(struct guest *g, const struct loader_image *img,
+		 const struct guest_config *cfg, struct vcpu_boot_state *bs,
+		 char *err, size_t errlen);
+
+/* Format-specific halves (vmm/loader_elf64.c, vmm/loader_mb1.c). */
+bool loader_probe_elf64(const u8 *data, size_t size, struct loader_image *img,
+			char *err, size_t errlen);
+bool loader_probe_mb1(const u8 *data, size_t size, u32 hdr_off,
+		      struct loader_image *img, char *err, size_t errlen);
+bool loader_setup_elf64(struct guest *g, const struct loader_image *img,
+			const struct guest_config *cfg,
+			struct vcpu_boot_state *bs, char *err, size_t errlen);
+bool loader_setup_mb1(struct guest *g, const struct loader_image *img,
+		      const struct guest_config *cfg,
+		      struct vcpu_boot_state *bs, char *err, size_t errlen);
+
+/* Helpers the format halves share (vmm/loader.c). */
+bool loader_add_segment(struct loader_image *img, u64 gpa, u64 offset,
+			u64 filesz, u64 memsz, char *err, size_t errlen);
+bool loader_entry_ok(const struct loader_image *img, char *err, size_t errlen);
+
+/* Multiboot v1 constants shared by the loader and its tests. */
+#define MB1_HEADER_MAGIC	0x1BADB002u
+#define MB1_BOOT_MAGIC		0x2BADB002u
+#define MB1_SEARCH_BYTES	8192
+#define MB1_F_PAGE_ALIGN	BIT(0)
+#define MB1_F_MEMINFO		BIT(1)
+#define MB1_F_VIDEO		BIT(2)
+#define MB1_F_AOUT_KLUDGE	BIT(16)
+
+/* Where the Multiboot loader puts its structures (below 1 MiB). */
+#define MB1_GPA_INFO		0x9000
+#define MB1_GPA_CMDLINE		0x9200
+#define MB1_GPA_LOADER_NAME	0x9380
+#define MB1_GPA_MMAP		0x9400
+#define MB1_STACK_TOP		0x80000
+
+/* struct multiboot_info as the Multiboot 0.6.96 specification lays it out. */
+struct mb1_info {
+	u32 flags;
+	u32 mem_lower, mem_upper;
+	u32 boot_device;
+	u32 cmdline;
+	u32 mods_count, mods_addr;
+	u32 syms[4];
+	u32 mmap_length, mmap_addr;
+	u32 drives_length, drives_addr;
+	u32 config_table;
+	u32 boot_loader_name;
+	u32 apm_table;
+	u32 vbe_control_info, vbe_mode_info;
+	u16 vbe_mode, vbe_interface_seg, vbe_interface_off, vbe_interface_len;
+} __attribute__((packed));
+
+#define MB1_INFO_MEM		BIT(0)
+#define MB1_INFO_CMDLINE	BIT(2)
+#define MB1_INFO_MMAP		BIT(6)
+#define MB1_INFO_LOADER_NAME	BIT(9)
+
+struct mb1_mmap_entry {
+	u32 size;		/* of the rest: 20 */
+	u64 base, len;
+	u32 type;		/* 1 = available RAM */
+} __attribute__((packed));
+
+/* Guest GDT selectors both formats use. */
+#define LOADER_SEL_CODE		0x08
+#define LOADER_SEL_DATA		0x10
+
+#endif
