@@ -26,7 +26,10 @@ if [ ! -f "$kernel" ]; then
 fi
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/mkiso.XXXXXX")
-trap 'rm -rf "$stage"' EXIT INT TERM
+# The log lives outside the staged tree: inside, xorriso would pack it
+# while it grows and fail ("Size of file ... has changed").
+mklog=$(mktemp "${TMPDIR:-/tmp}/mkiso-log.XXXXXX")
+trap 'rm -rf "$stage" "$mklog"' EXIT INT TERM
 mkdir -p "$stage/boot/grub" "$stage/boot/mods"
 cp "$kernel" "$stage/boot/kernel.elf"
 
@@ -57,8 +60,8 @@ CMDLINE="$cmdline" MODULES="$mods" awk '
 ' "$here/grub.cfg.in" > "$stage/boot/grub/grub.cfg"
 
 mkdir -p "$(dirname "$out")"
-if ! grub-mkrescue -o "$out" "$stage" >"$stage/mkrescue.log" 2>&1; then
-	cat "$stage/mkrescue.log" >&2
+if ! grub-mkrescue -o "$out" "$stage" >"$mklog" 2>&1; then
+	cat "$mklog" >&2
 	echo "mkiso: grub-mkrescue failed" >&2
 	exit 1
 fi
