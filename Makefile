@@ -42,8 +42,59 @@ OBJS		:= $(patsubst %.c,$(BUILD)/%.o,$(C_SRCS)) \
 DEPS_PKGS	:= nasm grub-pc-bin grub-common xorriso mtools qemu-system-x86 \
 		   bochs bochsbios vgabios bochs-sdl
 
-.PHONY: all iso run test stress bench check-deps clean
-all: check-deps $(KERNEL) $(BUILD)/microhv.iso
+# Test guests (tests/guests/): freestanding ELF64 programs on the guest
+# library, and a Multiboot v1 kernel built as ELF32 and as a flat a.out-
+# kludge image. Their own flags: they are not the kernel.
+GUEST_NAMES	:= hello smp cpuid_msr_io hostile roundtrip
+GUEST_CFLAGS	:= -std=gnu11 -m64 -O2 -g -ffreestanding -nostdlib -fno-pic \
+		   -fno-pie -mno-red-zone -mgeneral-regs-only \
+		   -fno-stack-protector -fno-asynchronous-unwind-tables \
+		   -fno-strict-aliasing -fno-builtin -Wall -Wextra -Werror \
+		   -Wno-unused-parameter -I. -MMD -MP
+GUEST_LDFLAGS	:= -nostdlib -n -z max-page-size=0x1000 --no-warn-rwx-segments \
+		   -z noexecstack
+GUEST_LIB_OBJS	:= $(patsubst tests/guests/lib/%.c,$(BUILD)/guests/lib/%.o,\
+		     $(wildcard tests/guests/lib/*.c)) $(BUILD)/guests/lib/entry.o
+GUESTS		:= $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES)) \
+		   $(BUILD)/guests/mb1_elf32.elf $(BUILD)/guests/mb1_flat.bin
+MB1_CFLAGS	:= -std=gnu11 -m32 -O2 -ffreestanding -nostdlib -fno-pic \
+		   -fno-pie -mgeneral-regs-only -fno-stack-protector \
+		   -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -MMD -MP
+
+.PHONY: all iso run run-qemu guests test stress bench check-deps clean
+all: check-deps $(KERNEL) $(BUILD)/microhv.iso guests
+guests: $(GUESTS)
+# Keep the guests' objects between builds.
+.SECONDARY:
+
+$(BUILD)/guests/lib/%.o: tests/guests/lib/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"; $(CC) $(GUEST_CFLAGS) -c $< -o $@
+$(BUILD)/guests/lib/entry.o: tests/guests/lib/entry.S
+	@mkdir -p $(dir $@)
+	@echo "  AS  $<"; $(CC) $(GUEST_CFLAGS) -c $< -o $@
+$(BUILD)/guests/%.o: tests/guests/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"; $(CC) $(GUEST_CFLAGS) -c $< -o $@
+$(BUILD)/guests/%.elf: $(BUILD)/guests/%.o $(GUEST_LIB_OBJS) tests/guests/lib/guest.ld
+	@echo "  LD  $@"; $(LD) $(GUEST_LDFLAGS) -T tests/guests/lib/guest.ld \
+		-o $@ $< $(GUEST_LIB_OBJS)
+
+$(BUILD)/guests/mb1/%.o: tests/guests/mb1/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"; $(CC) $(MB1_CFLAGS) -c $< -o $@
+$(BUILD)/guests/mb1/entry_elf.o: tests/guests/mb1/entry.S
+	@mkdir -p $(dir $@)
+	@echo "  AS  $<"; $(CC) $(MB1_CFLAGS) -c $< -o $@
+$(BUILD)/guests/mb1/entry_aout.o: tests/guests/mb1/entry.S
+	@mkdir -p $(dir $@)
+	@echo "  AS  $<"; $(CC) $(MB1_CFLAGS) -DMB1_AOUT_KLUDGE -c $< -o $@
+$(BUILD)/guests/mb1_elf32.elf: $(BUILD)/guests/mb1/entry_elf.o $(BUILD)/guests/mb1/mb1.o tests/guests/mb1/mb1.ld
+	@echo "  LD  $@"; $(LD) -m elf_i386 $(GUEST_LDFLAGS) -T tests/guests/mb1/mb1.ld \
+		-o $@ $(filter %.o,$^)
+$(BUILD)/guests/mb1_flat.bin: $(BUILD)/guests/mb1/entry_aout.o $(BUILD)/guests/mb1/mb1.o tests/guests/mb1/mb1.ld
+	@echo "  LD  $@"; $(LD) -m elf_i386 $(GUEST_LDFLAGS) -T tests/guests/mb1/mb1.ld \
+		-o $@.elf $(filter %.o,$^) && objcopy -O binary $@.elf $@
 
 $(KERNEL): $(OBJS) linker.ld
 	@echo "  LD  $@"; $(LD) $(LDFLAGS) -o $@ $(OBJS)
@@ -97,4 +148,4 @@ check-deps:
 clean:
 	rm -rf $(BUILD)
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(wildcard $(BUILD)/guests/*.d $(BUILD)/guests/*/*.d)

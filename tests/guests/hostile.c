@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hostile: a guest that does what a guest must not - unknown hypercall
+ * numbers, pointers outside its memory, forbidden MSR writes, random I/O
+ * ports, VMX instructions - and checks the hypervisor's answer to each,
+ * then ends in a triple fault. Boot it with expect=triple_fault: its
+ * death is the expected outcome, and the other guests must finish.
+ */
+#include "tests/guests/lib/guest.h"
+
+static u64 lcg = 0x2545f4914f6cdd1dULL;
+
+static u32 rnd(void)
+{
+	lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
+	return lcg >> 33;
+}
+
+static void test_unknown_hypercalls(void)
+{
+	static const u64 nrs[] = { 0, 6, 15, 21, 99, 0xffff, 1ULL << 40, ~0ULL };
+	bool ok = true;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(nrs); i++) {
+		long r = hypercall4(nrs[i], rnd(), rnd(), rnd(), rnd());
+
+		if (r != -HV_ENOSYS) {
+			ktap_diag("hypercall %#llx returned %ld, not -ENOSYS",
+				  (unsigned long long)nrs[i], r);
+			ok = false;
+		}
+	}
+	ktap_result(ok, "unknown_hypercalls_enosys");
+}
+
+static void test_wild_pointers(void)
+{
+	static const char msg[] = "never printed\n";
+	u64 end = boot_info->mem_size;
+	struct { u64 gpa, len; } bad[] = {
+		{ end, 16 }, { end - 8, 16 }, { ~0ULL - 4, 16 },
+		{ 0x8000000000000000ULL, 1 }, { (u64)(uintptr_t)msg, 1ULL << 40 },
+		{ (u64)(uintptr_t)msg, ~0ULL },
+	};
+	bool ok = true;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		long r = hypercall4(HC_CONSOLE_WRITE, bad[i].gpa, bad[i].len, 0, 0);
+
+		if (r >= 0) {
+			ktap_diag("console write of [%#llx, +%#llx) returned %ld",
+				  (unsigned long long)bad[i].gpa,
+				  (unsigned long long)bad[i].len, r);
+			ok = false;
+		}
+	}
+	ok &= EXPECT(hc_mmu_stats((void *)(uintptr_t)end, 4096) < 0);
+	ktap_result(ok, "wild_pointers_refused");
+}
+
+static void test_forbidden_msrs(void)
+{
+	static const u32 msrs[] = {
+		0x3a,		/* IA32_FEATURE_CONTROL */
+		0x480,		/* IA32_VMX_BASIC (read-only, no nested VMX) */
+		0x48b,		/* IA32_VMX_PROCBASED_CTLS2 */
+		0x9b,		/* IA32_SMM_MONITOR_CTL */
+		0xdeadbeef,	/* nothing */
+	};
+	bool ok = true;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(msrs); i++) {
+		int e = wrmsr_safe(msrs[i], 0x1234567800000001ULL);
+
+		if (e != X86_GP) {
+			ktap_diag("wrmsr %#x: vector %d, wanted #GP", msrs[i], e);
+			ok = false;
+		}
+	}
+	ktap_result(ok, "forbidden_msr_writes_gp");
+}
+
+static bool port_is_ours(u16 p)
+{
+	/* Leave the UART and the exit port alone: they have meanings. */
+	return (p >= HV_PORT_UART && p < HV_PORT_UART + 8) ||
+	       (p >= HV_PORT_EXIT && p < HV_PORT_EXIT + 4);
+}
+
+static void test_random_ports(void)
+{
+	unsigned int n = 0;
+
+	for (int i = 0; i < 300; i++) {
+		u16 p = rnd();
+
+		if (port_is_ours(p) || port_is_ours(p + 3))
+			continue;
+		if (rnd() & 1) {
+			outb(p, rnd());
+			outl(p, rnd());
+		} else {
+			(void)inb(p);
+			(void)inl(p);
+		}
+		n++;
+	}
+	/* Reaching here is the test: the host kept us and itself alive. */
+	ktap_result(EXPECT(n > 200), "random_io_ports_survived (%u ports)", n);
+}
+
+static void test_vmx_instructions(void)
+{
+	bool ok = EXPECT_EQ(vmxon_safe(0x200000), X86_UD);
+
+	ok &= EXPECT_EQ(vmptrld_safe(0x201000), X86_UD);
+	ok &= EXPECT_EQ(vmread_safe(0x681e), X86_UD);
+	ok &= EXPECT_EQ(invept_safe(), X86_UD);
+	ktap_result(ok, "vmx_instructions_ud");
+}
+
+static __attribute__((noreturn)) void triple_fault(void)
+{
+	struct { u16 limit; u64 base; } __attribute__((packed)) no_idt = { 0, 0 };
+
+	printf("# expecting triple fault: empty IDT, then ud2\n");
+	asm volatile("lidt %0; ud2" :: "m"(no_idt));
+	for (;;)
+		;
+}
+
+int main(void)
+{
+	ktap_plan(5);
+	test_unknown_hypercalls();
+	test_wild_pointers();
+	test_forbidden_msrs();
+	test_random_ports();
+	test_vmx_instructions();
+	triple_fault();
+}

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Exceptions in a test guest: an IDT over the 32 architectural vectors,
+ * resumable faults for instructions wrapped in ASM_SAFE (an exception
+ * table, as Linux's), per-vector counts, and the *_safe() helpers.
+ */
+#include "tests/guests/lib/guest.h"
+
+struct trap_frame {
+	u64 r15, r14, r13, r12, r11, r10, r9, r8;
+	u64 rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	u64 vector, error;
+	u64 rip, cs, rflags, rsp, ss;
+};
+
+struct ex_entry {
+	u64 fault_ip, fixup_ip;
+};
+
+struct idt_gate {
+	u16 off_lo, sel;
+	u8 ist, type;
+	u16 off_mid;
+	u32 off_hi, zero;
+};
+
+extern const u64 trap_stubs[32];
+extern const struct ex_entry __start_ex_table[], __stop_ex_table[];
+
+static struct idt_gate idt[32] __attribute__((aligned(16)));
+static int last_fault[GUEST_MAX_VCPUS_LIB];
+static u32 counts[32];
+
+void guest_trap(struct trap_frame *f);
+
+void idt_install(void)
+{
+	struct { u16 limit; u64 base; } __attribute__((packed)) idtr = {
+		sizeof(idt) - 1, (u64)(uintptr_t)idt,
+	};
+
+	/* Every vCPU writes the same gates; racing writers agree. */
+	for (unsigned int i = 0; i < 32; i++) {
+		u64 a = trap_stubs[i];
+
+		idt[i] = (struct idt_gate){
+			.off_lo = a, .sel = 0x08, .type = 0x8e,
+			.off_mid = a >> 16, .off_hi = a >> 32,
+		};
+	}
+	asm volatile("lidt %0" :: "m"(idtr));
+	last_fault[this_vcpu() % GUEST_MAX_VCPUS_LIB] = -1;
+}
+
+int exception_take(void)
+{
+	int *p = &last_fault[this_vcpu() % GUEST_MAX_VCPUS_LIB];
+	int v = *p;
+
+	*p = -1;
+	return v;
+}
+
+unsigned int exception_count(unsigned int vector)
+{
+	return vector < 32 ? READ_ONCE(counts[vector]) : 0;
+}
+
+void guest_trap(struct trap_frame *f)
+{
+	if (f->vector < 32)
+		__atomic_fetch_add(&counts[f->vector], 1, __ATOMIC_RELAXED);
+	for (const struct ex_entry *e = __start_ex_table; e < __stop_ex_table; e++) {
+		if (e->fault_ip == f->rip) {
+			f->rip = e->fixup_ip;
+			last_fault[this_vcpu() % GUEST_MAX_VCPUS_LIB] = f->vector;
+			return;
+		}
+	}
+	printf("# unexpected exception %llu at rip %#llx, error %#llx\n",
+	       (unsigned long long)f->vector, (unsigned long long)f->rip,
+	       (unsigned long long)f->error);
+	ktap_result(false, "no_unexpected_exception");
+	hc_exit(1);
+}
+
+int rdmsr_safe(u32 msr, u64 *val)
+{
+	u32 lo = 0, hi = 0;
+
+	exception_take();
+	asm volatile(ASM_SAFE("rdmsr") : "+a"(lo), "+d"(hi) : "c"(msr));
+	*val = (u64)hi << 32 | lo;
+	return exception_take();
+}
+
+int wrmsr_safe(u32 msr, u64 val)
+{
+	exception_take();
+	asm volatile(ASM_SAFE("wrmsr")
+		     :: "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)));
+	return exception_take();
+}
+
+int vmxon_safe(u64 pa)
+{
+	exception_take();
+	asm volatile(ASM_SAFE("vmxon %0") :: "m"(pa) : "cc", "memory");
+	return exception_take();
+}
+
+int vmptrld_safe(u64 pa)
+{
+	exception_take();
+	asm volatile(ASM_SAFE("vmptrld %0") :: "m"(pa) : "cc", "memory");
+	return exception_take();
+}
+
+int vmread_safe(u64 field)
+{
+	u64 val = 0;
+
+	exception_take();
+	asm volatile(ASM_SAFE("vmread %1, %0") : "+r"(val) : "r"(field) : "cc");
+	return exception_take();
+}
+
+int invept_safe(void)
+{
+	u64 desc[2] = { 0, 0 };
+
+	exception_take();
+	asm volatile(ASM_SAFE("invept %0, %1")
+		     :: "m"(desc), "r"(1ULL) : "cc", "memory");
+	return exception_take();
+}
