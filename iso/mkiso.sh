@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Build a bootable ISO (GRUB, BIOS) holding the kernel and GRUB modules.
 #
 #   iso/mkiso.sh OUT.iso "KERNEL_CMDLINE" [MODULE_PATH "MODULE_CMDLINE"]...
@@ -13,6 +13,17 @@ if [ $# -lt 2 ] || [ $(( ($# - 2) % 2 )) -ne 0 ]; then
 	echo "usage: $0 OUT.iso \"KERNEL_CMDLINE\" [MODULE_PATH \"MODULE_CMDLINE\"]..." >&2
 	exit 2
 fi
+
+# grub_quote "words...": each word as ' 'word'' for a GRUB command line.
+grub_quote() {
+	local w out="" words=()
+	# read -a splits at whitespace without pathname expansion.
+	read -ra words <<< "$1" || true
+	for w in "${words[@]}"; do
+		out+=" '${w//\'/\'\\\'\'}'"
+	done
+	printf '%s' "$out"
+}
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1
@@ -45,13 +56,13 @@ while [ $# -gt 0 ]; do
 	fi
 	name="$n-$(basename "$path")"
 	cp "$path" "$stage/boot/mods/$name"
-	mods="$mods	module2 /boot/mods/$name $mcmd
+	mods="$mods	module2 /boot/mods/$name$(grub_quote "$mcmd")
 "
 	n=$((n + 1))
 done
 
 # Substitute with awk so command lines may contain '/', '&' and '|'.
-CMDLINE="$cmdline" MODULES="$mods" awk '
+CMDLINE=$(grub_quote "$cmdline") MODULES="$mods" awk '
 	/^@MODULES@$/ { printf "%s", ENVIRON["MODULES"]; next }
 	(i = index($0, "@CMDLINE@")) > 0 {
 		$0 = substr($0, 1, i - 1) ENVIRON["CMDLINE"] substr($0, i + 9)

@@ -21,6 +21,12 @@ KTEST(boot, cmdline_parse)
 	KTEST_EXPECT_EQ(t, cmdline_parse("bogus n=3", opts, 2), 1);
 	KTEST_EXPECT_EQ(t, n, 3);
 	KTEST_EXPECT_EQ(t, cmdline_parse("", opts, 2), 0);
+	/* GRUB's escapes: backslash-quoted characters, "..." grouping. */
+	KTEST_EXPECT_EQ(t, cmdline_parse("s=fr\\'$x;\\\"q", opts, 2), 0);
+	KTEST_EXPECT(t, !strcmp(s, "fr'$x;\"q"));
+	KTEST_EXPECT_EQ(t, cmdline_parse(" s=\"a b\"c n=4 ", opts, 2), 0);
+	KTEST_EXPECT(t, !strcmp(s, "a bc"));
+	KTEST_EXPECT_EQ(t, n, 4);
 	KTEST_EXPECT(t, ktest_filter_match("x86.*,smp.a*", "smp.all"));
 	KTEST_EXPECT(t, !ktest_filter_match("x86.*", "smp.all"));
 }

@@ -96,33 +96,61 @@ static bool apply(const struct cmdline_option *o, const char *val)
 	return false;
 }
 
+/*
+ * Copy the next word of @*s into @tok (at most @size bytes with the NUL)
+ * and advance @*s past it. Words are separated by blanks; a backslash
+ * takes the next character literally and double quotes group blanks into
+ * the word, which is how GRUB's multiboot2 passes a quote or a blank that
+ * grub.cfg had quoted ("fr'x" arrives as "fr\'x"). Returns the word's
+ * length, 0 at the end, or -1 when it does not fit (then skipped whole).
+ */
+static int next_word(const char **s, char *tok, size_t size)
+{
+	const char *p = *s;
+	size_t len = 0;
+	bool quoted = false, fits = true;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*p) {
+		*s = p;
+		return 0;
+	}
+	while (*p && (quoted || (*p != ' ' && *p != '\t'))) {
+		char c = *p++;
+
+		if (c == '"') {
+			quoted = !quoted;
+			continue;
+		}
+		if (c == '\\' && *p)
+			c = *p++;
+		if (len + 1 < size)
+			tok[len++] = c;
+		else
+			fits = false;
+	}
+	tok[len] = '\0';
+	*s = p;
+	return fits ? (int)len : -1;
+}
+
 unsigned int cmdline_parse(const char *s, const struct cmdline_option *opts,
 			   unsigned int nr_opts)
 {
 	unsigned int problems = 0;
 	char tok[256];
+	int len;
 
-	while (*s) {
-		size_t len = 0;
+	while ((len = next_word(&s, tok, sizeof(tok))) != 0) {
 		char *val;
 		unsigned int i;
 
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s)
-			break;
-		while (s[len] && s[len] != ' ' && s[len] != '\t')
-			len++;
-		if (len >= sizeof(tok)) {
-			pr_err("cmdline: option too long ('%.32s...')\n", s);
+		if (len < 0) {
+			pr_err("cmdline: option too long ('%.32s...')\n", tok);
 			problems++;
-			s += len;
 			continue;
 		}
-		memcpy(tok, s, len);
-		tok[len] = '\0';
-		s += len;
-
 		val = strchr(tok, '=');
 		if (val)
 			*val++ = '\0';
@@ -151,24 +179,20 @@ const char *cmdline_get(const char *name, char *buf, size_t size)
 {
 	size_t nlen = strlen(name);
 	const char *s = boot_cmdline;
+	char tok[256];
+	int len;
 
-	while (*s) {
-		size_t len = 0;
+	while ((len = next_word(&s, tok, sizeof(tok))) != 0) {
+		size_t vlen;
 
-		while (*s == ' ')
-			s++;
-		while (s[len] && s[len] != ' ')
-			len++;
-		if (len > nlen && !strncmp(s, name, nlen) && s[nlen] == '=') {
-			size_t vlen = len - nlen - 1;
-
-			if (vlen >= size)
-				return NULL;
-			memcpy(buf, s + nlen + 1, vlen);
-			buf[vlen] = '\0';
-			return buf;
-		}
-		s += len;
+		if (len < 0 || (size_t)len <= nlen || strncmp(tok, name, nlen) ||
+		    tok[nlen] != '=')
+			continue;
+		vlen = len - nlen - 1;
+		if (vlen >= size)
+			return NULL;
+		memcpy(buf, tok + nlen + 1, vlen + 1);
+		return buf;
 	}
 	return NULL;
 }

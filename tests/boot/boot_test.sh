@@ -87,9 +87,7 @@ finish() {
 # --- the image ---------------------------------------------------------
 if [ -z "$iso" ]; then
 	iso=build/test-iso/$name.iso
-	mkiso=iso/mkiso.sh
-	[ -x "$mkiso" ] || mkiso=tests/lib/mkiso.sh
-	if ! "$mkiso" "$iso" "$cmdline" "${modules[@]}" \
+	if ! iso/mkiso.sh "$iso" "$cmdline" "${modules[@]}" \
 		> "$logdir/$name.mkiso.log" 2>&1; then
 		result "not ok $name: building the ISO failed (see $logdir/$name.mkiso.log)"
 		finish

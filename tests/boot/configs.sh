@@ -14,11 +14,13 @@ boot_configs() {
 	boot bochs-2cpu --emu bochs --cpus 2 --mem 128 \
 		--cmdline "expect_mem_mb=128 expect_cpus=2 exit=bochs" \
 		--module "$mod" "$modcmd"
-	# Bad input: an unknown option is named and the boot goes on.
+	# Bad input: an unknown option is named and the boot goes on; the
+	# second one checks that quotes, '$' and ';' reach the kernel intact.
 	boot qemu-badopt --emu qemu --cpus 2 --mem 256 \
-		--cmdline "expect_mem_mb=256 expect_cpus=2 frobnicate exit=qemu" \
+		--cmdline "expect_mem_mb=256 expect_cpus=2 frobnicate exit=qemu fr'\$x;\"q" \
 		--module "$mod" "$modcmd" \
-		--expect-msg "cmdline: unknown option 'frobnicate'"
+		--expect-msg "cmdline: unknown option 'frobnicate'" \
+		--expect-msg "cmdline: unknown option 'fr'\$x;\"q'"
 	# Bad input: a module whose contents do not match its checksum.
 	boot qemu-badmod --emu qemu --cpus 1 --mem 256 \
 		--cmdline "expect_mem_mb=256 expect_cpus=1 exit=qemu" \
@@ -28,7 +30,8 @@ boot_configs() {
 	# other CPUs and end the run. ipi faults in an IPI handler on cpu1
 	# (backtrace through isr_common); df overflows into a guard page.
 	boot qemu-crash-pf --emu qemu --cpus 2 --mem 128 --expect-crash \
-		--cmdline "ktest=crash.* crash_test=pf exit=qemu" \
+		--cmdline "ktest=crash.* crash_test=pf  exit=qemu" \
+		--expect-msg "cmdline 'ktest=crash.* crash_test=pf exit=qemu'" \
 		--expect-msg "*** EXCEPTION #PF page fault (vector 14) on cpu0" \
 		--expect-msg "CR2: 00007ffffffff000" --expect-msg "RAX: " \
 		--expect-msg "] crash_pf_victim+0x" --expect-msg "] crash_pf+0x" \
