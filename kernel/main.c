@@ -26,7 +26,7 @@
 #include "mm/page_alloc.h"
 
 /* mm/paging.c may not be linked in every configuration of the tree. */
-void paging_init(phys_addr_t max_phys) __attribute__((weak));
+void paging_init(phys_addr_t ram_end) __attribute__((weak));
 
 /*
  * Hooks for subsystems that start at boot (scheduler, RCU, VMX...): the
@@ -78,12 +78,13 @@ static void memory_init(struct boot_info *bi)
 			acpi_info.tables[i].start + acpi_info.tables[i].len,
 			"ACPI table");
 
-	pr_info("memory: %llu MiB usable in %u ranges, highest address %#llx\n",
+	pr_info("memory: %llu MiB usable in %u ranges, RAM ends at %#llx, highest map entry ends at %#llx\n",
 		(unsigned long long)(bi->usable_bytes >> 20), bi->nr_usable,
+		(unsigned long long)bi->ram_end,
 		(unsigned long long)bi->max_phys);
 	page_alloc_init(bi->usable, bi->nr_usable, reserved, nr_reserved);
 	if (paging_init)
-		paging_init(bi->max_phys);
+		paging_init(bi->ram_end);
 	else
 		pr_warn("memory: mm/paging.c not linked; staying on the boot page tables\n");
 }

@@ -49,6 +49,8 @@ struct efi_mem_desc {
 } __packed;
 
 #define MB2_MEM_AVAILABLE	1
+#define MB2_MEM_ACPI_RECLAIMABLE 3
+#define MB2_MEM_ACPI_NVS	4
 
 struct boot_info boot_info;
 
@@ -79,7 +81,12 @@ static void problem(struct boot_info *bi, const char *what)
 	pr_err("multiboot2: %s\n", what);
 }
 
-static void add_map_entry(struct boot_info *bi, u64 addr, u64 len, bool usable)
+/*
+ * @usable: free RAM; @ram: RAM the kernel may read (usable or ACPI
+ * tables/NVS), which the identity map must cover (ram_end).
+ */
+static void add_map_entry(struct boot_info *bi, u64 addr, u64 len, bool usable,
+			  bool ram)
 {
 	if (!len || addr + len < addr) {
 		problem(bi, "memory map entry with zero or wrapping length ignored");
@@ -95,6 +102,8 @@ static void add_map_entry(struct boot_info *bi, u64 addr, u64 len, bool usable)
 	}
 	if (addr + len > bi->max_phys)
 		bi->max_phys = addr + len;
+	if ((usable || ram) && addr + len > bi->ram_end)
+		bi->ram_end = addr + len;
 }
 
 static void parse_mmap(struct boot_info *bi, const struct mb2_tag *tag)
@@ -121,7 +130,9 @@ static void parse_mmap(struct boot_info *bi, const struct mb2_tag *tag)
 			(unsigned long long)e->addr,
 			(unsigned long long)(e->addr + e->len), name);
 		add_map_entry(bi, e->addr, e->len,
-			      e->type == MB2_MEM_AVAILABLE);
+			      e->type == MB2_MEM_AVAILABLE,
+			      e->type == MB2_MEM_ACPI_RECLAIMABLE ||
+			      e->type == MB2_MEM_ACPI_NVS);
 	}
 }
 
@@ -148,7 +159,8 @@ static void parse_efi_mmap(struct boot_info *bi, const struct mb2_tag *tag)
 		const struct efi_mem_desc *d = (const void *)p;
 
 		add_map_entry(bi, d->phys, d->nr_pages << PAGE_SHIFT,
-			      efi_type_usable(d->type));
+			      efi_type_usable(d->type),
+			      d->type == 9 || d->type == 10);	/* ACPI */
 	}
 	pr_info("mmap: from the EFI memory map\n");
 }
@@ -294,8 +306,9 @@ bool mb2_parse(phys_addr_t mbi_phys, struct boot_info *bi)
 		pr_err("multiboot2: no memory map; using basic meminfo (%u KiB low, %u KiB high)\n",
 		       bi->mem_lower_kb, bi->mem_upper_kb);
 		bi->nr_problems++;
-		add_map_entry(bi, 0, (u64)bi->mem_lower_kb << 10, true);
-		add_map_entry(bi, 1ULL << 20, (u64)bi->mem_upper_kb << 10, true);
+		add_map_entry(bi, 0, (u64)bi->mem_lower_kb << 10, true, true);
+		add_map_entry(bi, 1ULL << 20, (u64)bi->mem_upper_kb << 10,
+			      true, true);
 	} else if (!bi->have_mmap) {
 		problem(bi, "no memory map and no basic meminfo: cannot know what RAM exists");
 	}

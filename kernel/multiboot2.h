@@ -33,6 +33,7 @@ struct boot_info {
 	struct phys_range reserved[BOOT_MAX_RANGES];	/* non-usable RAM */
 	unsigned int nr_reserved;
 	phys_addr_t max_phys;		/* end of the highest map entry */
+	phys_addr_t ram_end;		/* end of the highest usable/ACPI one */
 	u64 usable_bytes;
 
 	struct boot_module modules[BOOT_MAX_MODULES];

@@ -11,6 +11,7 @@
 #include "mm/paging.h"
 #include "mm/page_alloc.h"
 #include "mm/mm_lock.h"
+#include "arch/x86/acpi.h"
 #include "arch/x86/cpu.h"
 #include "kernel/log.h"
 
@@ -29,6 +30,14 @@
 static struct mm_lock pt_lock;
 static u64 *kernel_pml4;
 static u64 mapped_end;
+/* Page-table pages taken by paging_init() (for the boot report). */
+static unsigned long nr_boot_table_pages;
+
+/* Identity-mapped regions, 2 MiB-aligned, sorted and merged. */
+#define MAX_MAP_RANGES	(ACPI_MAX_TABLES + 4)
+struct map_range {
+	u64 start, end;
+};
 
 static inline u64 *table_va(u64 entry)
 {
@@ -39,8 +48,11 @@ static u64 *alloc_table(void)
 {
 	u64 *t = page_alloc_below(0, BOOT_MAPPED_LIMIT);
 
-	if (t)
+	if (t) {
 		__builtin_memset(t, 0, PAGE_SIZE);
+		if (!kernel_pml4)
+			nr_boot_table_pages++;
+	}
 	return t;
 }
 
@@ -96,10 +108,9 @@ static u64 *get_or_alloc_entry(u64 *pml4, u64 va, int level)
 	return &table[PTE_INDEX(va, level)];
 }
 
-static void build_identity_map(u64 *pml4, u64 end, bool gb_pages)
+/* Identity-map [addr, end), both 2 MiB aligned, not mapped before. */
+static void build_identity_map(u64 *pml4, u64 addr, u64 end, bool gb_pages)
 {
-	u64 addr = 0;
-
 	while (addr < end) {
 		u64 *e;
 
@@ -135,20 +146,85 @@ oom:
 	      (unsigned long long)addr);
 }
 
-void paging_init(phys_addr_t max_phys)
+/* Add [start, end) rounded out to 2 MiB, keeping @r sorted and merged. */
+static void add_map_range(struct map_range *r, unsigned int *nr, u64 start,
+			  u64 end)
 {
-	u64 end = ALIGN_UP(MAX(max_phys, 4ULL << 30), LEVEL_SIZE(2));
+	unsigned int i, j;
+
+	start = ALIGN_DOWN(start, LEVEL_SIZE(2));
+	end = ALIGN_UP(end, LEVEL_SIZE(2));
+	if (end <= start)
+		return;
+	if (WARN_ON(*nr >= MAX_MAP_RANGES))
+		return;
+	for (i = 0; i < *nr && r[i].start < start; i++)
+		;
+	for (j = *nr; j > i; j--)
+		r[j] = r[j - 1];
+	r[i] = (struct map_range){ start, end };
+	(*nr)++;
+	/* Merge neighbours that touch or overlap. */
+	for (i = 0, j = 1; j < *nr; j++) {
+		if (r[j].start <= r[i].end)
+			r[i].end = MAX(r[i].end, r[j].end);
+		else
+			r[++i] = r[j];
+	}
+	*nr = i + 1;
+}
+
+/*
+ * What the identity map covers: RAM up to @ram_end (the end of the highest
+ * usable or ACPI memory-map entry), and beyond it only what the kernel
+ * touches: the local APIC, the IOAPIC and the ACPI tables it parsed. Not
+ * the whole physical address width: QEMU's memory map has a reserved
+ * entry just below 1 TiB, and mapping up to it would cost 4 MiB of page
+ * tables (with 2 MiB pages) and their set-up time for nothing.
+ */
+static unsigned int collect_map_ranges(struct map_range *r, u64 ram_end)
+{
+	unsigned int nr = 0;
+	u64 lapic = rdmsr(MSR_IA32_APIC_BASE) & ~0xfffULL & PTE_ADDR_MASK;
+
+	add_map_range(r, &nr, 0, ram_end);
+	add_map_range(r, &nr, lapic, lapic + PAGE_SIZE);
+	if (acpi_info.nr_ioapics)
+		add_map_range(r, &nr, acpi_info.ioapic_addr,
+			      (u64)acpi_info.ioapic_addr + PAGE_SIZE);
+	for (unsigned int i = 0; i < acpi_info.nr_tables; i++)
+		add_map_range(r, &nr, acpi_info.tables[i].start,
+			      acpi_info.tables[i].start +
+			      acpi_info.tables[i].len);
+	return nr;
+}
+
+void paging_init(phys_addr_t ram_end)
+{
+	struct map_range ranges[MAX_MAP_RANGES];
+	unsigned int nr = collect_map_ranges(ranges, ram_end);
 	bool gb = cpu_has_1g_pages();
+	u64 t0 = rdtsc();
 	u64 *pml4 = alloc_table();
 
 	if (!pml4)
 		panic("paging_init: no page for the PML4");
-	build_identity_map(pml4, end, gb);
+	for (unsigned int i = 0; i < nr; i++) {
+		build_identity_map(pml4, ranges[i].start, ranges[i].end, gb);
+		pr_info("paging: identity map [%#llx-%#llx)%s\n",
+			(unsigned long long)ranges[i].start,
+			(unsigned long long)ranges[i].end,
+			cache_flags(ranges[i].start,
+				    ranges[i].end - ranges[i].start) ?
+			" (MMIO window uncached)" : "");
+	}
 	kernel_pml4 = pml4;
-	mapped_end = end;
+	mapped_end = ranges[0].end;
 	write_cr3((u64)(uintptr_t)pml4);
-	pr_info("paging: identity map [0, %#llx) with %s pages, page 0 unmapped, cr3=%p\n",
-		(unsigned long long)end, gb ? "1 GiB" : "2 MiB", (void *)pml4);
+	pr_info("paging: RAM to %#llx with %s pages, page 0 unmapped, %lu page-table pages (%lu KiB) built in %llu kcycles, cr3=%p\n",
+		(unsigned long long)mapped_end, gb ? "1 GiB" : "2 MiB",
+		nr_boot_table_pages, nr_boot_table_pages * PAGE_SIZE / 1024,
+		(unsigned long long)(rdtsc() - t0) / 1000, (void *)pml4);
 }
 
 phys_addr_t paging_root(void)
@@ -156,7 +232,7 @@ phys_addr_t paging_root(void)
 	return (phys_addr_t)(uintptr_t)kernel_pml4;
 }
 
-u64 paging_mapped_end(void)
+u64 paging_ram_end(void)
 {
 	return mapped_end;
 }

@@ -3,12 +3,14 @@
  * The host's own page tables: an identity map of RAM and the 32-bit MMIO
  * window, built once by paging_init() and shared by every CPU.
  *
- * Layout after paging_init(max_phys), for [0, max(max_phys, 4 GiB)):
+ * Layout after paging_init(ram_end), in 2 MiB-aligned regions:
  *   [0, 2 MiB)              4 KiB pages; page 0 NOT present, so a NULL
  *                           dereference faults
- *   0xFEC00000-0xFEFFFFFF   IOAPIC + LAPIC MMIO, uncached (PCD|PWT)
- *   the rest                1 GiB pages when the CPU has them
- *                           (CPUID 80000001H:EDX[26]), else 2 MiB pages
+ *   [2 MiB, ram_end)        RAM: 1 GiB pages where aligned and the CPU has
+ *                           them (CPUID 80000001H:EDX[26]), else 2 MiB
+ *   the LAPIC, IOAPIC and ACPI tables, wherever they lie; inside
+ *   0xFEC00000-0xFEFFFFFF   uncached (PCD|PWT)
+ *   nothing else: other MMIO and reserved ranges are NOT mapped
  * Page-table pages come from page_alloc().
  */
 #ifndef MM_PAGING_H
@@ -31,12 +33,13 @@
 #define MMIO_UC_START	0xfec00000ULL
 #define MMIO_UC_END	0xff000000ULL
 
-void paging_init(phys_addr_t max_phys);
+/* @ram_end: end of the highest usable or ACPI memory-map entry. */
+void paging_init(phys_addr_t ram_end);
 
 /* CR3 value of the kernel's tables (APs load it); 0 before paging_init. */
 phys_addr_t paging_root(void);
-/* First address not covered by the identity map. */
-u64 paging_mapped_end(void);
+/* End of the identity map of RAM (2 MiB aligned; MMIO may lie above). */
+u64 paging_ram_end(void);
 
 /* Software walk of the live tables (CR3): is va present? */
 bool paging_is_mapped(u64 va);
