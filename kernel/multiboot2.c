@@ -189,12 +189,14 @@ static void parse_module(struct boot_info *bi, const struct mb2_tag *tag)
 	for (unsigned int i = 0; i < bi->nr_modules; i++) {
 		const struct boot_module *o = &bi->modules[i];
 
-		if (m->start < o->end && o->start < m->end)
+		if (m->start < o->end && o->start < m->end) {
+			bi->nr_problems++;
 			pr_err("multiboot2: module %u [%#llx-%#llx) overlaps module %u [%#llx-%#llx); both stay reserved\n",
 			       bi->nr_modules, (unsigned long long)m->start,
 			       (unsigned long long)m->end, i,
 			       (unsigned long long)o->start,
 			       (unsigned long long)o->end);
+		}
 	}
 	pr_info("module %u: [%#llx-%#llx) %llu bytes '%s'\n", bi->nr_modules,
 		(unsigned long long)m->start, (unsigned long long)m->end,

@@ -56,16 +56,17 @@ static const struct rsdp *scan_rsdp(u64 start, u64 end)
 	return NULL;
 }
 
-static void note_table(u64 start, u64 len)
+static void note_table(struct acpi_info *ai, u64 start, u64 len)
 {
-	if (acpi_info.nr_tables < ACPI_MAX_TABLES) {
-		acpi_info.tables[acpi_info.nr_tables].start = start;
-		acpi_info.tables[acpi_info.nr_tables].len = len;
-		acpi_info.nr_tables++;
+	if (ai->nr_tables < ACPI_MAX_TABLES) {
+		ai->tables[ai->nr_tables].start = start;
+		ai->tables[ai->nr_tables].len = len;
+		ai->nr_tables++;
 	}
 }
 
-static const struct sdt_header *map_table(u64 addr, const char *what)
+static const struct sdt_header *map_table(struct acpi_info *ai, u64 addr,
+					  const char *what)
 {
 	const struct sdt_header *h = (const void *)(unsigned long)addr;
 
@@ -80,7 +81,7 @@ static const struct sdt_header *map_table(u64 addr, const char *what)
 		       what, (unsigned long long)addr);
 		return NULL;
 	}
-	note_table(addr, h->length);
+	note_table(ai, addr, h->length);
 	return h;
 }
 
@@ -88,12 +89,12 @@ static const struct sdt_header *map_table(u64 addr, const char *what)
 #define MADT_IOAPIC	1
 #define MADT_X2APIC	9
 
-static void parse_madt(const struct sdt_header *h)
+static void parse_madt(struct acpi_info *ai, const struct sdt_header *h)
 {
 	const u8 *p = (const u8 *)h + sizeof(*h) + 8;	/* LAPIC addr, flags */
 	const u8 *end = (const u8 *)h + h->length;
 
-	acpi_info.have_madt = true;
+	ai->have_madt = true;
 	while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
 		u32 id = ~0u, flags = 0;
 
@@ -107,24 +108,28 @@ static void parse_madt(const struct sdt_header *h)
 			memcpy(&flags, p + 8, 4);
 			break;
 		case MADT_IOAPIC:
-			if (!acpi_info.nr_ioapics++) {
-				acpi_info.ioapic_id = p[2];
-				memcpy(&acpi_info.ioapic_addr, p + 4, 4);
+			if (!ai->nr_ioapics++) {
+				ai->ioapic_id = p[2];
+				memcpy(&ai->ioapic_addr, p + 4, 4);
 			}
 			break;
 		}
 		if (id != ~0u) {
 			/* Bit 0: enabled; bit 1: online capable (hot-add). */
 			if (!(flags & 1))
-				acpi_info.nr_lapics_disabled++;
-			else if (acpi_info.nr_lapics < MAX_CPUS)
-				acpi_info.lapic_ids[acpi_info.nr_lapics++] = id;
+				ai->nr_lapics_disabled++;
+			else if (ai->nr_lapics < MAX_CPUS)
+				ai->lapic_ids[ai->nr_lapics++] = id;
 			else
 				pr_warn("acpi: more than %u CPUs; APIC id %u ignored\n",
 					MAX_CPUS, id);
 		}
 		p += p[1];
 	}
+	if (p < end)
+		pr_err("acpi: MADT entry at offset %u is broken (length %u, %u bytes left); the rest of the MADT is ignored\n",
+		       (unsigned int)(p - (const u8 *)h),
+		       p + 1 < end ? p[1] : 0, (unsigned int)(end - p));
 }
 
 /*
@@ -132,7 +137,7 @@ static void parse_madt(const struct sdt_header *h)
  * 08 '_S5_' 12 PkgLength NumElements then a byte constant (0A nn) or
  * Zero/One opcodes. Enough for every firmware we meet here.
  */
-static void parse_s5(const struct sdt_header *dsdt)
+static void parse_s5(struct acpi_info *ai, const struct sdt_header *dsdt)
 {
 	const u8 *p = (const u8 *)dsdt + sizeof(*dsdt);
 	const u8 *end = (const u8 *)dsdt + dsdt->length;
@@ -147,55 +152,52 @@ static void parse_s5(const struct sdt_header *dsdt)
 		p++;				/* NumElements */
 		if (*p == 0x0a)
 			p++;
-		acpi_info.slp_typa = *p & 7;
-		acpi_info.have_s5 = true;
+		ai->slp_typa = *p & 7;
+		ai->have_s5 = true;
 		return;
 	}
 }
 
-static void parse_fadt(const struct sdt_header *h)
+static void parse_fadt(struct acpi_info *ai, const struct sdt_header *h)
 {
 	const u8 *f = (const u8 *)h;
 	u32 dsdt32;
 	const struct sdt_header *dsdt;
 
-	acpi_info.have_fadt = true;
-	memcpy(&acpi_info.pm1a_cnt, f + 64, 4);
+	ai->have_fadt = true;
+	memcpy(&ai->pm1a_cnt, f + 64, 4);
 	memcpy(&dsdt32, f + 40, 4);
-	dsdt = map_table(dsdt32, "DSDT");
+	dsdt = map_table(ai, dsdt32, "DSDT");
 	if (dsdt)
-		parse_s5(dsdt);
+		parse_s5(ai, dsdt);
 }
 
-void acpi_init(const void *rsdp_copy)
+bool acpi_parse(const void *rsdp_ptr, struct acpi_info *ai)
 {
-	const struct rsdp *rsdp = rsdp_copy;
+	const struct rsdp *rsdp = rsdp_ptr;
 	const struct sdt_header *root;
 	bool xsdt;
 	unsigned int n;
 
-	if (!rsdp) {
-		u64 ebda = (u64)(*(volatile u16 *)0x40e) << 4;
-
-		if (ebda >= 0x80000 && ebda < 0xa0000)
-			rsdp = scan_rsdp(ebda, ebda + 1024);
-		if (!rsdp)
-			rsdp = scan_rsdp(0xe0000, 0x100000);
+	memset(ai, 0, sizeof(*ai));
+	if (!rsdp || memcmp(rsdp->signature, "RSD PTR ", 8) ||
+	    !checksum_ok(rsdp, 20)) {
+		pr_err("acpi: no valid RSDP found (%s): assuming 1 CPU, no ACPI power-off\n",
+		       rsdp ? "bad signature or checksum" :
+			      "none from the boot loader or the BIOS areas");
+		return false;
 	}
-	if (!rsdp || !checksum_ok(rsdp, 20)) {
-		pr_err("acpi: no valid RSDP found: assuming 1 CPU, no ACPI power-off\n");
-		return;
-	}
-	acpi_info.have_rsdp = true;
-	memcpy(acpi_info.oem_id, rsdp->oem_id, 6);
+	ai->have_rsdp = true;
+	memcpy(ai->oem_id, rsdp->oem_id, 6);
 
 	xsdt = rsdp->revision >= 2 && rsdp->xsdt_addr &&
+	       rsdp->length >= sizeof(*rsdp) && rsdp->length <= 4096 &&
 	       checksum_ok(rsdp, rsdp->length);
-	root = map_table(xsdt ? rsdp->xsdt_addr : rsdp->rsdt_addr,
+	root = map_table(ai, xsdt ? rsdp->xsdt_addr : rsdp->rsdt_addr,
 			 xsdt ? "XSDT" : "RSDT");
 	if (!root) {
 		pr_err("acpi: no usable RSDT/XSDT: assuming 1 CPU\n");
-		return;
+		return false;
 	}
 	n = (root->length - sizeof(*root)) / (xsdt ? 8 : 4);
 	for (unsigned int i = 0; i < n; i++) {
@@ -209,22 +211,35 @@ void acpi_init(const void *rsdp_copy)
 		if (!addr || addr >= (4ULL << 30))
 			continue;
 		if (!memcmp(h->signature, "APIC", 4)) {
-			h = map_table(addr, "MADT");
+			h = map_table(ai, addr, "MADT");
 			if (h)
-				parse_madt(h);
+				parse_madt(ai, h);
 		} else if (!memcmp(h->signature, "FACP", 4)) {
-			h = map_table(addr, "FADT");
+			h = map_table(ai, addr, "FADT");
 			if (h)
-				parse_fadt(h);
+				parse_fadt(ai, h);
 		}
 	}
-	if (!acpi_info.have_madt)
+	if (!ai->have_madt)
 		pr_err("acpi: no MADT: falling back to 1 CPU\n");
 	pr_info("acpi: OEM '%s', %u CPU(s) enabled (%u disabled), IOAPIC %#x, PM1a_CNT %#x, S5 %s\n",
-		acpi_info.oem_id, acpi_info.nr_lapics,
-		acpi_info.nr_lapics_disabled, acpi_info.ioapic_addr,
-		acpi_info.pm1a_cnt,
-		acpi_info.have_s5 ? "found" : "not found");
+		ai->oem_id, ai->nr_lapics, ai->nr_lapics_disabled,
+		ai->ioapic_addr, ai->pm1a_cnt,
+		ai->have_s5 ? "found" : "not found");
+	return true;
+}
+
+void acpi_init(const void *rsdp)
+{
+	if (!rsdp) {
+		u64 ebda = (u64)(*(volatile u16 *)0x40e) << 4;
+
+		if (ebda >= 0x80000 && ebda < 0xa0000)
+			rsdp = scan_rsdp(ebda, ebda + 1024);
+		if (!rsdp)
+			rsdp = scan_rsdp(0xe0000, 0x100000);
+	}
+	acpi_parse(rsdp, &acpi_info);
 }
 
 void acpi_poweroff(void)

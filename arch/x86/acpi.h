@@ -35,6 +35,13 @@ extern struct acpi_info acpi_info;
  * and leave the defaults (one CPU, no power-off).
  */
 void acpi_init(const void *rsdp);
+/*
+ * The parser itself: fill @ai (cleared first) from the RSDP at @rsdp,
+ * reporting what is missing or broken by name. No side effect on the live
+ * acpi_info, so tests can feed it synthetic tables. Returns false without
+ * a usable RSDP and RSDT/XSDT.
+ */
+bool acpi_parse(const void *rsdp, struct acpi_info *ai);
 /* Soft power-off through PM1a_CNT; returns if that did not work. */
 void acpi_poweroff(void);
 

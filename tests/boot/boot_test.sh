@@ -5,7 +5,7 @@
 #                [--timeout SECONDS] [--cmdline "KERNEL OPTIONS"]
 #                [--module PATH "MODULE CMDLINE"]... [--iso PREBUILT.iso]
 #                [--expect-msg "TEXT"]... [--expect-fail REGEX] [--allow-bug]
-#                [--expect-crash]
+#                [--expect-crash] [--qemu-arg ARG]...
 #
 # Builds build/test-iso/NAME.iso with iso/mkiso.sh (unless --iso is given),
 # runs the emulator under `timeout`, keeps everything under build/test-logs/:
@@ -34,7 +34,7 @@ cd "$root" || exit 1
 
 name="" emu="" cpus=1 mem=256 tmo="" cmdline="" iso=""
 allow_bug=0 expect_fail="" expect_crash=0
-modules=() msgs=()
+modules=() msgs=() qemu_args=()
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -50,6 +50,7 @@ while [ $# -gt 0 ]; do
 	--expect-fail) expect_fail=$2; shift 2 ;;
 	--allow-bug) allow_bug=1; shift ;;
 	--expect-crash) expect_crash=1; shift ;;
+	--qemu-arg) qemu_args+=("$2"); shift 2 ;;
 	*) echo "boot_test.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -104,7 +105,8 @@ qemu)
 	cmd=(qemu-system-x86_64 -M pc -m "$mem" -smp "$cpus"
 	     -cdrom "$iso" -display none -serial "file:$serial"
 	     -monitor none -no-reboot
-	     -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+	     -device isa-debug-exit,iobase=0xf4,iosize=0x04
+	     "${qemu_args[@]}")
 	;;
 bochs)
 	rc=$logdir/$name.bochsrc

@@ -21,6 +21,12 @@ boot_configs() {
 		--module "$mod" "$modcmd" \
 		--expect-msg "cmdline: unknown option 'frobnicate'" \
 		--expect-msg "cmdline: unknown option 'fr'\$x;\"q'"
+	# Bad input: no ACPI at all (no RSDP, so no MADT): named, 1 CPU.
+	boot qemu-noacpi --emu qemu --cpus 2 --mem 128 \
+		--qemu-arg -machine --qemu-arg acpi=off \
+		--cmdline "expect_mem_mb=128 expect_cpus=1 exit=qemu" \
+		--expect-msg "acpi: no valid RSDP found" \
+		--expect-msg "smp: 1 CPU(s) online (MADT lists 1)"
 	# Bad input: a module whose contents do not match its checksum.
 	boot qemu-badmod --emu qemu --cpus 1 --mem 256 \
 		--cmdline "expect_mem_mb=256 expect_cpus=1 exit=qemu" \
