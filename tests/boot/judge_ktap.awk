@@ -11,6 +11,15 @@
 #   allow_bug   1: "BUG:" reports are expected anywhere in this run
 #   crash_re    regex of console text that means the kernel crashed
 #   msgs        expected messages separated by "\034"; each must occur
+#
+# KTAP subtests (indented, "# Subtest: NAME" then a plan and results) are
+# reported as "NAME.SUB" lines, so a boot's guests appear one by one
+# (vmm/vmm_boot.h); expect_fail applies to them as to top-level names. A
+# subtest block with fewer results than its plan adds a "not ok".
+#
+# Guest console lines ("[NAME] text", NAME not cpuN) and a guest's death
+# ("guest NAME: killed: ...") are no host crash: the guest's own result
+# judges them.
 #   expect_crash 1: the run must crash on purpose (a crash_test= boot): the
 #               crash report is the expected outcome, the test that crashed
 #               never reports a result, and the run must still end with
@@ -25,6 +34,30 @@
 
 function emit(ok, desc) {
 	printf "%s %s: %s\n", ok ? "ok" : "not ok", name, desc
+}
+
+function judge_result(ok, rest,    tname) {
+	tname = rest
+	sub(/ *#.*/, "", tname)
+	if (expect_fail != "" && tname ~ expect_fail) {
+		if (ok)
+			emit(0, rest " (passed, but this run must make it fail)")
+		else
+			emit(1, rest " (failed as expected)")
+		expected_failures++
+	} else {
+		emit(ok, rest)
+	}
+}
+
+# The subtest block just ended (its parent's result arrived, or the log).
+function close_subtest() {
+	if (sub_name != "" && sub_plan >= 0 && sub_results < sub_plan)
+		emit(0, sprintf("%s: only %d of %d subtest results", sub_name,
+				sub_results, sub_plan))
+	sub_name = ""
+	sub_plan = -1
+	sub_results = 0
 }
 
 function note_crash(text,    t) {
@@ -45,6 +78,8 @@ BEGIN {
 	next_nr = 1
 	done = ""
 	bug_expected = 0
+	sub_name = ""
+	sub_plan = -1
 }
 
 {
@@ -66,6 +101,29 @@ BEGIN {
 		next
 	}
 
+	if (ktap_seen && match(line, /^[ \t]+# Subtest: /)) {
+		close_subtest()
+		sub_name = substr(line, RLENGTH + 1)
+		sub(/[ \t]+$/, "", sub_name)
+		next
+	}
+	if (sub_name != "" && line ~ /^[ \t]+1\.\.[0-9]+[ \t]*$/) {
+		t = line
+		sub(/^[ \t]+1\.\./, "", t)
+		sub_plan = t + 0
+		next
+	}
+	if (sub_name != "" && line ~ /^[ \t]+(not )?ok [0-9]+( |$)/) {
+		t = line
+		sub(/^[ \t]+/, "", t)
+		ok = (substr(t, 1, 3) != "not")
+		t = substr(t, ok ? 4 : 8)
+		sub(/^[0-9]+ ?/, "", t)
+		sub_results++
+		judge_result(ok, sub_name "." t)
+		next
+	}
+
 	if (line ~ /^[ \t]*#/) {
 		if (line ~ /[Ee]xpect[a-z]*[^#]*BUG/)
 			bug_expected = 1
@@ -74,7 +132,9 @@ BEGIN {
 
 	# A result line may name a test "exceptions.gp"; it is no crash report.
 	is_result = (line ~ /^(not )?ok [0-9]+( |$)/)
-	if (!is_result && crash_re != "" && line ~ crash_re) {
+	is_guest = (line ~ /^\[[A-Za-z0-9_-]+\] / && line !~ /^\[cpu[0-9]+\] /) ||
+		   line ~ /guest [A-Za-z0-9_-]+: killed: /
+	if (!is_result && !is_guest && crash_re != "" && line ~ crash_re) {
 		if (expect_crash) {
 			if (!crash_seen)
 				crash_seen = line
@@ -105,24 +165,15 @@ BEGIN {
 		next_nr = nr + 1
 		nr_results++
 		last_result = rest
-
-		tname = rest
-		sub(/ *#.*/, "", tname)
-		if (expect_fail != "" && tname ~ expect_fail) {
-			if (ok)
-				emit(0, rest " (passed, but this run must make it fail)")
-			else
-				emit(1, rest " (failed as expected)")
-			expected_failures++
-		} else {
-			emit(ok, rest)
-		}
+		close_subtest()
+		judge_result(ok, rest)
 		bug_expected = 0
 	}
 }
 
 END {
 	problems = 0
+	close_subtest()
 	if (!ktap_seen) {
 		emit(0, "no 'KTAP version' line: the kernel never reached the test runner")
 		problems++

@@ -132,5 +132,44 @@ KTEST DONE: pass"
 check "an intended crash that hangs is a failure" 1 'KTEST DONE' \
 	-v expect_crash=1 -v expect_done=fail <<< "${crashed%KTEST*}"
 
+sub_log="KTAP version 1
+1..2
+ok 1 a.one
+[hello] KTAP version 1
+[hello] ok 1 boot_info
+[cpu1] guest hostile: killed: triple fault
+[hostile] # expecting triple fault: empty IDT, then ud2
+    # Subtest: guests.modules
+    KTAP version 1
+    1..3
+    # hello: 3/3 passed
+    ok 1 hello
+    not ok 2 badopt
+    ok 3 hostile
+not ok 2 guests.modules
+KTEST DONE: fail"
+check "guest subtests are reported one by one" 2 '^not ok t: guests.modules.badopt$' \
+	-v expect_done=fail <<< "$sub_log"
+check "an expected bad guest fails as expected, good ones must pass" 0 \
+	'^ok t: guests.modules.hello$' -v expect_done=fail \
+	-v expect_fail='^guests[.]modules([.]bad.*)?$' <<< "$sub_log"
+check "a good guest that fails is not hidden by the expected failures" 1 \
+	'^not ok t: guests.modules.hello$' -v expect_done=fail \
+	-v expect_fail='^guests[.]modules([.]bad.*)?$' <<< "${sub_log/ok 1 hello/not ok 1 hello}"
+check "missing guest results are a failure" 1 'only 1 of 3 subtest results' \
+	<<< "KTAP version 1
+1..1
+    # Subtest: guests.modules
+    1..3
+    ok 1 hello
+ok 1 guests.modules
+KTEST DONE: pass"
+check "a triple fault outside a guest is still a crash" 1 'Triple fault' \
+	<<< "KTAP version 1
+1..1
+[cpu0] Triple fault in the host
+ok 1 a.one
+KTEST DONE: pass"
+
 echo "1..$n"
 exit $failed

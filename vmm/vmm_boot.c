@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Starting the guests given as boot modules and gathering their results
+ * into the kernel's KTAP (see vmm/vmm_boot.h).
+ */
+#include "vmm/vmm_boot.h"
+#include "vmm/guest_cmdline.h"
+#include "vmm/loader.h"
+#include "vmm/vcpu.h"
+#include "vmm/vmx_caps.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/vmx.h"
+#include "kernel/ktest.h"
+#include "kernel/log.h"
+#include "kernel/multiboot2.h"
+#include "kernel/platform.h"
+#include "kernel/string.h"
+#include "mm/page_alloc.h"
+
+/*
+ * The VMX runtime (vmm/vcpu.c) provides these; weak so that this file
+ * links, and says so at run time, in a tree where it is absent.
+ */
+void guest_set_boot_state(struct guest *g, unsigned int vcpu,
+			  const struct vcpu_boot_state *bs) __attribute__((weak));
+int guest_start(struct guest *g) __attribute__((weak));
+int guest_wait(struct guest *g, u64 timeout_ns) __attribute__((weak));
+
+#define NS_PER_SEC	1000000000ULL
+/* After a timeout: how long a killed guest gets to stop before we give up. */
+#define KILL_GRACE_NS	(2 * NS_PER_SEC)
+
+enum boot_guest_state {
+	BG_ERROR,	/* refused before it ran: err says why */
+	BG_LOADED,	/* loaded, not started (no VMX runtime) */
+	BG_STARTED,
+	BG_FINISHED,
+	BG_HUNG,	/* did not stop even after guest_kill(): leaked */
+};
+
+struct boot_guest {
+	const struct boot_module *mod;
+	struct guest_config cfg;
+	struct loader_image img;
+	struct guest *g;
+	enum boot_guest_state state;
+	u64 t_start, t_end;
+	char label[GUEST_NAME_LEN];
+	char err[GUEST_ERR_LEN];
+};
+
+static struct boot_guest boot_guests[BOOT_MAX_MODULES];
+
+unsigned int vmm_boot_nr_guest_modules(void)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < boot_info.nr_modules; i++)
+		n += guest_cmdline_is_guest(boot_info.modules[i].cmdline);
+	return n;
+}
+
+static void refuse(struct boot_guest *bg)
+{
+	bg->state = BG_ERROR;
+	pr_err("guest %s: %s\n", bg->label, bg->err);
+}
+
+/* Parse, check, create and load one guest; on failure bg->err says why. */
+static void prepare(struct boot_guest *bg, unsigned int idx)
+{
+	struct vcpu_boot_state bs[GUEST_MAX_VCPUS];
+	const struct boot_module *m = bg->mod;
+	u64 need, pages, free_pages;
+	bool ok;
+
+	ok = guest_cmdline_parse(m->cmdline, &bg->cfg, bg->err,
+				 sizeof(bg->err));
+	/* Name it even when the line is bad: "module3" if no name parsed. */
+	if (bg->cfg.name[0])
+		ksnprintf(bg->label, sizeof(bg->label), "%s", bg->cfg.name);
+	else
+		ksnprintf(bg->label, sizeof(bg->label), "module%u", idx);
+	if (!ok)
+		return refuse(bg);
+	if (!loader_probe(plat_phys_to_virt(m->start), m->end - m->start,
+			  &bg->img, bg->err, sizeof(bg->err)))
+		return refuse(bg);
+	need = loader_min_mem(&bg->img, bg->cfg.nr_vcpus);
+	if (bg->cfg.mem_size < need) {
+		ksnprintf(bg->err, sizeof(bg->err),
+			  "mem=%lluK is too small for this %s image: it needs at least %lluK",
+			  (unsigned long long)(bg->cfg.mem_size >> 10),
+			  guest_format_name(bg->img.format),
+			  (unsigned long long)(need >> 10));
+		return refuse(bg);
+	}
+	/* Guest pages, their EPT tables and the page list, plus host slack. */
+	pages = bg->cfg.mem_size >> PAGE_SHIFT;
+	pages += pages / 256 + 16;
+	free_pages = page_alloc_nr_free();
+	if (pages + VMM_BOOT_HOST_RESERVE_PAGES > free_pages) {
+		ksnprintf(bg->err, sizeof(bg->err),
+			  "mem=%lluM is more than the host can give: %llu MiB free, %u MiB kept for the host",
+			  (unsigned long long)(bg->cfg.mem_size >> 20),
+			  (unsigned long long)(free_pages >> (20 - PAGE_SHIFT)),
+			  VMM_BOOT_HOST_RESERVE_PAGES >> (20 - PAGE_SHIFT));
+		return refuse(bg);
+	}
+	bg->g = guest_create(bg->cfg.name, bg->cfg.nr_vcpus, bg->cfg.mem_size,
+			     bg->img.format == GUEST_FMT_ELF64);
+	if (!bg->g) {
+		ksnprintf(bg->err, sizeof(bg->err),
+			  "cannot create the guest (out of host memory)");
+		return refuse(bg);
+	}
+	bg->g->expect_triple_fault = bg->cfg.expect == GUEST_EXPECT_TRIPLE_FAULT;
+	if (!loader_load(bg->g, &bg->img, &bg->cfg, bs, bg->err,
+			 sizeof(bg->err))) {
+		guest_destroy(bg->g);
+		bg->g = NULL;
+		return refuse(bg);
+	}
+	if (guest_set_boot_state)
+		for (unsigned int i = 0; i < bg->g->nr_vcpus; i++)
+			guest_set_boot_state(bg->g, i, &bs[i]);
+	bg->state = BG_LOADED;
+	pr_info("guest %s: %s image, entry %#llx, %u vCPU(s), %llu KiB%s%s\n",
+		bg->label, guest_format_name(bg->img.format),
+		(unsigned long long)bg->img.entry, bg->cfg.nr_vcpus,
+		(unsigned long long)(bg->cfg.mem_size >> 10),
+		bg->cfg.guest_cmdline[0] ? ", options: " : "",
+		bg->cfg.guest_cmdline);
+}
+
+static void wait_one(struct boot_guest *bg)
+{
+	u64 deadline = bg->t_start + bg->cfg.timeout_s * NS_PER_SEC;
+	u64 now = plat_now_ns();
+
+	if (guest_wait(bg->g, deadline > now ? deadline - now : 1) == 0) {
+		bg->state = BG_FINISHED;
+	} else {
+		ksnprintf(bg->err, sizeof(bg->err),
+			  "no end after %u s (timeout=): killed", bg->cfg.timeout_s);
+		pr_err("guest %s: %s\n", bg->label, bg->err);
+		guest_kill(bg->g, "timed out");
+		bg->state = guest_wait(bg->g, KILL_GRACE_NS) == 0 ? BG_FINISHED
+								  : BG_HUNG;
+	}
+	bg->t_end = plat_now_ns();
+}
+
+static bool contains(const char *s, const char *sub)
+{
+	size_t n = strlen(sub);
+
+	for (; *s; s++)
+		if (!strncmp(s, sub, n))
+			return true;
+	return false;
+}
+
+/* Did the guest end as its command line said it would? */
+static bool judge(struct boot_guest *bg, char *why, size_t size)
+{
+	struct guest_report *r = &bg->g->report;
+	bool all = !r->planned || r->passed + r->skipped == r->planned;
+	bool triple = r->died && contains(r->death, "triple fault");
+
+	if (bg->err[0]) {
+		ksnprintf(why, size, "%s", bg->err);
+		return false;
+	}
+	if (r->failed) {
+		ksnprintf(why, size, "%u of its tests failed", r->failed);
+		return false;
+	}
+	if (!all) {
+		ksnprintf(why, size, "reported %u results for a plan of %u",
+			  r->passed + r->skipped, r->planned);
+		return false;
+	}
+	if (bg->cfg.expect == GUEST_EXPECT_TRIPLE_FAULT) {
+		if (triple)
+			return true;
+		ksnprintf(why, size, "expected a triple fault, but it %s%s",
+			  r->died ? "died: " : "exited",
+			  r->died ? r->death : "");
+		return false;
+	}
+	if (r->died) {
+		ksnprintf(why, size, "died: %s", r->death);
+		return false;
+	}
+	if (!r->exited || r->exit_status) {
+		ksnprintf(why, size, "exit status %llu",
+			  (unsigned long long)r->exit_status);
+		return false;
+	}
+	return true;
+}
+
+static u64 guest_exits(struct guest *g)
+{
+	u64 n = 0;
+
+	for (unsigned int i = 0; i < g->nr_vcpus; i++)
+		n += g->vcpus[i]->exits;
+	return n;
+}
+
+/* Print this guest's subtest line; true when it passed. */
+static bool report(struct boot_guest *bg, unsigned int nr, const char *skip)
+{
+	char why[GUEST_ERR_LEN + 32] = "";
+	bool ok;
+
+	if (bg->state == BG_ERROR) {
+		log_raw("    # %s: refused: %s\n", bg->label, bg->err);
+		log_raw("    not ok %u %s\n", nr, bg->label);
+		return false;
+	}
+	if (bg->state == BG_LOADED) {
+		log_raw("    ok %u %s # SKIP %s\n", nr, bg->label, skip);
+		return true;
+	}
+	ok = judge(bg, why, sizeof(why));
+	{
+		struct guest_report *r = &bg->g->report;
+		u64 us = (bg->t_end - bg->t_start) / 1000, exits = guest_exits(bg->g);
+
+		log_raw("    # %s: %u/%u passed, %u failed, %u skipped, %s %llu; %llu exits in %llu us (%llu ns per exit)\n",
+			bg->label, r->passed, r->planned, r->failed, r->skipped,
+			r->died ? "died:" : "exit status",
+			(unsigned long long)r->exit_status,
+			(unsigned long long)exits, (unsigned long long)us,
+			(unsigned long long)(exits ? us * 1000 / exits : 0));
+		if (r->died)
+			log_raw("    # %s: death: %s%s\n", bg->label, r->death,
+				bg->cfg.expect == GUEST_EXPECT_TRIPLE_FAULT ?
+				" (expected)" : "");
+	}
+	if (!ok)
+		log_raw("    # %s: %s\n", bg->label, why);
+	log_raw("    %sok %u %s\n", ok ? "" : "not ", nr, bg->label);
+	return ok;
+}
+
+static bool vmx_usable(const char **why)
+{
+	u32 a, b, c, d;
+
+	if (!guest_start || !guest_wait || !guest_set_boot_state) {
+		*why = "the VMX runtime (guest_start) is not in this build";
+		return false;
+	}
+	cpuid(1, &a, &b, &c, &d);
+	if (!(c & CPUID_1_ECX_VMX)) {
+		*why = "no VMX on this CPU (QEMU TCG): guests run under Bochs";
+		return false;
+	}
+	return true;
+}
+
+KTEST(guests, modules)
+{
+	unsigned int n = 0, nr_failed = 0;
+	const char *skip = NULL;
+	bool vmx = vmx_usable(&skip);
+
+	for (unsigned int i = 0; i < boot_info.nr_modules; i++) {
+		if (!guest_cmdline_is_guest(boot_info.modules[i].cmdline))
+			continue;
+		memset(&boot_guests[n], 0, sizeof(boot_guests[n]));
+		boot_guests[n].mod = &boot_info.modules[i];
+		n++;
+	}
+	if (!n) {
+		ktest_skip(t, "no guest modules (module2 lines with name=)");
+		return;
+	}
+
+	/* Load every guest, then start them all: several VMs run at once. */
+	for (unsigned int i = 0; i < n; i++)
+		prepare(&boot_guests[i], i);
+	for (unsigned int i = 0; vmx && i < n; i++) {
+		struct boot_guest *bg = &boot_guests[i];
+
+		if (bg->state != BG_LOADED)
+			continue;
+		bg->t_start = plat_now_ns();
+		if (guest_start(bg->g)) {
+			ksnprintf(bg->err, sizeof(bg->err), "guest_start failed");
+			guest_destroy(bg->g);
+			bg->g = NULL;
+			refuse(bg);
+			continue;
+		}
+		bg->state = BG_STARTED;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		if (boot_guests[i].state == BG_STARTED)
+			wait_one(&boot_guests[i]);
+
+	log_raw("    # Subtest: guests.modules\n");
+	log_raw("    KTAP version 1\n");
+	log_raw("    1..%u\n", n);
+	for (unsigned int i = 0; i < n; i++) {
+		struct boot_guest *bg = &boot_guests[i];
+
+		nr_failed += !report(bg, i + 1, skip);
+		if (bg->state == BG_HUNG) {
+			/* Its vCPUs may still touch its memory: keep it. */
+			t->allow_leak = true;
+		} else if (bg->g) {
+			guest_destroy(bg->g);
+		}
+		bg->g = NULL;
+	}
+	KTEST_EXPECT_EQ(t, nr_failed, 0);
+	if (!nr_failed && !vmx)
+		ktest_skip(t, skip);
+}
