@@ -1,7 +1,9 @@
 # Top-level build for the microhypervisor.
 #
 #   make            build/kernel.elf and build/microhv.iso
-#   make run        boot the default image (QEMU TCG, 4 CPUs, serial on stdio)
+#   make run        boot the demonstration guests under Bochs (2 CPUs, VMX),
+#                   serial on the terminal, ends with a summary
+#   make run-qemu   boot the kernel alone in QEMU TCG (4 CPUs, no VMX)
 #   make test       tests/run_tests.sh (boot harness)
 #   make stress     make -C tests/host stress
 #   make bench      make -C tests/host bench
@@ -117,6 +119,9 @@ iso: $(KERNEL)
 		"$(subst $(firstword $(subst :, ,$(m))):,,$(m))")
 
 run: all
+	tests/guests/run_demo.sh
+
+run-qemu: all
 	timeout 120 qemu-system-x86_64 -M pc -m $(QEMU_MEM) -smp $(QEMU_SMP) \
 		-cdrom $(BUILD)/microhv.iso -display none -serial stdio \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04; \

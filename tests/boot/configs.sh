@@ -1,6 +1,20 @@
 # Boot configurations run by tests/run_tests.sh, in order. Sourced; each
 # line is: boot NAME boot_test.sh-arguments... ($mod is the test module,
 # $modcmd its command line, $badmod/$badcmd a garbled copy).
+
+# Guests (vmm/vmm_boot.h) run only under Bochs, the one emulator here with
+# VMX; the QEMU boots carry no guest modules. One boot holds the whole
+# demonstration set (make run boots the same list), another the bad input.
+g=build/guests
+guest_set=(
+	--module $g/hello.elf "name=hello mem=2M"
+	--module $g/smp.elf "name=smp vcpus=4 mem=2M"
+	--module $g/cpuid_msr_io.elf "name=cpuid_msr_io mem=2M"
+	--module $g/hostile.elf "name=hostile mem=2M expect=triple_fault"
+	--module $g/roundtrip.elf "name=roundtrip mem=2M -- iters=2000"
+	--module $g/mb1_elf32.elf "name=mb1_elf32 mem=2M -- mb1 elf32"
+	--module $g/mb1_flat.bin "name=mb1_flat mem=2M -- mb1 flat"
+)
 boot_configs() {
 	boot qemu-1cpu --emu qemu --cpus 1 --mem 256 \
 		--cmdline "expect_mem_mb=256 expect_cpus=1 exit=qemu" \
@@ -55,4 +69,25 @@ boot_configs() {
 		--expect-msg "*** EXCEPTION #DF double fault (vector 8) on cpu0" \
 		--expect-msg "] crash_stack_overflow_recurse+0x" \
 		--expect-msg "*** stopped other CPUs: 0 of 0"
+	# Guests: the demonstration set, all at once on 2 CPUs.
+	boot bochs-guests --emu bochs --cpus 2 --mem 128 \
+		--cmdline "exit=bochs ktest=guests.*" "${guest_set[@]}"
+	# Each bad_* module is refused with a message naming its problem; hello
+	# and mb1_flat in the same boot must still pass.
+	local guest_bad_set=(
+		--module "$mod" "name=bad_garbage mem=2M"
+		--module $g/hello.elf "name=bad_vcpus vcpus=99"
+		--module $g/hello.elf "name=bad_mem mem=1G"
+		--module $g/hello.elf "name=bad_opt mem=2M frobnicate=1"
+		--module $g/hello.elf "name=hello mem=2M"
+		--module $g/mb1_flat.bin "name=mb1_flat mem=2M -- mb1 flat"
+	)
+	# Bad guest input: named clearly, the other guests still run.
+	boot bochs-guests-bad --emu bochs --cpus 2 --mem 128 \
+		--cmdline "exit=bochs ktest=guests.modules" "${guest_bad_set[@]}" \
+		--expect-fail '^guests[.]modules([.]bad_.*)?$' \
+		--expect-msg "guest bad_garbage: neither ELF64 nor Multiboot" \
+		--expect-msg "guest bad_vcpus: vcpus=N: '99' is outside 1..8" \
+		--expect-msg "guest bad_mem: mem=1024M is more than the host can give" \
+		--expect-msg "guest bad_opt: unknown option 'frobnicate=1'"
 }
