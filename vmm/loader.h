@@ -104,7 +104,7 @@ bool loader_entry_ok(const struct loader_image *img, char *err, size_t errlen);
 /* Where the Multiboot loader puts its structures (below 1 MiB). */
 #define MB1_GPA_INFO		0x9000
 #define MB1_GPA_CMDLINE		0x9200
-#define MB1_GPA_LOADER_NAME	0x9380
+#define MB1_GPA_LOADER_NAME	0x93c0
 #define MB1_GPA_MMAP		0x9400
 #define MB1_STACK_TOP		0x80000
 

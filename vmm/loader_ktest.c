@@ -273,10 +273,11 @@ KTEST(guests, load_elf64)
 }
 
 static void check_mb1_info(struct ktest *t, struct guest *g,
-			   const struct vcpu_boot_state *bs)
+			   const struct vcpu_boot_state *bs,
+			   const char *name_and_opts)
 {
 	struct mb1_mmap_entry e[4];
-	char cmd[16] = "";
+	char cmd[32] = "";
 
 	KTEST_EXPECT_EQ(t, bs[0].mode, GUEST_ENTRY_PROT32);
 	KTEST_EXPECT(t, bs[0].runnable);
@@ -293,7 +294,7 @@ static void check_mb1_info(struct ktest *t, struct guest *g,
 	KTEST_EXPECT_EQ(t, read32(g, MB1_GPA_INFO + 44), sizeof(e));
 	KTEST_EXPECT_EQ(t, read32(g, MB1_GPA_INFO + 48), MB1_GPA_MMAP);
 	guest_read(g, MB1_GPA_CMDLINE, cmd, sizeof(cmd) - 1);
-	KTEST_EXPECT(t, !strcmp(cmd, "x=1 y"));
+	KTEST_EXPECT(t, !strcmp(cmd, name_and_opts));
 	guest_read(g, MB1_GPA_MMAP, e, sizeof(e));
 	KTEST_EXPECT_EQ(t, e[0].size, 20);
 	KTEST_EXPECT_EQ(t, e[0].type, 1);
@@ -320,7 +321,7 @@ KTEST(guests, load_mb1_flat)
 	KTEST_EXPECT_EQ(t, read32(g, 0x100008), MB1_HEADER_MAGIC);
 	KTEST_EXPECT_EQ(t, read32(g, 0x100ffc), 0x90909090);
 	KTEST_EXPECT_EQ(t, read32(g, 0x101000), 0);		/* bss */
-	check_mb1_info(t, g, bs);
+	check_mb1_info(t, g, bs, "flat x=1 y");
 	guest_destroy(g);
 }
 
@@ -338,7 +339,7 @@ KTEST(guests, load_mb1_elf32)
 	KTEST_EXPECT_EQ(t, bs[0].rip, 0x100010);
 	KTEST_EXPECT_EQ(t, read32(g, 0x100000), MB1_HEADER_MAGIC);
 	KTEST_EXPECT_EQ(t, read32(g, 0x100010), 0xf4);
-	check_mb1_info(t, g, bs);
+	check_mb1_info(t, g, bs, "elf32 x=1 y");
 	guest_destroy(g);
 }
 

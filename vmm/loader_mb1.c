@@ -159,12 +159,19 @@ bool loader_setup_mb1(struct guest *g, const struct loader_image *img,
 		.mmap_addr = MB1_GPA_MMAP,
 		.boot_loader_name = MB1_GPA_LOADER_NAME,
 	};
+	char cmdline[GUEST_NAME_LEN + HV_CMDLINE_MAX];
 
 	BUILD_BUG_ON(sizeof(struct mb1_info) != 88);
-	BUILD_BUG_ON(MB1_GPA_CMDLINE + HV_CMDLINE_MAX > MB1_GPA_LOADER_NAME);
+	BUILD_BUG_ON(MB1_GPA_CMDLINE + GUEST_NAME_LEN + HV_CMDLINE_MAX >
+		     MB1_GPA_LOADER_NAME);
+	/*
+	 * As GRUB does, the command line starts with the kernel's name:
+	 * kernels such as kvm-unit-tests take the first word as argv[0].
+	 */
+	ksnprintf(cmdline, sizeof(cmdline), "%s%s%s", cfg->name,
+		  cfg->guest_cmdline[0] ? " " : "", cfg->guest_cmdline);
 	if (!guest_write(g, MB1_GPA_INFO, &mbi, sizeof(mbi)) ||
-	    !guest_write(g, MB1_GPA_CMDLINE, cfg->guest_cmdline,
-			 strlen(cfg->guest_cmdline) + 1) ||
+	    !guest_write(g, MB1_GPA_CMDLINE, cmdline, strlen(cmdline) + 1) ||
 	    !guest_write(g, MB1_GPA_LOADER_NAME, MB1_LOADER_NAME,
 			 sizeof(MB1_LOADER_NAME)) ||
 	    !guest_write(g, MB1_GPA_MMAP, mmap, sizeof(mmap))) {
