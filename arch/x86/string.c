@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Kernel memory/string functions (see kernel/string.h). REP MOVSB/STOSB
+ * Kernel memory/string functions (see kernel/string.h). REP MOVS/STOS
  * are fast on every CPU with ERMSB and correct everywhere; the kernel is
  * built with -mgeneral-regs-only, so nothing wider is available anyway.
+ * Large aligned runs use the quadword forms: the same speed on hardware,
+ * and 8x fewer iterations under QEMU TCG, which emulates REP one
+ * iteration at a time (page poisoning memsets whole blocks on free).
  */
 #include "kernel/string.h"
 
@@ -10,6 +13,13 @@ void *memcpy(void *dst, const void *src, size_t n)
 {
 	void *d = dst;
 
+	if (n >= 64 && !(((unsigned long)d | (unsigned long)src) & 7)) {
+		size_t q = n / 8;
+
+		__asm__ __volatile__("rep movsq"
+				     : "+D"(d), "+S"(src), "+c"(q) : : "memory");
+		n &= 7;
+	}
 	__asm__ __volatile__("rep movsb"
 			     : "+D"(d), "+S"(src), "+c"(n) : : "memory");
 	return dst;
@@ -32,6 +42,14 @@ void *memset(void *dst, int c, size_t n)
 {
 	void *d = dst;
 
+	if (n >= 64 && !((unsigned long)d & 7)) {
+		size_t q = n / 8;
+		u64 pattern = 0x0101010101010101ULL * (u8)c;
+
+		__asm__ __volatile__("rep stosq"
+				     : "+D"(d), "+c"(q) : "a"(pattern) : "memory");
+		n &= 7;
+	}
 	__asm__ __volatile__("rep stosb"
 			     : "+D"(d), "+c"(n) : "a"(c) : "memory");
 	return dst;
