@@ -13,6 +13,7 @@
 #include "mm/mm_lock.h"
 #include "arch/x86/acpi.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/tlb.h"
 #include "kernel/log.h"
 
 #define BOOT_MAPPED_LIMIT	(4ULL << 30)
@@ -287,8 +288,8 @@ static int split_leaf(u64 *e, int level)
 	return 0;
 }
 
-/* The level-1 entry for va, splitting large leaves on the way. */
-static u64 *pte_for_4k(u64 va)
+/* The level-1 entry for va, splitting large leaves on the way (*split). */
+static u64 *pte_for_4k(u64 va, bool *split)
 {
 	u64 *table = kernel_pml4;
 	int l;
@@ -305,6 +306,7 @@ static u64 *pte_for_4k(u64 va)
 		} else if (l <= 3 && (*e & PTE_PS)) {
 			if (split_leaf(e, l))
 				return NULL;
+			*split = true;
 		}
 		table = table_va(*e);
 	}
@@ -314,19 +316,28 @@ static u64 *pte_for_4k(u64 va)
 static int set_4k(u64 va, u64 new_pte)
 {
 	unsigned long flags;
+	bool split = false;
 	u64 *pte;
 
 	if (WARN_ON(!kernel_pml4) || WARN_ON(!IS_ALIGNED(va, PAGE_SIZE)))
 		return -1;
 	flags = mm_lock_irqsave(&pt_lock);
-	pte = pte_for_4k(va);
+	pte = pte_for_4k(va, &split);
 	if (pte)
 		WRITE_ONCE(*pte, new_pte);
 	mm_unlock_irqrestore(&pt_lock, flags);
 	if (!pte)
 		return -1;
-	/* A split changed the page size: drop every cached translation. */
-	flush_tlb_local();
+	/*
+	 * A split changed the page size: drop every cached translation;
+	 * else the one page. Here and (after the lock, which a CPU may wait
+	 * for with interrupts off) on every other CPU.
+	 */
+	if (split)
+		flush_tlb_local();
+	else
+		invlpg((const void *)(uintptr_t)va);
+	tlb_shootdown(va, split);
 	return 0;
 }
 

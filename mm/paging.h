@@ -50,9 +50,11 @@ bool paging_translate(u64 va, phys_addr_t *pa, u64 *leaf_flags);
  * Map / unmap one 4 KiB page at va, splitting a 1 GiB or 2 MiB mapping that
  * covers it (the other pages keep their translation). flags are PTE_* bits
  * besides PTE_P. Returns 0, or -1 when a page-table page cannot be had.
- * Flushes the TLB of THIS CPU only: callers that change a mapping other
- * CPUs may have cached must shoot it down themselves. Tests use unmap to
- * make an address that is guaranteed to fault.
+ * Flushes the TLB of this CPU and, once the APs are up, of every other
+ * online CPU (arch/x86/tlb.h) before returning, so no CPU keeps using the
+ * old translation. Not callable from NMI context or under a lock that
+ * other CPUs spin on with interrupts off. Tests use unmap to make an
+ * address that is guaranteed to fault.
  */
 int paging_map_4k(u64 va, phys_addr_t pa, u64 flags);
 int paging_unmap_4k(u64 va);
