@@ -166,7 +166,9 @@ static bool judge(struct boot_guest *bg, char *why, size_t size)
 {
 	struct guest_report *r = &bg->g->report;
 	bool all = !r->planned || r->passed + r->skipped == r->planned;
-	bool triple = r->died && contains(r->death, "triple fault");
+	/* The run loop names the exit reason ("TRIPLE_FAULT exit on ..."). */
+	bool triple = r->died && (contains(r->death, "TRIPLE_FAULT") ||
+				  contains(r->death, "triple fault"));
 
 	if (bg->err[0]) {
 		ksnprintf(why, size, "%s", bg->err);
@@ -230,10 +232,19 @@ static bool report(struct boot_guest *bg, unsigned int nr, const char *skip)
 		struct guest_report *r = &bg->g->report;
 		u64 us = (bg->t_end - bg->t_start) / 1000, exits = guest_exits(bg->g);
 
-		log_raw("    # %s: %u/%u passed, %u failed, %u skipped, %s %llu; %llu exits in %llu us (%llu ns per exit)\n",
+		char end[32];
+
+		if (r->died)
+			ksnprintf(end, sizeof(end), "died");
+		else if (r->exited)
+			ksnprintf(end, sizeof(end), "exit status %llu",
+				  (unsigned long long)r->exit_status);
+		else
+			ksnprintf(end, sizeof(end), "no exit");
+		/* Host time: emulated time under Bochs (clock sync=none). */
+		log_raw("    # %s: %u/%u passed, %u failed, %u skipped, %s; %llu exits in %llu us (%llu ns per exit)\n",
 			bg->label, r->passed, r->planned, r->failed, r->skipped,
-			r->died ? "died:" : "exit status",
-			(unsigned long long)r->exit_status,
+			end,
 			(unsigned long long)exits, (unsigned long long)us,
 			(unsigned long long)(exits ? us * 1000 / exits : 0));
 		if (r->died)
