@@ -7,6 +7,7 @@
 #   make test       tests/run_tests.sh (boot harness)
 #   make stress     make -C tests/host stress
 #   make bench      make -C tests/host bench
+#   make bench-guests  VMCALL/CPUID round trips measured by a guest in Bochs
 #   make iso ISO=build/x.iso CMDLINE="..." MODULES="path:cmdline ..."
 #                   an ISO variant (same as iso/mkiso.sh, which the
 #                   harness calls directly)
@@ -63,7 +64,7 @@ MB1_CFLAGS	:= -std=gnu11 -m32 -O2 -ffreestanding -nostdlib -fno-pic \
 		   -fno-pie -mgeneral-regs-only -fno-stack-protector \
 		   -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -MMD -MP
 
-.PHONY: all iso run run-qemu guests test stress bench check-deps clean
+.PHONY: all iso run run-qemu guests bench-guests test stress bench check-deps clean
 all: check-deps $(KERNEL) $(BUILD)/microhv.iso guests
 guests: $(GUESTS)
 # Keep the guests' objects between builds.
@@ -120,6 +121,9 @@ iso: $(KERNEL)
 
 run: all
 	tests/guests/run_demo.sh
+
+bench-guests: all
+	tests/guests/bench_roundtrip.sh
 
 run-qemu: all
 	timeout 120 qemu-system-x86_64 -M pc -m $(QEMU_MEM) -smp $(QEMU_SMP) \
