@@ -46,8 +46,28 @@ struct vm;
 
 extern const char *const tdp_mmu_stat_names[NR_TDP_MMU_STATS];
 
-/* Copies up to @n counters into @out (hypercall backend); returns count. */
+/* Copies up to @n counters into @out; returns count. */
 unsigned int tdp_mmu_stats_read(struct vm *vm, u64 *out, unsigned int n);
+
+/*
+ * The stats hypercall's layout: a guest hands a buffer of @size bytes and
+ * gets a versioned header plus as many counters as fit, in TDP_MMU_STATS
+ * order. New counters are only ever appended (and the version bumped), so
+ * an older guest with a smaller buffer keeps reading the ones it knows.
+ */
+#define TDP_MMU_STATS_VERSION	1
+
+struct tdp_mmu_stats_snapshot {
+	u32 version;		/* out: TDP_MMU_STATS_VERSION */
+	u32 size;		/* out: bytes written (header + counters) */
+	u32 nr_counters;	/* out: counters written */
+	u32 nr_available;	/* out: counters this hypervisor has */
+	u64 counters[];
+};
+
+/* Fills @snap (@size bytes); nr_counters or -22 (EINVAL) if too small. */
+int tdp_mmu_stats_snapshot(struct vm *vm, struct tdp_mmu_stats_snapshot *snap,
+			   u64 size);
 void tdp_mmu_stats_print(struct vm *vm, const char *vm_name);
 
 #endif

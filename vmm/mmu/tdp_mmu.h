@@ -114,6 +114,21 @@ void tdp_mmu_zap_invalidated_roots(struct vm *vm);
 int tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement);
 bool tdp_mmu_unmap_gfn_range(struct vm *vm, gfn_t start, gfn_t end);
 
+/* The memory-pressure worker (tdp_mmu_reclaim.c explains the modes). */
+enum tdp_reclaim_mode {
+	TDP_RECLAIM_DISCARD,	/* unpopulate; next touch: fresh zero page */
+	TDP_RECLAIM_MIGRATE,	/* copy into a new page; data preserved */
+};
+
+/* Where the round robin over memslots resumes; owned by the worker. */
+struct tdp_reclaim_cursor {
+	unsigned int slot;
+	u64 idx;		/* GFN index inside the slot */
+};
+
+long tdp_mmu_reclaim_some(struct vm *vm, u64 nr, enum tdp_reclaim_mode mode,
+			  struct tdp_reclaim_cursor *cur);
+
 /* Debug/test helpers: present leaves of a root / leaves mapping @pfn. */
 u64 tdp_mmu_count_leafs(struct vm *vm, struct kvm_mmu_page *root);
 u64 tdp_mmu_count_pfn_mappings(struct vm *vm, gfn_t start, gfn_t end,

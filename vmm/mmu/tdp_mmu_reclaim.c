@@ -11,6 +11,7 @@
  * looked the page up earlier retry instead of installing it afterwards.
  */
 #include "kernel/log.h"
+#include "kernel/string.h"
 #include "kernel/platform.h"
 #include "vmm/mmu/tdp_mmu_internal.h"
 
@@ -26,7 +27,14 @@ bool tdp_mmu_unmap_gfn_range(struct vm *vm, gfn_t start, gfn_t end)
 	return flush;
 }
 
-int tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement)
+/*
+ * Take the page behind @gfn back. @replacement (or none) becomes the
+ * backing; with @copy, the old contents are copied into it after every
+ * translation to the old page is gone (zapped and flushed), so no guest
+ * write can land in the old page after the copy.
+ */
+static int __tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement,
+				 bool copy)
 {
 	struct memslot *slot = gfn_to_memslot(vm, gfn);
 	u64 idx, new_pfn = 0, old_pfn;
@@ -49,6 +57,11 @@ int tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement)
 	 * translation that an earlier, batched zap left for us to flush.
 	 */
 	kvm_flush_remote_tlbs_range(vm, gfn, 1);
+	old_pfn = __atomic_load_n(&slot->pfns[idx], __ATOMIC_ACQUIRE);
+	if (copy && old_pfn && replacement)
+		memcpy(replacement, plat_phys_to_virt(old_pfn << PAGE_SHIFT),
+		       PAGE_SIZE);
+	/* Faults populate a 0 entry with cmpxchg, so exchange, not store. */
 	old_pfn = __atomic_exchange_n(&slot->pfns[idx], new_pfn,
 				      __ATOMIC_ACQ_REL);
 	__atomic_store_n(&vm->mmu_invalidate_seq, vm->mmu_invalidate_seq + 1,
@@ -59,6 +72,78 @@ int tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement)
 		plat_free_page(plat_phys_to_virt(old_pfn << PAGE_SHIFT));
 	mmu_stat_inc(vm, reclaims);
 	return 0;
+}
+
+int tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement)
+{
+	return __tdp_mmu_reclaim_gfn(vm, gfn, replacement, false);
+}
+
+/*
+ * The memory-pressure worker's step. Walks the memslots round robin from
+ * @cur (slot, then GFN), skipping alias slots and unpopulated GFNs, and
+ * reclaims up to @nr populated GFNs; stops after one full lap.
+ *
+ *  TDP_RECLAIM_DISCARD: the GFN becomes unpopulated and the page is freed;
+ *    the next guest touch gets a fresh zeroed page (the guest's data is
+ *    gone: free-page reporting / ballooning semantics, for memory the
+ *    guest said it does not need, and for tests). This is what actually
+ *    lowers memory use.
+ *  TDP_RECLAIM_MIGRATE: the contents move to a new page (compaction,
+ *    "swap out and back in at once"); guest-visible data never changes.
+ *    It frees no memory by itself; it proves the move is race-free.
+ *
+ * Returns how many GFNs were reclaimed, or -MMU_ENOMEM (migrate mode,
+ * nothing reclaimed yet) / -MMU_EINVAL (bad mode).
+ */
+long tdp_mmu_reclaim_some(struct vm *vm, u64 nr, enum tdp_reclaim_mode mode,
+			  struct tdp_reclaim_cursor *cur)
+{
+	u64 scanned = 0, total = 0, done = 0;
+	unsigned int i;
+
+	if (mode != TDP_RECLAIM_DISCARD && mode != TDP_RECLAIM_MIGRATE)
+		return -MMU_EINVAL;
+	for (i = 0; i < vm->nr_memslots; i++)
+		total += vm->memslots[i].npages;
+
+	while (done < nr && scanned < total && vm->nr_memslots) {
+		struct memslot *slot;
+		void *page = NULL;
+
+		if (cur->slot >= vm->nr_memslots) {
+			cur->slot = 0;
+			cur->idx = 0;
+		}
+		slot = &vm->memslots[cur->slot];
+		if (slot->flags & MEMSLOT_ALIAS || cur->idx >= slot->npages) {
+			scanned += cur->idx < slot->npages ?
+				   slot->npages - cur->idx : 0;
+			cur->slot++;
+			cur->idx = 0;
+			continue;
+		}
+		scanned++;
+		if (!__atomic_load_n(&slot->pfns[cur->idx], __ATOMIC_ACQUIRE)) {
+			cur->idx++;
+			continue;
+		}
+		if (mode == TDP_RECLAIM_MIGRATE) {
+			page = plat_alloc_page();
+			if (!page)
+				return done ? (long)done : -MMU_ENOMEM;
+		}
+		if (__tdp_mmu_reclaim_gfn(vm, slot->base_gfn + cur->idx, page,
+					  mode == TDP_RECLAIM_MIGRATE)) {
+			/* Cannot happen for a non-alias slot GFN. */
+			WARN_ON_ONCE(1);
+			plat_free_page(page);
+		} else {
+			done++;
+		}
+		cur->idx++;
+	}
+	return done;
 }
 
 /* Test/debug: present leaves under @root. Caller holds mmu_lock. */

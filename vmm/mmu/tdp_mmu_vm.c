@@ -27,6 +27,23 @@ unsigned int tdp_mmu_stats_read(struct vm *vm, u64 *out, unsigned int n)
 	return i;
 }
 
+int tdp_mmu_stats_snapshot(struct vm *vm, struct tdp_mmu_stats_snapshot *snap,
+			   u64 size)
+{
+	u64 room;
+
+	if (!snap || size < sizeof(*snap))
+		return -MMU_EINVAL;
+	room = (size - sizeof(*snap)) / sizeof(u64);
+	snap->version = TDP_MMU_STATS_VERSION;
+	snap->nr_available = NR_TDP_MMU_STATS;
+	snap->nr_counters = tdp_mmu_stats_read(vm, snap->counters,
+		room < NR_TDP_MMU_STATS ? (unsigned int)room :
+		NR_TDP_MMU_STATS);
+	snap->size = sizeof(*snap) + snap->nr_counters * sizeof(u64);
+	return snap->nr_counters;
+}
+
 void tdp_mmu_stats_print(struct vm *vm, const char *vm_name)
 {
 	unsigned int i;
