@@ -12,6 +12,7 @@ unsigned int cmdline_watchdog_thresh;
 unsigned int cmdline_expect_mem_mb;
 unsigned int cmdline_expect_cpus;
 char cmdline_crash_test[CMDLINE_STR_MAX];
+unsigned int cmdline_expect_vmx;
 
 static const char *boot_cmdline = "";
 
@@ -25,6 +26,7 @@ static const struct cmdline_option kernel_options[] = {
 	{ "expect_mem_mb", CMDLINE_UINT, &cmdline_expect_mem_mb },
 	{ "expect_cpus", CMDLINE_UINT, &cmdline_expect_cpus },
 	{ "crash_test", CMDLINE_STR, cmdline_crash_test },
+	{ "expect_vmx", CMDLINE_UINT, &cmdline_expect_vmx },
 };
 
 static const char *const log_level_names[] = {

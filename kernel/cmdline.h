@@ -8,6 +8,7 @@
  *   timer_hz=N   expect_mem_mb=N   expect_cpus=N
  *   crash_test=pf|ipi|df   crash on purpose in the crash.on_purpose ktest
  *                          (arch/x86/crash_test.c), to test the crash path
+ *   expect_vmx=1 (VMX tests fail instead of skipping without VMX)
  * An unknown option prints "cmdline: unknown option 'xyz'" and boot goes
  * on; a bad value is reported the same way and leaves the default.
  */
@@ -39,6 +40,7 @@ extern unsigned int cmdline_watchdog_thresh;	/* seconds; 0 = default */
 extern unsigned int cmdline_expect_mem_mb;
 extern unsigned int cmdline_expect_cpus;
 extern char cmdline_crash_test[CMDLINE_STR_MAX];
+extern unsigned int cmdline_expect_vmx;
 
 /*
  * Parse @s against @opts. Returns the number of problems (unknown option,

@@ -27,6 +27,8 @@
 
 /* mm/paging.c may not be linked in every configuration of the tree. */
 void paging_init(phys_addr_t ram_end) __attribute__((weak));
+/* vmm/vmx_init.c: VMXON on every CPU (weak so a tree without vmm/ links). */
+void vmx_init(void) __attribute__((weak));
 
 /*
  * Hooks for subsystems that start at boot (scheduler, RCU, VMX...): the
@@ -128,6 +130,8 @@ __noreturn void kmain(u32 magic, u64 mbi_phys)
 	subsys_init_early();
 	smp_boot_aps(cmdline_cpus ? cmdline_cpus : MAX_CPUS);
 	subsys_init_late();
+	if (vmx_init)
+		vmx_init();
 
 	ok = ktest_run_all() == 0;
 	kernel_exit(ok);

@@ -22,7 +22,8 @@ bool vmx_supported;
 			 PIN_PREEMPTION_TIMER)
 #define PROC_REQUIRED	(CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING | \
 			 CPU_SECONDARY_CONTROLS)
-#define PROC_OPTIONAL	0
+/* The guest must not MONITOR/MWAIT the host CPU to sleep. */
+#define PROC_OPTIONAL	(CPU_MWAIT_EXITING | CPU_MONITOR_EXITING)
 /* Bits we must be able to clear: the guest owns CR3, TSC and INVLPG. */
 #define PROC_CLEAR	(CPU_CR3_LOAD_EXITING | CPU_CR3_STORE_EXITING | \
 			 CPU_INVLPG_EXITING | CPU_RDTSC_EXITING | \
@@ -32,7 +33,13 @@ bool vmx_supported;
 #define PROC2_OPTIONAL	(CPU2_ENABLE_RDTSCP | CPU2_ENABLE_INVPCID)
 #define EXIT_REQUIRED	(EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | \
 			 EXIT_LOAD_EFER)
-#define EXIT_OPTIONAL	(EXIT_SAVE_PAT | EXIT_LOAD_PAT)
+/*
+ * Saving the preemption timer makes it count a whole slice across exits;
+ * without it every entry would restart the count and a guest that exits
+ * often (a VMCALL loop) would never be preempted.
+ */
+#define EXIT_OPTIONAL	(EXIT_SAVE_PAT | EXIT_LOAD_PAT | \
+			 EXIT_SAVE_PREEMPTION_TIMER)
 #define ENTRY_REQUIRED	(ENTRY_LOAD_EFER)
 #define ENTRY_OPTIONAL	(ENTRY_LOAD_PAT)
 

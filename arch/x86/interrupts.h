@@ -31,6 +31,7 @@ struct exception_frame {
 #define VEC_TIMER		0xf0
 #define VEC_CALL_FUNCTION	0xf1
 #define VEC_RESCHEDULE		0xf2	/* free for the scheduler's use */
+#define VEC_VMX_KICK		0xf3	/* make a CPU leave guest mode (vmm/) */
 #define VEC_SPURIOUS		0xff
 
 /* IST slots in each CPU's TSS (1-based as the IDT encodes them). */
