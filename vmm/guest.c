@@ -9,9 +9,12 @@
  */
 #include "vmm/vcpu.h"
 #include "vmm/ept.h"
+#include "vmm/exit_handlers.h"
+#include "vmm/guest_run.h"
 #include "kernel/log.h"
 #include "kernel/platform.h"
 #include "kernel/string.h"
+#include "mm/page_alloc.h"
 
 static unsigned int next_guest_id;
 static unsigned int next_vpid = 1;	/* VPID 0 is the host's */
@@ -30,8 +33,29 @@ static void guest_free_memory(struct guest *g)
 struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 			   u64 mem_size, bool long_mode)
 {
-	struct guest *g = plat_zalloc(sizeof(*g));
+	u64 need, free = page_alloc_nr_free();
+	struct guest *g;
 
+	if (!vmx_ready) {
+		pr_err("guest %s: not created: %s\n", name,
+		       vmx_unavailable_reason());
+		return NULL;
+	}
+	if (nr_vcpus == 0 || nr_vcpus > GUEST_MAX_VCPUS) {
+		pr_err("guest %s: not created: %u vCPUs requested, 1..%u "
+		       "allowed\n", name, nr_vcpus, GUEST_MAX_VCPUS);
+		return NULL;
+	}
+	/* Guest pages + eager EPT tables (~1/512) + VMCS per vCPU + slack. */
+	need = (ALIGN_UP(mem_size, PAGE_SIZE) >> PAGE_SHIFT);
+	if (mem_size == 0 || mem_size > (1ULL << 39) ||
+	    need + need / 256 + nr_vcpus + 16 > free) {
+		pr_err("guest %s: not created: %lu KiB of memory requested, "
+		       "%lu KiB free\n", name, mem_size >> 10,
+		       free << (PAGE_SHIFT - 10));
+		return NULL;
+	}
+	g = plat_zalloc(sizeof(*g));
 	if (!g)
 		return NULL;
 	ksnprintf(g->name, sizeof(g->name), "%s", name);
@@ -81,9 +105,12 @@ void guest_destroy(struct guest *g)
 {
 	if (!g)
 		return;
+	guest_stop_all(g);
 	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
 		struct vcpu *v = g->vcpus[i];
 
+		/* Never free a VMCS the CPU may still write back. */
+		vcpu_vmcs_clear(v);
 		if (v->vmcs)
 			plat_free_page(v->vmcs);
 		plat_free(v);
@@ -135,14 +162,28 @@ bool guest_read(struct guest *g, u64 gpa, void *dst, size_t len)
 void guest_kill(struct guest *g, const char *why)
 {
 	unsigned long flags = spin_lock_irqsave(&g->report_lock);
+	bool first = !g->report.died;
 
-	if (!g->report.died) {
+	if (first) {
 		g->report.died = true;
 		ksnprintf(g->report.death, sizeof(g->report.death), "%s", why);
 	}
 	spin_unlock_irqrestore(&g->report_lock, flags);
-	WRITE_ONCE(g->dead, true);
-	pr_info("guest %s: killed: %s\n", g->name, why);
+	if (first)
+		pr_info("guest %s: killed: %s\n", g->name, why);
+	guest_kick_all(g);
+}
+
+void guest_exit(struct guest *g, u64 status)
+{
+	unsigned long flags = spin_lock_irqsave(&g->report_lock);
+
+	if (!g->report.exited && !g->report.died) {
+		g->report.exited = true;
+		g->report.exit_status = status;
+	}
+	spin_unlock_irqrestore(&g->report_lock, flags);
+	guest_kick_all(g);
 }
 
 /*

@@ -1,6 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VMX side of a virtual machine (struct guest) and its vCPUs.
+ * The VMX side of a virtual machine (struct guest) and its vCPUs, and the
+ * API the guest loader (vmm/vmm_boot.c) drives:
+ *
+ *	g = guest_create(name, nr_vcpus, mem_size, long_mode);
+ *	guest_write(g, gpa, image, len);		   (the loader)
+ *	guest_set_boot_state(g, i, &bs);		   (each vCPU)
+ *	guest_start(g);		every runnable vCPU starts running
+ *	guest_wait(g, timeout_ns);	0 once all vCPUs stopped
+ *	... read g->report ...
+ *	guest_destroy(g);	frees everything (kills it first if needed)
  *
  * struct vm (vmm/vm.h) is the TDP MMU's per-VM state and is owned by
  * vmm/mmu/; a guest points at one once the TDP MMU maps guest memory.
@@ -11,19 +20,34 @@
 
 #include "kernel/compiler.h"
 #include "kernel/spinlock.h"
+#include "vmm/boot_state.h"
 
 #define GUEST_NAME_LEN		32
 #define GUEST_MAX_VCPUS		8
 #define GUEST_CONSOLE_LINE	160
 #define VCPU_NR_EXIT_COUNTERS	66
 
+/* guest_wait() error: the guest was still running at the deadline. */
+#define GUEST_ETIMEDOUT		110
+/* guest_start() errors. */
+#define GUEST_ENOVMX		19	/* VMX unusable on this machine */
+#define GUEST_ENOMEM		12
+#define GUEST_EINVAL		22
+
 struct guest;
 struct vm;
+struct thread;
 
 /* Guest general-purpose registers; the layout is vmm/vmx_entry.c's. */
 struct vcpu_regs {
 	u64 rax, rcx, rdx, rbx, rsp_unused, rbp, rsi, rdi;
 	u64 r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+enum vcpu_state {
+	VCPU_STATE_IDLE,	/* never started (not runnable, or before start) */
+	VCPU_STATE_RUNNING,	/* owned by its run loop */
+	VCPU_STATE_STOPPED,	/* run loop finished; VMCS cleared */
 };
 
 struct vcpu {
@@ -32,30 +56,45 @@ struct vcpu {
 	unsigned int index;
 	u16 vpid;
 	void *vmcs;			/* 4 KiB VMCS region */
-	int cpu;			/* CPU the VMCS is active on, -1 if clear */
+	/*
+	 * CPU on which the VMCS is active (VMPTRLDed and not VMCLEARed
+	 * since), -1 when clear. Only the vCPU's own run loop changes it,
+	 * except vmcs_clear_remote(), which runs on that CPU at the run
+	 * loop's request. A VMCS active on one CPU must be VMCLEARed there
+	 * before any other CPU loads it (SDM 24.1).
+	 */
+	int cpu;
 	bool launched;			/* VMLAUNCH done since the last VMCLEAR */
-	bool stopped;
 	bool initialised;		/* VMCS fields written */
+	enum vcpu_state state;		/* written by the run loop (release) */
 
-	/* Start state chosen by the loader. */
-	u64 entry_rip, entry_rsp, entry_cr3, entry_gdt;
+	struct vcpu_boot_state boot;	/* how this vCPU starts */
+	bool has_boot_state;
 
 	/* Exit information of the exit being handled. */
-	u32 exit_reason;
-	u64 exit_qual;
+	u32 exit_reason;		/* basic reason */
+	u64 exit_qual;			/* read by the handlers that need it */
+
+	/* Emulated MSRs that VMX does not switch (vmm/exit_msr.c). */
+	u64 msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_kernel_gs_base;
+	u64 msr_tsc_aux;
+
+	struct thread *thread;		/* NULL when run by guest_wait() */
+	char thread_name[GUEST_NAME_LEN + 8];
 
 	u64 exits;
 	u64 exits_by_reason[VCPU_NR_EXIT_COUNTERS];
+	u64 nr_migrations;		/* loads on a CPU other than the last */
 };
 
-/* What the guest reported through hypercalls. */
+/* What the guest reported through hypercalls, and how it ended. */
 struct guest_report {
 	unsigned int planned;		/* the guest's KTAP "1..N" */
 	unsigned int passed, failed, skipped;
-	bool exited;			/* the guest called HC_EXIT */
+	bool exited;			/* HC_EXIT or a write to port 0xf4 */
 	u64 exit_status;
 	bool died;			/* triple fault or fatal exit */
-	char death[96];
+	char death[128];
 };
 
 struct guest {
@@ -85,16 +124,46 @@ struct guest {
 	spinlock_t report_lock;		/* protects report */
 	struct guest_report report;
 	bool dead;			/* every vCPU stops at its next exit */
+	bool started;			/* guest_start() done */
+	unsigned int nr_running;	/* vCPUs in RUNNING state (atomic) */
 };
 
+/*
+ * Create a guest with @nr_vcpus vCPUs (1..GUEST_MAX_VCPUS) and @mem_size
+ * bytes of memory. NULL after a message naming what is wrong (too many
+ * vCPUs, more memory than is free, no VMX).
+ */
 struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 			   u64 mem_size, bool long_mode);
+/*
+ * How vCPU @vcpu starts. A vCPU without boot state, or with
+ * bs->runnable false, never runs. Before guest_start() only.
+ */
+void guest_set_boot_state(struct guest *g, unsigned int vcpu,
+			  const struct vcpu_boot_state *bs);
+/*
+ * Start every runnable vCPU as a kernel thread (any CPU). Without the
+ * scheduler the vCPUs are run by guest_wait() on the calling CPU,
+ * round-robin, one preemption-timer slice at a time. 0 or -GUEST_E*.
+ */
+int guest_start(struct guest *g);
+/*
+ * Wait until every vCPU stopped: 0; -GUEST_ETIMEDOUT when some still ran
+ * after @timeout_ns (0 = no limit); the caller then kills the guest.
+ */
+int guest_wait(struct guest *g, u64 timeout_ns);
+/* Kill (if running), wait for every vCPU, free everything. */
 void guest_destroy(struct guest *g);
+
 /* Host VA of guest-physical @gpa, NULL outside guest memory. */
 void *guest_gpa_to_hva(struct guest *g, u64 gpa);
 bool guest_write(struct guest *g, u64 gpa, const void *src, size_t len);
 bool guest_read(struct guest *g, u64 gpa, void *dst, size_t len);
-/* Stop the whole guest (triple fault, fatal exit); the others go on. */
+/*
+ * Stop the whole guest (triple fault, fatal exit): records @why in
+ * g->report, kicks vCPUs running on other CPUs out of guest mode; each
+ * stops at its next exit. Other guests go on.
+ */
 void guest_kill(struct guest *g, const char *why);
 /* Append guest console bytes; whole lines go to the host log. */
 void guest_console_write(struct guest *g, const char *s, size_t len);
@@ -108,10 +177,14 @@ enum {
 
 /*
  * Run @vcpu on the calling CPU until it stops or yields. A stopped vCPU's
- * VMCS is cleared; a yielded one stays current until vcpu_switch_out().
+ * VMCS is cleared; a yielded one stays active on this CPU (a later load
+ * elsewhere clears it there first).
  */
 int vcpu_run_slice(struct vcpu *vcpu);
-void vcpu_switch_out(struct vcpu *vcpu);
+/* VMCLEAR @vcpu's VMCS wherever it is active. */
+void vcpu_vmcs_clear(struct vcpu *vcpu);
+/* Run @vcpu until it stops, yielding to the scheduler in between. */
+int vcpu_run(struct vcpu *vcpu);
 
 /* Exit handling (vmm/exit.c), returns VCPU_STOP/RESUME/YIELD. */
 int vmx_handle_exit(struct vcpu *vcpu);
@@ -119,7 +192,23 @@ void vcpu_inject_exception(struct vcpu *vcpu, unsigned int vector,
 			   bool has_error, u32 error_code);
 /* Advance RIP past the instruction that exited. */
 void vcpu_skip_insn(struct vcpu *vcpu);
+/* Kill the guest with a message naming the exit and the qualification. */
+int vcpu_exit_fatal(struct vcpu *vcpu, const char *what);
 
 int vmx_vcpu_enter(struct vcpu_regs *regs, bool launched);
+
+/* Write the VMCS (current on this CPU) for a fresh vCPU (vmm/vmcs_setup.c). */
+void vmcs_setup(struct vcpu *vcpu);
+/* Preemption-timer ticks in one guest time slice (set by vmcs_setup()). */
+extern u32 vcpu_slice_ticks;
+
+/*
+ * VMX usable on every online CPU (vmm/vmx_init.c): capability report
+ * printed and VMXON done. vmx_init() runs once at boot.
+ */
+extern bool vmx_ready;
+void vmx_init(void);
+/* Why no guest can run (for test skips), or NULL when VMX is ready. */
+const char *vmx_unavailable_reason(void);
 
 #endif

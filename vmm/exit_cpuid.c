@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+/*
+ * CPUID: the host's answers, filtered so the guest sees only what it
+ * really gets (no VMX, no local APIC or x2APIC, no MONITOR/MWAIT, no
+ * XSAVE, no PMU), with the hypervisor bit set, and our hypervisor leaves
+ * at 0x40000000 (signature "MicroHVMicro", see hv_abi.h).
+ */
+#include "vmm/exit_handlers.h"
+#include "vmm/vmcs_fields.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/vmx.h"
+#include "tests/guests/lib/hv_abi.h"
+
+#define HV_CPUID_MAX_LEAF	(HV_CPUID_LEAF + 1)
+
+/* CPUID.1:ECX / EDX bits hidden from guests. */
+#define C1_ECX_MONITOR		BIT(3)
+#define C1_ECX_SMX		BIT(6)
+#define C1_ECX_X2APIC		BIT(21)
+#define C1_ECX_TSC_DEADLINE	BIT(24)
+#define C1_ECX_XSAVE		BIT(26)
+#define C1_ECX_OSXSAVE		BIT(27)
+#define C1_EDX_APIC		BIT(9)
+/* CPUID.7.0:EBX/ECX bits that need XSAVE state or nested features. */
+#define C7_EBX_AVX2		BIT(5)
+#define C7_EBX_AVX512F		BIT(16)
+#define C7_ECX_WAITPKG		BIT(5)
+
+/* X(leaf, register, bits cleared, bits set): applied in order. */
+#define CPUID_FILTERS(X)						\
+	X(1, ecx, CPUID_1_ECX_VMX | C1_ECX_SMX | C1_ECX_MONITOR |	\
+		  C1_ECX_X2APIC | C1_ECX_TSC_DEADLINE | C1_ECX_XSAVE |	\
+		  C1_ECX_OSXSAVE, CPUID_1_ECX_HYPERVISOR)		\
+	X(1, edx, C1_EDX_APIC, 0)					\
+	X(5, eax, ~0U, 0) X(5, ebx, ~0U, 0)				\
+	X(5, ecx, ~0U, 0) X(5, edx, ~0U, 0)				\
+	X(7, ebx, C7_EBX_AVX2 | C7_EBX_AVX512F, 0)			\
+	X(7, ecx, C7_ECX_WAITPKG, 0)					\
+	X(0xa, eax, ~0U, 0) X(0xa, ebx, ~0U, 0)				\
+	X(0xa, ecx, ~0U, 0) X(0xa, edx, ~0U, 0)				\
+	X(0xd, eax, ~0U, 0) X(0xd, ebx, ~0U, 0)				\
+	X(0xd, ecx, ~0U, 0) X(0xd, edx, ~0U, 0)
+
+struct cpuid_regs {
+	u32 eax, ebx, ecx, edx;
+};
+
+static void cpuid_filter(struct cpuid_regs *r, u32 leaf)
+{
+#define CPUID_FILTER(l, reg, clear, set)				\
+	if (leaf == (l))						\
+		r->reg = (r->reg & ~(u32)(clear)) | (u32)(set);
+	CPUID_FILTERS(CPUID_FILTER)
+#undef CPUID_FILTER
+}
+
+static void cpuid_hv_leaf(struct cpuid_regs *r, u32 leaf)
+{
+	const char *sig = HV_CPUID_SIGNATURE;
+
+	*r = (struct cpuid_regs){ 0 };
+	if (leaf != HV_CPUID_LEAF)
+		return;	/* 0x40000001: no paravirtual features yet */
+	r->eax = HV_CPUID_MAX_LEAF;
+	__builtin_memcpy(&r->ebx, sig, 4);
+	__builtin_memcpy(&r->ecx, sig + 4, 4);
+	__builtin_memcpy(&r->edx, sig + 8, 4);
+}
+
+int handle_cpuid(struct vcpu *v)
+{
+	u32 leaf = (u32)v->regs.rax, subleaf = (u32)v->regs.rcx;
+	struct cpuid_regs r;
+
+	if ((leaf & 0xffff0000U) == HV_CPUID_LEAF) {
+		cpuid_hv_leaf(&r, leaf);
+	} else {
+		cpuid_count(leaf, subleaf, &r.eax, &r.ebx, &r.ecx, &r.edx);
+		cpuid_filter(&r, leaf);
+		if (leaf == 1) {
+			/* Initial APIC id = vCPU index; logical CPU count. */
+			r.ebx = (r.ebx & 0x0000ffffU) | (v->index << 24) |
+				((v->guest->nr_vcpus & 0xff) << 16);
+		}
+	}
+	v->regs.rax = r.eax;
+	v->regs.rbx = r.ebx;
+	v->regs.rcx = r.ecx;
+	v->regs.rdx = r.edx;
+	/* CPUID is two bytes: no VMREAD of the instruction length. */
+	vmwrite(GUEST_RIP, vmread(GUEST_RIP) + 2);
+	return VCPU_RESUME;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The exit-dispatch table: basic exit reason -> handler, as one X-macro.
+ * vmm/exit.c builds the table from it; each handler lives in the file of
+ * its family (exit_misc.c, exit_io.c, exit_msr.c, exit_cpuid.c,
+ * hypercall.c, exit_ept.c). A reason not listed kills the guest with a
+ * message naming the reason and the qualification; the host goes on.
+ *
+ * Every handler returns VCPU_STOP, VCPU_RESUME or VCPU_YIELD.
+ */
+#ifndef VMM_EXIT_HANDLERS_H
+#define VMM_EXIT_HANDLERS_H
+
+#include "vmm/vcpu.h"
+#include "vmm/vmx_names.h"
+
+#define VMX_EXIT_HANDLERS(X)						\
+	X(EXCEPTION_NMI,	handle_exception_nmi)			\
+	X(EXTERNAL_INTERRUPT,	handle_external_interrupt)		\
+	X(TRIPLE_FAULT,		handle_triple_fault)			\
+	X(CPUID,		handle_cpuid)				\
+	X(GETSEC,		handle_ud)				\
+	X(HLT,			handle_hlt)				\
+	X(INVD,			handle_skip)				\
+	X(VMCALL,		handle_vmcall)				\
+	X(VMCLEAR,		handle_ud)				\
+	X(VMLAUNCH,		handle_ud)				\
+	X(VMPTRLD,		handle_ud)				\
+	X(VMPTRST,		handle_ud)				\
+	X(VMREAD,		handle_ud)				\
+	X(VMRESUME,		handle_ud)				\
+	X(VMWRITE,		handle_ud)				\
+	X(VMXOFF,		handle_ud)				\
+	X(VMXON,		handle_ud)				\
+	X(CR_ACCESS,		handle_cr_access)			\
+	X(IO_INSTRUCTION,	handle_io)				\
+	X(MSR_READ,		handle_rdmsr)				\
+	X(MSR_WRITE,		handle_wrmsr)				\
+	X(MWAIT_INSTRUCTION,	handle_ud)				\
+	X(MONITOR_INSTRUCTION,	handle_ud)				\
+	X(EPT_VIOLATION,	handle_ept_violation)			\
+	X(EPT_MISCONFIG,	handle_ept_misconfig)			\
+	X(INVEPT,		handle_ud)				\
+	X(PREEMPTION_TIMER,	handle_preemption_timer)		\
+	X(INVVPID,		handle_ud)				\
+	X(XSETBV,		handle_ud)				\
+	X(VMFUNC,		handle_ud)
+
+#define DECLARE_EXIT_HANDLER(reason, fn) int fn(struct vcpu *vcpu);
+VMX_EXIT_HANDLERS(DECLARE_EXIT_HANDLER)
+#undef DECLARE_EXIT_HANDLER
+
+/* Re-inject an event whose delivery the exit interrupted, if any. */
+void vcpu_reinject_idt_vectoring(struct vcpu *vcpu);
+/* Stop every vCPU of @g at its next exit (HC_EXIT, port 0xf4). */
+void guest_exit(struct guest *g, u64 status);
+
+#endif

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Exits that need no device model: exceptions and NMIs, external
+ * interrupts, the preemption timer, triple fault, HLT, control-register
+ * writes, and instructions a guest may not use here (VMX instructions,
+ * MONITOR/MWAIT, XSETBV: #UD, as on a CPU without the feature, which is
+ * what our CPUID says).
+ */
+#include "vmm/exit_handlers.h"
+#include "vmm/vmx_caps.h"
+#include "vmm/vmcs_fields.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/interrupts.h"
+#include "arch/x86/vmx.h"
+#include "kernel/log.h"
+#include "kernel/platform.h"
+#include "kernel/rcu.h"
+
+#define RFLAGS_IF	BIT(9)
+
+int handle_exception_nmi(struct vcpu *v)
+{
+	u32 info = (u32)vmread(VM_EXIT_INTR_INFO);
+
+	if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI) {
+		/*
+		 * The host's NMI arrived in guest mode (NMI exiting) and is
+		 * blocked until we deliver it: run the host handler, which
+		 * parks this CPU when the kernel stops every CPU.
+		 */
+		__asm__ __volatile__("int $2" ::: "memory");
+		return VCPU_RESUME;
+	}
+	/* The exception bitmap is 0: nothing else should exit here. */
+	return vcpu_exit_fatal(v, "unexpected guest exception");
+}
+
+/*
+ * The interrupt itself was taken through the host IDT when the run loop
+ * enabled interrupts; what is left is to let the scheduler in if it asked.
+ */
+int handle_external_interrupt(struct vcpu *v)
+{
+	rcu_note_quiescent_state();
+	return need_resched() ? VCPU_YIELD : VCPU_RESUME;
+}
+
+/* The end of a slice: the host CPU goes back to the scheduler. */
+int handle_preemption_timer(struct vcpu *v)
+{
+	rcu_note_quiescent_state();
+	return VCPU_YIELD;
+}
+
+/*
+ * The guest shut down (an exception it could not deliver). The guest
+ * dies; its other vCPUs stop at their next exit; other guests go on.
+ * (The words are the exit reason's name: the boot judge treats the plain
+ * phrase as a host crash.)
+ */
+int handle_triple_fault(struct vcpu *v)
+{
+	char why[96];
+
+	ksnprintf(why, sizeof(why), "TRIPLE_FAULT exit on vcpu%u at rip %#lx",
+		  v->index, vmread(GUEST_RIP));
+	guest_kill(v->guest, why);
+	return VCPU_STOP;
+}
+
+/*
+ * No virtual interrupt controller yet: a HLT with IF=0 can never be
+ * woken, so that vCPU is finished (the usual "cli; hlt" at the end of an
+ * AP's work). With IF=1 the wake-up is spurious: the guest continues
+ * after the HLT once the host CPU has been offered to others.
+ */
+int handle_hlt(struct vcpu *v)
+{
+	vcpu_skip_insn(v);
+	if (!(vmread(GUEST_RFLAGS) & RFLAGS_IF))
+		return VCPU_STOP;
+	return VCPU_YIELD;
+}
+
+int handle_skip(struct vcpu *v)
+{
+	vcpu_skip_insn(v);
+	return VCPU_RESUME;
+}
+
+int handle_ud(struct vcpu *v)
+{
+	vcpu_inject_exception(v, X86_VEC_UD, false, 0);
+	return VCPU_RESUME;
+}
+
+static u64 *gpr(struct vcpu *v, unsigned int nr)
+{
+	return &((u64 *)&v->regs)[nr];
+}
+
+static u64 read_gpr(struct vcpu *v, unsigned int nr)
+{
+	return nr == 4 ? vmread(GUEST_RSP) : *gpr(v, nr);
+}
+
+/*
+ * MOV to CR0 exits when the guest changes a host-owned bit (NE, CD, NW,
+ * PG). Turning paging on with EFER.LME set enters IA-32e mode: EFER.LMA
+ * and the IA-32e-mode entry control follow, as the CPU would do.
+ */
+static int guest_write_cr0(struct vcpu *v, u64 val)
+{
+	u64 old = vmread(CR0_READ_SHADOW);
+	u64 efer = vmread(GUEST_IA32_EFER);
+	u32 entry = (u32)vmread(VM_ENTRY_CONTROLS);
+
+	if (val >> 32 || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
+	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD))) {
+		vcpu_inject_exception(v, X86_VEC_GP, true, 0);
+		return VCPU_RESUME;
+	}
+	if ((val & X86_CR0_PG) && !(old & X86_CR0_PG) && (efer & EFER_LME)) {
+		if (!(vmread(GUEST_CR4) & X86_CR4_PAE)) {
+			vcpu_inject_exception(v, X86_VEC_GP, true, 0);
+			return VCPU_RESUME;
+		}
+		efer |= EFER_LMA;
+		entry |= ENTRY_IA32E_MODE_GUEST;
+	} else if (!(val & X86_CR0_PG) && (old & X86_CR0_PG)) {
+		efer &= ~EFER_LMA;
+		entry &= ~ENTRY_IA32E_MODE_GUEST;
+	}
+	vmwrite(GUEST_IA32_EFER, efer);
+	vmwrite(VM_ENTRY_CONTROLS, entry);
+	vmwrite(CR0_READ_SHADOW, val);
+	/* Caching stays on whatever the guest asks: the host owns CD/NW. */
+	vmwrite(GUEST_CR0, vmx_fix_cr0(val & ~(X86_CR0_CD | X86_CR0_NW),
+				       true));
+	vcpu_skip_insn(v);
+	return VCPU_RESUME;
+}
+
+/* MOV to CR4 exits only when the guest sets VMXE: we offer no VMX. */
+static int guest_write_cr4(struct vcpu *v, u64 val)
+{
+	if (val & X86_CR4_VMXE || val >> 32) {
+		vcpu_inject_exception(v, X86_VEC_GP, true, 0);
+		return VCPU_RESUME;
+	}
+	vmwrite(CR4_READ_SHADOW, val);
+	vmwrite(GUEST_CR4, vmx_fix_cr4(val | X86_CR4_VMXE));
+	vcpu_skip_insn(v);
+	return VCPU_RESUME;
+}
+
+int handle_cr_access(struct vcpu *v)
+{
+	u64 qual = vmread(EXIT_QUALIFICATION);
+	unsigned int cr = qual & 15, type = (qual >> 4) & 3;
+	u64 val = read_gpr(v, (qual >> 8) & 15);
+
+	if (type == 0 && cr == 0)
+		return guest_write_cr0(v, val);
+	if (type == 0 && cr == 4)
+		return guest_write_cr4(v, val);
+	return vcpu_exit_fatal(v, "control-register access not emulated");
+}
+
+int handle_ept_misconfig(struct vcpu *v)
+{
+	return vcpu_exit_fatal(v, "EPT misconfiguration (host bug)");
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+/*
+ * RDMSR/WRMSR: every MSR access exits (no MSR bitmap), and only the MSRs
+ * in the allow-list below exist for the guest; anything else, including
+ * the VMX capability MSRs, raises #GP as on a CPU without that MSR.
+ *
+ * Where the VMCS holds the guest's copy (EFER, PAT, FS/GS base, SYSENTER)
+ * the access goes there. The SYSCALL MSRs and KERNEL_GS_BASE are not
+ * switched by VMX; they are kept in the vCPU and never reach hardware
+ * (the host does not use SYSCALL or SWAPGS), so a guest can read back
+ * what it wrote but SYSCALL does not yet use them.
+ */
+#include "vmm/exit_handlers.h"
+#include "vmm/vmx_caps.h"
+#include "vmm/vmcs_fields.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/interrupts.h"
+#include "arch/x86/vmx.h"
+
+#define MSR_IA32_TSC		0x10
+#define MSR_IA32_PLATFORM_ID	0x17
+#define MSR_IA32_BIOS_SIGN_ID	0x8b
+#define MSR_MTRRCAP		0xfe
+#define MSR_IA32_MISC_ENABLE	0x1a0
+#define MSR_MTRR_DEF_TYPE	0x2ff
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_CSTAR		0xc0000083
+#define MSR_SFMASK		0xc0000084
+#define MSR_TSC_AUX		0xc0000103
+
+enum msr_kind {
+	MSR_VMCS,	/* the guest's copy lives in a VMCS field */
+	MSR_VCPU,	/* kept in struct vcpu at an offset */
+	MSR_CONST,	/* reads a constant, writes are dropped */
+	MSR_CONST_RO,	/* reads a constant, writes #GP */
+	MSR_EFER_KIND,	/* EFER: validated, LMA follows the entry control */
+	MSR_TSC_KIND,	/* reads the TSC, writes #GP */
+};
+
+/* X(msr, kind, arg: VMCS field / vcpu offset / constant) */
+#define VCPU_OFF(f)	__builtin_offsetof(struct vcpu, f)
+#define MSR_ALLOW_LIST(X)						\
+	X(MSR_IA32_TSC,		MSR_TSC_KIND,	0)			\
+	X(MSR_IA32_PLATFORM_ID,	MSR_CONST_RO,	0)			\
+	X(MSR_IA32_FEATURE_CONTROL, MSR_CONST_RO, FEAT_CTL_LOCKED)	\
+	X(MSR_IA32_BIOS_SIGN_ID, MSR_CONST,	0)			\
+	X(MSR_MTRRCAP,		MSR_CONST_RO,	0)			\
+	X(MSR_IA32_SYSENTER_CS,	MSR_VMCS,	GUEST_SYSENTER_CS)	\
+	X(MSR_IA32_SYSENTER_ESP, MSR_VMCS,	GUEST_SYSENTER_ESP)	\
+	X(MSR_IA32_SYSENTER_EIP, MSR_VMCS,	GUEST_SYSENTER_EIP)	\
+	X(MSR_IA32_MISC_ENABLE,	MSR_CONST,	1)			\
+	X(MSR_IA32_PAT,		MSR_VMCS,	GUEST_IA32_PAT)		\
+	X(MSR_MTRR_DEF_TYPE,	MSR_CONST,	0)			\
+	X(MSR_EFER,		MSR_EFER_KIND,	0)			\
+	X(MSR_STAR,		MSR_VCPU,	VCPU_OFF(msr_star))	\
+	X(MSR_LSTAR,		MSR_VCPU,	VCPU_OFF(msr_lstar))	\
+	X(MSR_CSTAR,		MSR_VCPU,	VCPU_OFF(msr_cstar))	\
+	X(MSR_SFMASK,		MSR_VCPU,	VCPU_OFF(msr_sfmask))	\
+	X(MSR_FS_BASE,		MSR_VMCS,	GUEST_FS_BASE)		\
+	X(MSR_GS_BASE,		MSR_VMCS,	GUEST_GS_BASE)		\
+	X(MSR_KERNEL_GS_BASE,	MSR_VCPU,	VCPU_OFF(msr_kernel_gs_base)) \
+	X(MSR_TSC_AUX,		MSR_VCPU,	VCPU_OFF(msr_tsc_aux))
+
+static const struct msr_entry {
+	u32 msr;
+	enum msr_kind kind;
+	u64 arg;
+} msr_allow_list[] = {
+#define MSR_ENTRY(msr, kind, arg) { msr, kind, arg },
+	MSR_ALLOW_LIST(MSR_ENTRY)
+#undef MSR_ENTRY
+};
+
+static const struct msr_entry *msr_lookup(u32 msr)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(msr_allow_list); i++)
+		if (msr_allow_list[i].msr == msr)
+			return &msr_allow_list[i];
+	return NULL;
+}
+
+static bool canonical(u64 a)
+{
+	return (u64)(((s64)a << 16) >> 16) == a;
+}
+
+/* Returns false when the access must raise #GP. */
+static bool msr_read(struct vcpu *v, const struct msr_entry *e, u64 *val)
+{
+	switch (e->kind) {
+	case MSR_VMCS:
+		if (e->arg == GUEST_IA32_PAT &&
+		    !(vmx_caps.entry_ctl & ENTRY_LOAD_PAT))
+			return false;
+		*val = vmread(e->arg);
+		return true;
+	case MSR_VCPU:
+		*val = *(u64 *)((char *)v + e->arg);
+		return true;
+	case MSR_CONST:
+	case MSR_CONST_RO:
+		*val = e->arg;
+		return true;
+	case MSR_EFER_KIND:
+		*val = vmread(GUEST_IA32_EFER);
+		return true;
+	case MSR_TSC_KIND:
+		*val = rdtsc();
+		return true;
+	}
+	return false;
+}
+
+static bool msr_write(struct vcpu *v, const struct msr_entry *e, u64 val)
+{
+	u64 efer;
+
+	switch (e->kind) {
+	case MSR_VMCS:
+		if (e->arg == GUEST_IA32_PAT &&
+		    !(vmx_caps.entry_ctl & ENTRY_LOAD_PAT))
+			return false;
+		if ((e->arg == GUEST_FS_BASE || e->arg == GUEST_GS_BASE ||
+		     e->arg == GUEST_SYSENTER_ESP ||
+		     e->arg == GUEST_SYSENTER_EIP) && !canonical(val))
+			return false;
+		vmwrite(e->arg, val);
+		return true;
+	case MSR_VCPU:
+		if (e->arg != VCPU_OFF(msr_star) &&
+		    e->arg != VCPU_OFF(msr_sfmask) &&
+		    e->arg != VCPU_OFF(msr_tsc_aux) && !canonical(val))
+			return false;
+		*(u64 *)((char *)v + e->arg) = val;
+		return true;
+	case MSR_CONST:
+		return true;
+	case MSR_CONST_RO:
+	case MSR_TSC_KIND:
+		return false;
+	case MSR_EFER_KIND:
+		/* SCE, LME, NXE are writable; LMA is the CPU's to set. */
+		if (val & ~(u64)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
+			return false;
+		efer = vmread(GUEST_IA32_EFER);
+		/* LME may not change while paging is on. */
+		if ((vmread(CR0_READ_SHADOW) & X86_CR0_PG) &&
+		    ((val ^ efer) & EFER_LME))
+			return false;
+		val = (val & ~(u64)EFER_LMA) | (efer & EFER_LMA);
+		vmwrite(GUEST_IA32_EFER, val);
+		return true;
+	}
+	return false;
+}
+
+int handle_rdmsr(struct vcpu *v)
+{
+	const struct msr_entry *e = msr_lookup((u32)v->regs.rcx);
+	u64 val;
+
+	if (!e || !msr_read(v, e, &val)) {
+		vcpu_inject_exception(v, X86_VEC_GP, true, 0);
+		return VCPU_RESUME;
+	}
+	v->regs.rax = (u32)val;
+	v->regs.rdx = val >> 32;
+	vcpu_skip_insn(v);
+	return VCPU_RESUME;
+}
+
+int handle_wrmsr(struct vcpu *v)
+{
+	const struct msr_entry *e = msr_lookup((u32)v->regs.rcx);
+	u64 val = (u32)v->regs.rax | ((u64)(u32)v->regs.rdx << 32);
+
+	if (!e || !msr_write(v, e, val)) {
+		vcpu_inject_exception(v, X86_VEC_GP, true, 0);
+		return VCPU_RESUME;
+	}
+	vcpu_skip_insn(v);
+	return VCPU_RESUME;
+}

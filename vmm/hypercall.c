@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VMCALL hypercalls (numbers and convention in tests/guests/lib/hv_abi.h):
+ * the number in RAX, arguments in RBX, RCX, RDX, RSI, the result in RAX.
+ * An unknown number returns -HV_ENOSYS; a guest pointer outside guest
+ * memory returns -HV_EFAULT (checked with guest_read(), never a host
+ * fault).
+ *
+ * This is the hot exit of the benchmarks: no lock on the common calls, no
+ * logging, and one VMREAD + one VMWRITE (RIP; VMCALL is always 3 bytes).
+ */
+#include "vmm/exit_handlers.h"
+#include "vmm/vmcs_fields.h"
+#include "arch/x86/vmx.h"
+#include "kernel/platform.h"
+#include "tests/guests/lib/hv_abi.h"
+
+#define VMCALL_LEN		3
+#define HC_CONSOLE_MAX		256
+#define HC_RET(e)		((u64)-(s64)(e))
+
+/* Returns the value for RAX; may set *stop to end this vCPU. */
+typedef u64 (*hypercall_fn)(struct vcpu *v, bool *stop);
+
+static u64 hc_console_write(struct vcpu *v, bool *stop)
+{
+	char buf[HC_CONSOLE_MAX];
+	u64 gpa = v->regs.rbx, len = v->regs.rcx;
+
+	if (len > sizeof(buf))
+		return HC_RET(HV_EINVAL);
+	if (!guest_read(v->guest, gpa, buf, len))
+		return HC_RET(HV_EFAULT);
+	guest_console_write(v->guest, buf, len);
+	return len;
+}
+
+static u64 hc_exit(struct vcpu *v, bool *stop)
+{
+	guest_exit(v->guest, v->regs.rbx);
+	*stop = true;
+	return 0;
+}
+
+static u64 hc_ktap_plan(struct vcpu *v, bool *stop)
+{
+	struct guest *g = v->guest;
+	unsigned long flags = spin_lock_irqsave(&g->report_lock);
+
+	g->report.planned = (unsigned int)v->regs.rbx;
+	spin_unlock_irqrestore(&g->report_lock, flags);
+	return 0;
+}
+
+static u64 hc_ktap_result(struct vcpu *v, bool *stop)
+{
+	struct guest *g = v->guest;
+	unsigned long flags;
+	u64 res = v->regs.rbx;
+
+	if (res > 2)
+		return HC_RET(HV_EINVAL);
+	flags = spin_lock_irqsave(&g->report_lock);
+	if (res == 0)
+		g->report.passed++;
+	else if (res == 1)
+		g->report.failed++;
+	else
+		g->report.skipped++;
+	spin_unlock_irqrestore(&g->report_lock, flags);
+	return 0;
+}
+
+static u64 hc_vcpu_info(struct vcpu *v, bool *stop)
+{
+	return plat_cpu_id();
+}
+
+/* X(number, handler) */
+#define HYPERCALLS(X)							\
+	X(HC_CONSOLE_WRITE,	hc_console_write)			\
+	X(HC_EXIT,		hc_exit)				\
+	X(HC_KTAP_PLAN,		hc_ktap_plan)				\
+	X(HC_KTAP_RESULT,	hc_ktap_result)				\
+	X(HC_VCPU_INFO,		hc_vcpu_info)
+
+#define HC_TABLE_SIZE	32
+
+static const hypercall_fn hypercalls[HC_TABLE_SIZE] = {
+#define HC_ENTRY(nr, fn) [nr] = fn,
+	HYPERCALLS(HC_ENTRY)
+#undef HC_ENTRY
+};
+
+int handle_vmcall(struct vcpu *v)
+{
+	u64 nr = v->regs.rax;
+	bool stop = false;
+
+	if (likely(nr < HC_TABLE_SIZE && hypercalls[nr]))
+		v->regs.rax = hypercalls[nr](v, &stop);
+	else
+		v->regs.rax = HC_RET(HV_ENOSYS);
+	vmwrite(GUEST_RIP, vmread(GUEST_RIP) + VMCALL_LEN);
+	return stop ? VCPU_STOP : VCPU_RESUME;
+}

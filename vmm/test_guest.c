@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The built-in test guests (see vmm/test_guest.h). The code below is
+ * 64-bit and position-independent (RIP-relative references only); it runs
+ * at TG_CODE with paging on, identity-mapped. Absolute addresses are the
+ * fixed guest-physical layout.
+ */
+#include "vmm/test_guest.h"
+#include "kernel/log.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+__asm__(
+"	.section .rodata.test_guests, \"a\"\n"
+"	.code64\n"
+/* ---- tg_basic ---------------------------------------------------------- */
+"	.globl tg_basic_start, tg_basic_end\n"
+"tg_basic_start:\n"
+"	mov %rbx, %r15\n"
+"	mov %r15, 0x8080\n"
+"	lea tg_ud(%rip), %rax\n"
+"	mov $0x7060, %edi\n"			/* IDT entry 6 */
+"	call tg_set_gate\n"
+"	lea tg_gp(%rip), %rax\n"
+"	mov $0x70d0, %edi\n"			/* IDT entry 13 */
+"	call tg_set_gate\n"
+"	lidt tg_idtr(%rip)\n"
+	/* CPUID: the hypervisor leaf, and leaf 1 (VMX hidden). */
+"	mov $0x40000000, %eax\n"
+"	xor %ecx, %ecx\n"
+"	cpuid\n"
+"	mov %ebx, 0x8000\n"
+"	mov %ecx, 0x8004\n"
+"	mov %edx, 0x8008\n"
+"	mov %eax, 0x800c\n"
+"	mov $1, %eax\n"
+"	xor %ecx, %ecx\n"
+"	cpuid\n"
+"	mov %ecx, 0x8010\n"
+	/* Hypercalls: a good one, an unknown one, a wild pointer. */
+"	mov $5, %eax\n"
+"	vmcall\n"
+"	mov %rax, 0x8018\n"
+"	mov $0x7777, %eax\n"
+"	vmcall\n"
+"	mov %rax, 0x8020\n"
+"	mov $1, %eax\n"
+"	movabs $0xdead00000000, %rbx\n"
+"	mov $8, %ecx\n"
+"	vmcall\n"
+"	mov %rax, 0x8028\n"
+"	mov $1, %eax\n"
+"	lea tg_hc_msg(%rip), %rbx\n"
+"	mov $(tg_hc_msg_end - tg_hc_msg), %ecx\n"
+"	vmcall\n"
+"	mov %rax, 0x8030\n"
+	/* The UART: a line through THR, then LSR. */
+"	lea tg_uart_msg(%rip), %rsi\n"
+"	mov $0x3f8, %edx\n"
+"1:	lodsb\n"
+"	test %al, %al\n"
+"	jz 2f\n"
+"	out %al, %dx\n"
+"	jmp 1b\n"
+"2:	mov $0x3fd, %edx\n"
+"	xor %eax, %eax\n"
+"	in %dx, %al\n"
+"	mov %rax, 0x8088\n"
+	/* MSRs: EFER is allowed; LSTAR is kept; VMX_BASIC must #GP. */
+"	mov $0xc0000080, %ecx\n"
+"	rdmsr\n"
+"	shl $32, %rdx\n"
+"	or %rdx, %rax\n"
+"	mov %rax, 0x8038\n"
+"	mov $0xc0000082, %ecx\n"
+"	mov $0x81234560, %eax\n"
+"	mov $0xffffffff, %edx\n"
+"	wrmsr\n"
+"	xor %eax, %eax\n"
+"	xor %edx, %edx\n"
+"	rdmsr\n"
+"	shl $32, %rdx\n"
+"	or %rdx, %rax\n"
+"	mov %rax, 0x8090\n"
+"	lea 1f(%rip), %rax\n"
+"	mov %rax, 0x8050\n"
+"	mov $0x480, %ecx\n"
+"	rdmsr\n"
+"	movq $0xbad, 0x8058\n"
+"1:\n"
+	/* A VMX instruction must #UD. */
+"	lea 1f(%rip), %rax\n"
+"	mov %rax, 0x8050\n"
+"	vmxon 0x9000\n"
+"	movq $0xbad, 0x8060\n"
+"1:\n"
+	/* HLT with interrupts on: a spurious wake-up, then on. */
+"	sti\n"
+"	hlt\n"
+"	cli\n"
+"	movq $1, 0x8068\n"
+	/* Round trips: N VMCALLs (HC_VCPU_INFO), then N CPUIDs. */
+"	test %r15, %r15\n"
+"	jz 3f\n"
+"	mov %r15, %r13\n"
+"	rdtsc\n"
+"	shl $32, %rdx\n"
+"	or %rax, %rdx\n"
+"	mov %rdx, %r14\n"
+"1:	mov $5, %eax\n"
+"	vmcall\n"
+"	dec %r13\n"
+"	jnz 1b\n"
+"	rdtsc\n"
+"	shl $32, %rdx\n"
+"	or %rax, %rdx\n"
+"	sub %r14, %rdx\n"
+"	mov %rdx, 0x8070\n"
+"	mov %r15, %r13\n"
+"	rdtsc\n"
+"	shl $32, %rdx\n"
+"	or %rax, %rdx\n"
+"	mov %rdx, %r14\n"
+"1:	mov $0x40000000, %eax\n"
+"	cpuid\n"
+"	dec %r13\n"
+"	jnz 1b\n"
+"	rdtsc\n"
+"	shl $32, %rdx\n"
+"	or %rax, %rdx\n"
+"	sub %r14, %rdx\n"
+"	mov %rdx, 0x8078\n"
+"3:	mov $" STR(TG_EXIT_STATUS) ", %eax\n"
+"	out %al, $0xf4\n"
+"	ud2\n"					/* not reached */
+/* rax = handler, rdi = gate address: a 64-bit interrupt gate, CS 0x08. */
+"tg_set_gate:\n"
+"	mov %ax, (%rdi)\n"
+"	movw $0x08, 2(%rdi)\n"
+"	movw $0x8e00, 4(%rdi)\n"
+"	shr $16, %rax\n"
+"	mov %ax, 6(%rdi)\n"
+"	shr $16, %rax\n"
+"	mov %eax, 8(%rdi)\n"
+"	movl $0, 12(%rdi)\n"
+"	ret\n"
+/* #GP: count, keep the error code, resume at the fixup address. */
+"tg_gp:\n"
+"	incq 0x8040\n"
+"	pop %rax\n"
+"	mov %rax, 0x8098\n"
+"	mov 0x8050, %rax\n"
+"	mov %rax, (%rsp)\n"
+"	iretq\n"
+"tg_ud:\n"
+"	incq 0x8048\n"
+"	mov 0x8050, %rax\n"
+"	mov %rax, (%rsp)\n"
+"	iretq\n"
+"tg_idtr:\n"
+"	.word 16 * 32 - 1\n"
+"	.quad 0x7000\n"
+"tg_hc_msg:\n"
+"	.ascii \"hello via HC_CONSOLE_WRITE\\n\"\n"
+"tg_hc_msg_end:\n"
+"tg_uart_msg:\n"
+"	.asciz \"hello via the UART\\n\"\n"
+"tg_basic_end:\n"
+/* ---- tg_triple_fault: the VMCS gives it an empty IDT -------------------- */
+"	.globl tg_tf_start, tg_tf_end\n"
+"tg_tf_start:\n"
+"	ud2\n"
+"tg_tf_end:\n"
+/* ---- tg_spin -------------------------------------------------------------- */
+"	.globl tg_spin_start, tg_spin_end\n"
+"tg_spin_start:\n"
+"	mov %rbx, %r15\n"
+"1:	mov $5, %eax\n"
+"	vmcall\n"
+"	lock bts %rax, 0x8008\n"
+"	lock incq 0x8000\n"
+"	cmpq $0, 0x8010\n"
+"	jne 2f\n"
+"	dec %r15\n"
+"	jnz 1b\n"
+"2:	mov $" STR(TG_EXIT_STATUS) ", %eax\n"
+"	out %al, $0xf4\n"
+"	ud2\n"
+"tg_spin_end:\n"
+"	.text\n"
+);
+
+extern const u8 tg_basic_start[], tg_basic_end[];
+extern const u8 tg_tf_start[], tg_tf_end[];
+extern const u8 tg_spin_start[], tg_spin_end[];
+
+#define TG_PML4		0x1000
+#define TG_PDPT		0x2000
+#define TG_PD		0x3000
+#define TG_GDT		0x5000
+#define TG_STACK_TOP	0x30000
+#define TG_STACK_SIZE	0x4000
+
+static bool tg_write_u64(struct guest *g, u64 gpa, u64 v)
+{
+	return guest_write(g, gpa, &v, sizeof(v));
+}
+
+struct guest *test_guest_create(const char *name, enum test_guest_kind kind,
+				unsigned int nr_vcpus, u64 rbx)
+{
+	static const u64 gdt[3] = {
+		0,
+		0x00209a0000000000ULL,	/* 0x08: 64-bit code */
+		0x00cf92000000ffffULL,	/* 0x10: flat data */
+	};
+	const u8 *start, *end;
+	struct guest *g;
+	bool ok;
+
+	switch (kind) {
+	case TG_BASIC:
+		start = tg_basic_start, end = tg_basic_end;
+		break;
+	case TG_TRIPLE_FAULT:
+		start = tg_tf_start, end = tg_tf_end;
+		break;
+	default:
+		start = tg_spin_start, end = tg_spin_end;
+		break;
+	}
+	g = guest_create(name, nr_vcpus, TG_MEM_SIZE, true);
+	if (!g)
+		return NULL;
+	ok = tg_write_u64(g, TG_PML4, TG_PDPT | 3) &&
+	     tg_write_u64(g, TG_PDPT, TG_PD | 3) &&
+	     tg_write_u64(g, TG_PD, 0x83) &&	/* 2 MiB page at 0, RW */
+	     guest_write(g, TG_GDT, gdt, sizeof(gdt)) &&
+	     guest_write(g, TG_CODE, start, end - start);
+	if (!ok || nr_vcpus * TG_STACK_SIZE > TG_STACK_TOP - TG_CODE -
+					       (u64)(end - start)) {
+		pr_err("test guest %s: does not fit\n", name);
+		guest_destroy(g);
+		return NULL;
+	}
+	for (unsigned int i = 0; i < nr_vcpus; i++) {
+		struct vcpu_boot_state bs = {
+			.mode = GUEST_ENTRY_LONG64,
+			.runnable = true,
+			.rip = TG_CODE,
+			.rsp = TG_STACK_TOP - i * TG_STACK_SIZE,
+			.cr3 = TG_PML4,
+			.gdt_base = TG_GDT,
+			.gdt_limit = sizeof(gdt) - 1,
+			.cs_sel = 0x08,
+			.ds_sel = 0x10,
+			.rbx = rbx,
+			.rdi = i,
+		};
+
+		guest_set_boot_state(g, i, &bs);
+	}
+	return g;
+}
+
+u64 test_guest_result(struct guest *g, u64 off)
+{
+	u64 v = 0;
+
+	guest_read(g, TG_RESULTS + off, &v, sizeof(v));
+	return v;
+}

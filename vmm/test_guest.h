@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tiny built-in guests for the in-kernel VMX tests (vmm/test_guest.c):
+ * machine code assembled into the kernel image, copied into a fresh guest
+ * with identity page tables for the first 2 MiB and a flat 64-bit GDT.
+ * They need no loader, so the run loop and the exit handlers can be tested
+ * on their own.
+ *
+ * Guest-physical layout (TG_*): page tables at 0x1000-0x3fff, GDT at
+ * 0x5000, the guest's IDT at 0x7000, results at 0x8000, code at 0x10000,
+ * stacks below 0x30000 (16 KiB per vCPU), 256 KiB of memory in all.
+ */
+#ifndef VMM_TEST_GUEST_H
+#define VMM_TEST_GUEST_H
+
+#include "vmm/vcpu.h"
+
+#define TG_MEM_SIZE		0x40000
+#define TG_RESULTS		0x8000
+#define TG_CODE			0x10000
+
+/* Results of tg_basic (offsets from TG_RESULTS). */
+#define TGR_HV_EBX		0x00	/* CPUID 0x40000000 EBX, ECX, EDX */
+#define TGR_HV_EAX		0x0c
+#define TGR_CPUID1_ECX		0x10
+#define TGR_VCPU_INFO		0x18	/* HC_VCPU_INFO */
+#define TGR_HC_UNKNOWN		0x20	/* hypercall 0x7777 */
+#define TGR_HC_WILD		0x28	/* HC_CONSOLE_WRITE, wild pointer */
+#define TGR_HC_CONSOLE		0x30	/* HC_CONSOLE_WRITE, good buffer */
+#define TGR_EFER		0x38	/* RDMSR EFER */
+#define TGR_GP_COUNT		0x40	/* #GPs taken by the guest */
+#define TGR_UD_COUNT		0x48	/* #UDs taken by the guest */
+#define TGR_FIXUP		0x50	/* where the handlers resume */
+#define TGR_BAD_RDMSR		0x58	/* 0xbad: forbidden RDMSR "worked" */
+#define TGR_BAD_VMXON		0x60	/* 0xbad: VMXON "worked" */
+#define TGR_AFTER_HLT		0x68	/* 1 once past HLT */
+#define TGR_VMCALL_TICKS	0x70	/* TSC ticks for N VMCALLs */
+#define TGR_CPUID_TICKS		0x78	/* TSC ticks for N CPUIDs */
+#define TGR_ITERATIONS		0x80	/* N (initial RBX) */
+#define TGR_LSR			0x88	/* UART LSR read */
+#define TGR_LSTAR		0x90	/* LSTAR written then read back */
+#define TGR_GP_ERR		0x98	/* error code of the last #GP */
+
+/* Results of tg_spin. */
+#define TGS_COUNT		0x00	/* loop iterations done */
+#define TGS_CPU_MASK		0x08	/* host CPUs seen via HC_VCPU_INFO */
+#define TGS_STOP		0x10	/* host sets 1 to make it exit */
+
+#define TG_EXIT_STATUS		0x42	/* what each test guest writes to 0xf4 */
+
+enum test_guest_kind {
+	TG_BASIC,	/* CPUID, VMCALLs, UART, MSRs, #GP, #UD, HLT, exit */
+	TG_TRIPLE_FAULT,/* ud2 with no IDT: the guest shuts down */
+	TG_SPIN,	/* VMCALL loop for RBX rounds (0: until TGS_STOP) */
+};
+
+/*
+ * A guest running @kind on @nr_vcpus vCPUs, each started with RBX =
+ * @rbx and RDI = its index. NULL (after a message) on failure.
+ */
+struct guest *test_guest_create(const char *name, enum test_guest_kind kind,
+				unsigned int nr_vcpus, u64 rbx);
+/* Read the u64 at TG_RESULTS + @off. */
+u64 test_guest_result(struct guest *g, u64 off);
+
+#endif

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vCPU: loading a VMCS on a host CPU, and the run loop.
+ *
+ * A VMCS is active on at most one CPU at a time. vcpu_load() makes it
+ * current on the calling CPU (VMPTRLD); when it was last active on another
+ * CPU, that CPU VMCLEARs it first (vcpu_vmcs_clear(), by IPI), and the
+ * host-state area is rewritten for the new CPU (TR, GDT, IDT, GS bases
+ * differ per CPU). A VMCLEARed VMCS must be entered with VMLAUNCH again,
+ * which is what v->launched tracks. This is KVM's loaded_vmcs_clear()
+ * scheme: migration costs one IPI at the next load, and a vCPU that comes
+ * back to the CPU it left needs no VMCLEAR at all.
+ *
+ * The fast path (a VMCALL or CPUID round trip) takes no lock, logs
+ * nothing and reads only the VMCS fields its handler needs.
+ */
+#include "vmm/vcpu.h"
+#include "vmm/vmx.h"
+#include "vmm/vmx_caps.h"
+#include "vmm/vmx_names.h"
+#include "vmm/vmcs_fields.h"
+#include "vmm/vmcs_check.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/smp.h"
+#include "arch/x86/vmx.h"
+#include "kernel/log.h"
+#include "kernel/platform.h"
+#include "kernel/rcu.h"
+
+/* Runs on the CPU where @arg's VMCS is active (or is the caller). */
+static void vmcs_clear_local(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vmx_cpu *vc = &vmx_cpus[plat_cpu_id()];
+
+	if (v->cpu != (int)plat_cpu_id())
+		return;
+	if (vmclear(plat_virt_to_phys(v->vmcs)) != VMX_OK)
+		vmx_report_insn_error("VMCLEAR");
+	if (vc->loaded == v)
+		vc->loaded = NULL;
+	v->launched = false;
+	WRITE_ONCE(v->cpu, -1);
+}
+
+void vcpu_vmcs_clear(struct vcpu *v)
+{
+	int cpu = READ_ONCE(v->cpu);
+
+	if (cpu < 0)
+		return;
+	if (smp_call_on_cpu(cpu, vmcs_clear_local, v, true))
+		pr_err("vmx: %s vcpu%u: CPU %d of its VMCS is offline\n",
+		       v->guest->name, v->index, cpu);
+}
+
+static bool vcpu_load(struct vcpu *v)
+{
+	unsigned int cpu = plat_cpu_id();
+	struct vmx_cpu *vc = &vmx_cpus[cpu];
+	phys_addr_t pa = plat_virt_to_phys(v->vmcs);
+
+	if (likely(vc->loaded == v))
+		return true;
+	if (v->cpu >= 0 && v->cpu != (int)cpu)
+		vcpu_vmcs_clear(v);
+	if (!v->initialised) {
+		*(u32 *)v->vmcs = vmx_caps.revision;
+		if (vmclear(pa) != VMX_OK) {
+			pr_err("vmx: %s vcpu%u: VMCLEAR of a fresh VMCS "
+			       "failed\n", v->guest->name, v->index);
+			return false;
+		}
+	}
+	if (vmptrld(pa) != VMX_OK) {
+		vmx_report_insn_error("VMPTRLD");
+		return false;
+	}
+	vc->loaded = v;
+	if (v->cpu != (int)cpu) {
+		/* Arriving from elsewhere (or fresh): this CPU's host state. */
+		if (v->initialised)
+			v->nr_migrations++;
+		vmx_write_host_state();
+		WRITE_ONCE(v->cpu, (int)cpu);
+	}
+	if (!v->initialised) {
+		vmcs_setup(v);
+		v->initialised = true;
+	}
+	return true;
+}
+
+static void vcpu_entry_insn_failed(struct vcpu *v)
+{
+	char why[96];
+	u64 err = 0;
+
+	vmread_checked(VM_INSTRUCTION_ERROR, &err);
+	pr_err("vmx: %s vcpu%u: %s failed: VM-instruction error %lu: %s\n",
+	       v->guest->name, v->index, v->launched ? "VMRESUME" : "VMLAUNCH",
+	       err, vmx_insn_error_name((u32)err));
+	vmcs_check_guest_state();
+	ksnprintf(why, sizeof(why), "%s failed: %s",
+		  v->launched ? "VMRESUME" : "VMLAUNCH",
+		  vmx_insn_error_name((u32)err));
+	guest_kill(v->guest, why);
+}
+
+int vcpu_run_slice(struct vcpu *v)
+{
+	struct guest *g = v->guest;
+	int r;
+
+	if (!vcpu_load(v)) {
+		guest_kill(g, "its VMCS cannot be loaded");
+		r = VCPU_STOP;
+		goto out;
+	}
+	/* A fresh slice; the timer value is saved across exits within it. */
+	vmwrite(VMX_PREEMPTION_TIMER_VALUE, vcpu_slice_ticks);
+	for (;;) {
+		if (need_resched()) {
+			r = VCPU_YIELD;
+			break;
+		}
+		local_irq_disable();
+		/*
+		 * Checked with interrupts off: a kick IPI sent after this
+		 * stays pending and makes the entry exit at once.
+		 */
+		if (READ_ONCE(g->dead)) {
+			local_irq_enable();
+			r = VCPU_STOP;
+			break;
+		}
+		/* Guest mode is an extended quiescent state for RCU. */
+		rcu_eqs_enter();
+		if (unlikely(vmx_vcpu_enter(&v->regs, v->launched))) {
+			rcu_eqs_exit();
+			local_irq_enable();
+			vcpu_entry_insn_failed(v);
+			r = VCPU_STOP;
+			break;
+		}
+		rcu_eqs_exit();
+		v->launched = true;
+		/* A pending host interrupt is taken here, through the IDT. */
+		local_irq_enable();
+		r = vmx_handle_exit(v);
+		if (r != VCPU_RESUME)
+			break;
+	}
+out:
+	if (r == VCPU_STOP)
+		vcpu_vmcs_clear(v);
+	return r;
+}
+
+int vcpu_run(struct vcpu *v)
+{
+	int r;
+
+	do {
+		r = vcpu_run_slice(v);
+		if (r == VCPU_YIELD) {
+			rcu_note_quiescent_state();
+			schedule();
+		}
+	} while (r != VCPU_STOP);
+	return 0;
+}

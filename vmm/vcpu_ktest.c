@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+/*
+ * In-kernel tests of the VMX run loop and exit handlers, with the
+ * built-in guests of vmm/test_guest.c. They need VMX (Bochs): without it
+ * they skip with the reason, unless the command line says expect_vmx=1,
+ * where a missing VMX fails them.
+ */
+#include "vmm/test_guest.h"
+#include "vmm/vmx_names.h"
+#include "arch/x86/cpu.h"
+#include "kernel/cmdline.h"
+#include "kernel/ktest.h"
+#include "kernel/platform.h"
+#include "kernel/string.h"
+#include "tests/guests/lib/hv_abi.h"
+
+/* Emulated time is slow in Bochs: generous, but a hang still ends. */
+#define TG_TIMEOUT_NS	(60ULL * 1000000000ULL)
+
+static bool need_vmx(struct ktest *t)
+{
+	const char *why = vmx_unavailable_reason();
+
+	if (!why)
+		return true;
+	if (cmdline_expect_vmx)
+		ktest_fail(t, __FILE__, __LINE__, "expect_vmx=1 but %s", why);
+	else
+		ktest_skip(t, why);
+	return false;
+}
+
+static void diag_report(struct ktest *t, struct guest *g)
+{
+	struct guest_report *r = &g->report;
+
+	ktest_diag(t, "guest %s: exited %d status %#lx died %d%s%s", g->name,
+		   r->exited, r->exit_status, r->died, r->died ? ": " : "",
+		   r->died ? r->death : "");
+}
+
+static u64 exits(struct guest *g, unsigned int vcpu, unsigned int reason)
+{
+	return g->vcpus[vcpu]->exits_by_reason[reason];
+}
+
+KTEST(vmx_guest, basic)
+{
+	const char sig[] = HV_CPUID_SIGNATURE;
+	struct guest *g;
+	u32 sigregs[3];
+
+	if (!need_vmx(t))
+		return;
+	g = test_guest_create("tg-basic", TG_BASIC, 1, 0);
+	if (!KTEST_EXPECT(t, g))
+		return;
+	KTEST_EXPECT_EQ(t, guest_start(g), 0);
+	KTEST_EXPECT_EQ(t, guest_wait(g, TG_TIMEOUT_NS), 0);
+	diag_report(t, g);
+	KTEST_EXPECT(t, g->report.exited);
+	KTEST_EXPECT(t, !g->report.died);
+	KTEST_EXPECT_EQ(t, g->report.exit_status, TG_EXIT_STATUS);
+
+	/* CPUID: our signature, VMX hidden, hypervisor bit set. */
+	guest_read(g, TG_RESULTS + TGR_HV_EBX, sigregs, sizeof(sigregs));
+	KTEST_EXPECT(t, !memcmp(sigregs, sig, 12));
+	KTEST_EXPECT_EQ(t, (u32)test_guest_result(g, TGR_HV_EAX),
+			HV_CPUID_LEAF + 1);
+	KTEST_EXPECT(t, !(test_guest_result(g, TGR_CPUID1_ECX) & BIT(5)));
+	KTEST_EXPECT(t, test_guest_result(g, TGR_CPUID1_ECX) & BIT(31));
+	/* Hypercalls. */
+	KTEST_EXPECT(t, test_guest_result(g, TGR_VCPU_INFO) < plat_nr_cpus());
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGR_HC_UNKNOWN),
+			(u64)-HV_ENOSYS);
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGR_HC_WILD), (u64)-HV_EFAULT);
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGR_HC_CONSOLE), 27);
+	/* UART: THR empty, transmitter empty. */
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGR_LSR) & 0xff, 0x60);
+	/* MSRs: EFER as set up (LME|LMA), LSTAR kept, VMX_BASIC #GP(0). */
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGR_EFER) & (BIT(8) | BIT(10)),
+			BIT(8) | BIT(10));
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGR_LSTAR),
+			0xffffffff81234560ULL);
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGR_GP_COUNT), 1);
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGR_GP_ERR), 0);
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGR_BAD_RDMSR), 0);
+	/* VMXON in the guest: #UD, not executed. */
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGR_UD_COUNT), 1);
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGR_BAD_VMXON), 0);
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGR_AFTER_HLT), 1);
+	/* Every kind of exit went through its handler. */
+	KTEST_EXPECT(t, exits(g, 0, EXIT_REASON_CPUID) >= 2);
+	KTEST_EXPECT(t, exits(g, 0, EXIT_REASON_VMCALL) >= 4);
+	KTEST_EXPECT(t, exits(g, 0, EXIT_REASON_IO_INSTRUCTION) >= 20);
+	KTEST_EXPECT_EQ(t, exits(g, 0, EXIT_REASON_MSR_READ), 3);
+	KTEST_EXPECT_EQ(t, exits(g, 0, EXIT_REASON_MSR_WRITE), 1);
+	KTEST_EXPECT_EQ(t, exits(g, 0, EXIT_REASON_VMXON), 1);
+	KTEST_EXPECT_EQ(t, exits(g, 0, EXIT_REASON_HLT), 1);
+	guest_destroy(g);
+}
+
+/* One guest dies of a triple fault; another, running at the same time, goes on. */
+KTEST(vmx_guest, triple_fault_kills_only_that_guest)
+{
+	struct guest *tf, *ok;
+
+	if (!need_vmx(t))
+		return;
+	tf = test_guest_create("tg-tf", TG_TRIPLE_FAULT, 1, 0);
+	ok = test_guest_create("tg-ok", TG_SPIN, 1, 2000);
+	if (!KTEST_EXPECT(t, tf && ok)) {
+		guest_destroy(tf);
+		guest_destroy(ok);
+		return;
+	}
+	KTEST_EXPECT_EQ(t, guest_start(ok), 0);
+	KTEST_EXPECT_EQ(t, guest_start(tf), 0);
+	KTEST_EXPECT_EQ(t, guest_wait(tf, TG_TIMEOUT_NS), 0);
+	KTEST_EXPECT_EQ(t, guest_wait(ok, TG_TIMEOUT_NS), 0);
+	diag_report(t, tf);
+	diag_report(t, ok);
+	KTEST_EXPECT(t, tf->report.died);
+	KTEST_EXPECT(t, !strncmp(tf->report.death, "TRIPLE_FAULT", 12));
+	KTEST_EXPECT_EQ(t, exits(tf, 0, EXIT_REASON_TRIPLE_FAULT), 1);
+	KTEST_EXPECT(t, !ok->report.died);
+	KTEST_EXPECT(t, ok->report.exited);
+	KTEST_EXPECT_EQ(t, ok->report.exit_status, TG_EXIT_STATUS);
+	KTEST_EXPECT_EQ(t, test_guest_result(ok, TGS_COUNT), 2000);
+	guest_destroy(tf);
+	guest_destroy(ok);
+}
+
+/* Bad requests fail for that guest only, with a message, and leak nothing. */
+KTEST(vmx_guest, bad_input)
+{
+	struct guest *g;
+
+	if (!need_vmx(t))
+		return;
+	KTEST_EXPECT(t, !guest_create("too-many-vcpus", GUEST_MAX_VCPUS + 1,
+				      TG_MEM_SIZE, true));
+	KTEST_EXPECT(t, !guest_create("no-vcpus", 0, TG_MEM_SIZE, true));
+	KTEST_EXPECT(t, !guest_create("too-much-memory", 1, 1ULL << 38,
+				      true));
+	/* A guest without boot state has nothing to run. */
+	g = guest_create("no-boot-state", 1, TG_MEM_SIZE, true);
+	if (!KTEST_EXPECT(t, g))
+		return;
+	KTEST_EXPECT_EQ(t, guest_start(g), -GUEST_EINVAL);
+	guest_destroy(g);
+	/* A guest that never stops: the wait times out, destroy kills it. */
+	g = test_guest_create("tg-forever", TG_SPIN, 1, 0);
+	if (!KTEST_EXPECT(t, g))
+		return;
+	KTEST_EXPECT_EQ(t, guest_start(g), 0);
+	KTEST_EXPECT_EQ(t, guest_wait(g, 20000000ULL), -GUEST_ETIMEDOUT);
+	KTEST_EXPECT(t, test_guest_result(g, TGS_COUNT) > 0);
+	guest_destroy(g);
+}
+
+/*
+ * Host path length of a VMCALL and a CPUID round trip, measured by the
+ * guest with RDTSC (in Bochs with clock sync=none the TSC counts
+ * instructions, so this is the host's path length plus ~3 instructions
+ * of guest loop per round).
+ */
+KTEST(vmx_guest, bench_round_trips)
+{
+	const u64 n = 10000;
+	struct guest *g;
+	u64 vmcall, cpuid_ticks, t0, t1;
+
+	if (!need_vmx(t))
+		return;
+	g = test_guest_create("tg-bench", TG_BASIC, 1, n);
+	if (!KTEST_EXPECT(t, g))
+		return;
+	t0 = plat_now_ns();
+	KTEST_EXPECT_EQ(t, guest_start(g), 0);
+	KTEST_EXPECT_EQ(t, guest_wait(g, TG_TIMEOUT_NS), 0);
+	t1 = plat_now_ns();
+	KTEST_EXPECT_EQ(t, g->report.exit_status, TG_EXIT_STATUS);
+	vmcall = test_guest_result(g, TGR_VMCALL_TICKS);
+	cpuid_ticks = test_guest_result(g, TGR_CPUID_TICKS);
+	KTEST_EXPECT(t, vmcall > 0 && cpuid_ticks > 0);
+	ktest_diag(t, "bench: VMCALL round trip %lu TSC ticks, CPUID round "
+		   "trip %lu TSC ticks (mean of %lu; guest-measured)",
+		   vmcall / n, cpuid_ticks / n, n);
+	ktest_diag(t, "bench: %lu exits in %lu us of host time, %lu ns per "
+		   "exit", g->vcpus[0]->exits, (t1 - t0) / 1000,
+		   (t1 - t0) / (g->vcpus[0]->exits ? g->vcpus[0]->exits : 1));
+	guest_destroy(g);
+}
