@@ -23,10 +23,10 @@ boot_configs() {
 		--cmdline "expect_mem_mb=256 expect_cpus=4 exit=qemu" \
 		--module "$mod" "$modcmd"
 	boot bochs-1cpu --emu bochs --cpus 1 --mem 128 \
-		--cmdline "expect_mem_mb=128 expect_cpus=1 exit=bochs" \
+		--cmdline "expect_mem_mb=128 expect_cpus=1 exit=bochs expect_vmx=1" \
 		--module "$mod" "$modcmd"
 	boot bochs-2cpu --emu bochs --cpus 2 --mem 128 \
-		--cmdline "expect_mem_mb=128 expect_cpus=2 exit=bochs" \
+		--cmdline "expect_mem_mb=128 expect_cpus=2 exit=bochs expect_vmx=1" \
 		--module "$mod" "$modcmd"
 	# Bad input: an unknown option is named and the boot goes on; the
 	# second one checks that quotes, '$' and ';' reach the kernel intact.
