@@ -36,11 +36,6 @@ struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 	u64 need, free = page_alloc_nr_free();
 	struct guest *g;
 
-	if (!vmx_ready) {
-		pr_err("guest %s: not created: %s\n", name,
-		       vmx_unavailable_reason());
-		return NULL;
-	}
 	if (nr_vcpus == 0 || nr_vcpus > GUEST_MAX_VCPUS) {
 		pr_err("guest %s: not created: %u vCPUs requested, 1..%u "
 		       "allowed\n", name, nr_vcpus, GUEST_MAX_VCPUS);

@@ -131,7 +131,8 @@ struct guest {
 /*
  * Create a guest with @nr_vcpus vCPUs (1..GUEST_MAX_VCPUS) and @mem_size
  * bytes of memory. NULL after a message naming what is wrong (too many
- * vCPUs, more memory than is free, no VMX).
+ * vCPUs, more memory than is free). Works without VMX (the loader's tests
+ * fill guests under QEMU); guest_start() is what needs VMX.
  */
 struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 			   u64 mem_size, bool long_mode);
