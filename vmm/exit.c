@@ -32,7 +32,7 @@ int vcpu_exit_fatal(struct vcpu *v, const char *what)
 	       rip);
 	ksnprintf(why, sizeof(why), "%s: exit %s, qualification %#lx",
 		  what, vmx_exit_reason_name(v->exit_reason), qual);
-	guest_kill(v->guest, why);
+	guest_kill_on_exit(v->guest, v->exit_reason, why);
 	return VCPU_STOP;
 }
 

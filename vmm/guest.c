@@ -156,11 +156,17 @@ bool guest_read(struct guest *g, u64 gpa, void *dst, size_t len)
 
 void guest_kill(struct guest *g, const char *why)
 {
+	guest_kill_on_exit(g, GUEST_DEATH_NOT_AN_EXIT, why);
+}
+
+void guest_kill_on_exit(struct guest *g, u32 exit_reason, const char *why)
+{
 	unsigned long flags = spin_lock_irqsave(&g->report_lock);
 	bool first = !g->report.died;
 
 	if (first) {
 		g->report.died = true;
+		g->report.death_exit_reason = exit_reason;
 		ksnprintf(g->report.death, sizeof(g->report.death), "%s", why);
 	}
 	spin_unlock_irqrestore(&g->report_lock, flags);

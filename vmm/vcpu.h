@@ -94,8 +94,12 @@ struct guest_report {
 	bool exited;			/* HC_EXIT or a write to port 0xf4 */
 	u64 exit_status;
 	bool died;			/* triple fault or fatal exit */
-	char death[128];
+	/* Basic exit reason that killed it, GUEST_DEATH_NOT_AN_EXIT if none. */
+	u32 death_exit_reason;
+	char death[128];		/* e.g. "triple fault (TRIPLE_FAULT ..." */
 };
+
+#define GUEST_DEATH_NOT_AN_EXIT	(~0U)
 
 struct guest {
 	char name[GUEST_NAME_LEN];
@@ -166,6 +170,8 @@ bool guest_read(struct guest *g, u64 gpa, void *dst, size_t len);
  * stops at its next exit. Other guests go on.
  */
 void guest_kill(struct guest *g, const char *why);
+/* The same, recording the basic exit reason that killed it. */
+void guest_kill_on_exit(struct guest *g, u32 exit_reason, const char *why);
 /* Append guest console bytes; whole lines go to the host log. */
 void guest_console_write(struct guest *g, const char *s, size_t len);
 

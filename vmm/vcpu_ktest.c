@@ -121,7 +121,9 @@ KTEST(vmx_guest, triple_fault_kills_only_that_guest)
 	diag_report(t, tf);
 	diag_report(t, ok);
 	KTEST_EXPECT(t, tf->report.died);
-	KTEST_EXPECT(t, !strncmp(tf->report.death, "TRIPLE_FAULT", 12));
+	KTEST_EXPECT(t, !strncmp(tf->report.death, "triple fault", 12));
+	KTEST_EXPECT_EQ(t, tf->report.death_exit_reason,
+			EXIT_REASON_TRIPLE_FAULT);
 	KTEST_EXPECT_EQ(t, exits(tf, 0, EXIT_REASON_TRIPLE_FAULT), 1);
 	KTEST_EXPECT(t, !ok->report.died);
 	KTEST_EXPECT(t, ok->report.exited);
