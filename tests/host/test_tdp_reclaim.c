@@ -162,7 +162,8 @@ static void pressure_worker(void *p, unsigned int i)
 				val = ~0ULL;
 			if (val == 0 && version[slot_i] &&
 			    a->mode == TDP_RECLAIM_DISCARD)
-				a->zero_reads++;
+				__atomic_add_fetch(&a->zero_reads, 1,
+						   __ATOMIC_RELAXED);
 			else if (val != want && !(val == 0 && !version[slot_i]))
 				__atomic_add_fetch(&a->errors, 1,
 						   __ATOMIC_RELAXED);
