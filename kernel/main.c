@@ -23,6 +23,7 @@
 #include "kernel/multiboot2.h"
 #include "kernel/percpu.h"
 #include "kernel/symbols.h"
+#include "kernel/thread.h"
 #include "mm/page_alloc.h"
 
 /* mm/paging.c may not be linked in every configuration of the tree. */
@@ -127,8 +128,11 @@ __noreturn void kmain(u32 magic, u64 mbi_phys)
 	nr_cpus_online = 1;
 	local_irq_enable();
 
+	/* From here kmain is a thread that may sleep; APs idle in threads. */
+	sched_init();
 	subsys_init_early();
 	smp_boot_aps(cmdline_cpus ? cmdline_cpus : MAX_CPUS);
+	sched_init_late();
 	subsys_init_late();
 	if (vmx_init)
 		vmx_init();

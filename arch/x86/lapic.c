@@ -163,15 +163,18 @@ void lapic_timer_calibrate(void)
 		(unsigned long long)tsc_freq_hz / 1000000, timer_hz);
 }
 
-/* Default scheduler hook: the per-CPU tick count is kept by the caller. */
-__attribute__((weak)) void timer_tick(void)
+/*
+ * Default scheduler hook: the per-CPU tick count is kept by the caller.
+ * The interrupted frame is passed on for the soft-lockup backtrace.
+ */
+__attribute__((weak)) void timer_tick(struct exception_frame *frame)
 {
 }
 
 static void lapic_timer_interrupt(struct exception_frame *frame)
 {
 	this_cpu()->ticks++;
-	timer_tick();
+	timer_tick(frame);
 }
 
 void lapic_timer_start(unsigned int hz)
