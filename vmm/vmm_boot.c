@@ -8,6 +8,7 @@
 #include "vmm/loader.h"
 #include "vmm/vcpu.h"
 #include "vmm/vmx_caps.h"
+#include "vmm/vmx_names.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
 #include "kernel/ktest.h"
@@ -16,15 +17,6 @@
 #include "kernel/platform.h"
 #include "kernel/string.h"
 #include "mm/page_alloc.h"
-
-/*
- * The VMX runtime (vmm/vcpu.c) provides these; weak so that this file
- * links, and says so at run time, in a tree where it is absent.
- */
-void guest_set_boot_state(struct guest *g, unsigned int vcpu,
-			  const struct vcpu_boot_state *bs) __attribute__((weak));
-int guest_start(struct guest *g) __attribute__((weak));
-int guest_wait(struct guest *g, u64 timeout_ns) __attribute__((weak));
 
 #define NS_PER_SEC	1000000000ULL
 /* After a timeout: how long a killed guest gets to stop before we give up. */
@@ -121,9 +113,8 @@ static void prepare(struct boot_guest *bg, unsigned int idx)
 		bg->g = NULL;
 		return refuse(bg);
 	}
-	if (guest_set_boot_state)
-		for (unsigned int i = 0; i < bg->g->nr_vcpus; i++)
-			guest_set_boot_state(bg->g, i, &bs[i]);
+	for (unsigned int i = 0; i < bg->g->nr_vcpus; i++)
+		guest_set_boot_state(bg->g, i, &bs[i]);
 	bg->state = BG_LOADED;
 	pr_info("guest %s: %s image, entry %#llx, %u vCPU(s), %llu KiB%s%s\n",
 		bg->label, guest_format_name(bg->img.format),
@@ -168,9 +159,8 @@ static bool judge(struct boot_guest *bg, char *why, size_t size)
 {
 	struct guest_report *r = &bg->g->report;
 	bool all = !r->planned || r->passed + r->skipped == r->planned;
-	/* The run loop names the exit reason ("TRIPLE_FAULT exit on ..."). */
-	bool triple = r->died && (contains(r->death, "TRIPLE_FAULT") ||
-				  contains(r->death, "triple fault"));
+	bool triple = r->died &&
+		      r->death_exit_reason == EXIT_REASON_TRIPLE_FAULT;
 
 	if (bg->err[0]) {
 		ksnprintf(why, size, "%s", bg->err);
@@ -264,10 +254,6 @@ static bool vmx_usable(const char **why)
 {
 	u32 a, b, c, d;
 
-	if (!guest_start || !guest_wait || !guest_set_boot_state) {
-		*why = "the VMX runtime (guest_start) is not in this build";
-		return false;
-	}
 	cpuid(1, &a, &b, &c, &d);
 	if (!(c & CPUID_1_ECX_VMX)) {
 		*why = "no VMX on this CPU (QEMU TCG): guests run under Bochs";
@@ -352,11 +338,11 @@ KTEST(guests, judge_outcomes)
 		{ GUEST_EXPECT_EXIT, { .planned = 2, .passed = 1, .failed = 1, .exited = true }, false, "1 of its tests failed" },
 		{ GUEST_EXPECT_EXIT, { .planned = 1, .passed = 1, .exited = true, .exit_status = 3 }, false, "exit status 3" },
 		{ GUEST_EXPECT_EXIT, { .planned = 1, .passed = 1 }, false, "exit status 0" },
-		{ GUEST_EXPECT_EXIT, { .planned = 1, .passed = 1, .died = true, .death = "TRIPLE_FAULT exit" }, false, "died: TRIPLE_FAULT" },
-		{ GUEST_EXPECT_TRIPLE_FAULT, { .planned = 1, .passed = 1, .died = true, .death = "TRIPLE_FAULT exit on vcpu0" }, true, "" },
+		{ GUEST_EXPECT_EXIT, { .planned = 1, .passed = 1, .died = true, .death = "triple fault", .death_exit_reason = EXIT_REASON_TRIPLE_FAULT }, false, "died: triple fault" },
+		{ GUEST_EXPECT_TRIPLE_FAULT, { .planned = 1, .passed = 1, .died = true, .death = "triple fault", .death_exit_reason = EXIT_REASON_TRIPLE_FAULT }, true, "" },
 		{ GUEST_EXPECT_TRIPLE_FAULT, { .planned = 1, .passed = 1, .exited = true }, false, "expected a triple fault, but it exited" },
-		{ GUEST_EXPECT_TRIPLE_FAULT, { .planned = 1, .passed = 1, .died = true, .death = "timed out" }, false, "died: timed out" },
-		{ GUEST_EXPECT_TRIPLE_FAULT, { .planned = 2, .passed = 1, .died = true, .death = "TRIPLE_FAULT" }, false, "1 results for a plan of 2" },
+		{ GUEST_EXPECT_TRIPLE_FAULT, { .planned = 1, .passed = 1, .died = true, .death = "timed out", .death_exit_reason = GUEST_DEATH_NOT_AN_EXIT }, false, "died: timed out" },
+		{ GUEST_EXPECT_TRIPLE_FAULT, { .planned = 2, .passed = 1, .died = true, .death = "triple fault", .death_exit_reason = EXIT_REASON_TRIPLE_FAULT }, false, "1 results for a plan of 2" },
 	};
 	struct guest g;
 	struct boot_guest bg;
