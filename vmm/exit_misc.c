@@ -42,7 +42,8 @@ int handle_exception_nmi(struct vcpu *v)
 int handle_external_interrupt(struct vcpu *v)
 {
 	rcu_note_quiescent_state();
-	return need_resched() ? VCPU_YIELD : VCPU_RESUME;
+	return need_resched() || READ_ONCE(v->requests) ? VCPU_YIELD
+							: VCPU_RESUME;
 }
 
 /* The end of a slice: the host CPU goes back to the scheduler. */

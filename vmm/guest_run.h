@@ -10,6 +10,8 @@
  * one, so a vCPU in guest mode exits now rather than at its next slice.
  */
 void guest_kick_all(struct guest *g);
+/* IPI the CPU running @vcpu (if another) so it leaves guest mode. */
+void vcpu_kick(struct vcpu *vcpu);
 /* Kick, then wait until no vCPU runs any more (threads joined). */
 void guest_stop_all(struct guest *g);
 

@@ -26,6 +26,7 @@
 #include "kernel/log.h"
 #include "kernel/platform.h"
 #include "kernel/rcu.h"
+#include "vmm/guest_run.h"
 
 /* Runs on the CPU where @arg's VMCS is active (or is the caller). */
 static void vmcs_clear_local(void *arg)
@@ -78,9 +79,10 @@ static bool vcpu_load(struct vcpu *v)
 	}
 	vc->loaded = v;
 	if (v->cpu != (int)cpu) {
-		/* Arriving from elsewhere (or fresh): this CPU's host state. */
-		if (v->initialised)
+		/* Arriving cleared (or fresh): this CPU's host state. */
+		if (v->initialised && v->last_cpu != (int)cpu)
 			v->nr_migrations++;
+		v->last_cpu = cpu;
 		vmx_write_host_state();
 		WRITE_ONCE(v->cpu, (int)cpu);
 	}
@@ -117,10 +119,11 @@ int vcpu_run_slice(struct vcpu *v)
 		r = VCPU_STOP;
 		goto out;
 	}
+	v->in_slice = true;
 	/* A fresh slice; the timer value is saved across exits within it. */
 	vmwrite(VMX_PREEMPTION_TIMER_VALUE, vcpu_slice_ticks);
 	for (;;) {
-		if (need_resched()) {
+		if (need_resched() || READ_ONCE(v->requests)) {
 			r = VCPU_YIELD;
 			break;
 		}
@@ -152,9 +155,19 @@ int vcpu_run_slice(struct vcpu *v)
 			break;
 	}
 out:
+	v->in_slice = false;
 	if (r == VCPU_STOP)
 		vcpu_vmcs_clear(v);
 	return r;
+}
+
+static void vcpu_serve_requests(struct vcpu *v)
+{
+	unsigned long req = __atomic_exchange_n(&v->requests, 0,
+						__ATOMIC_ACQUIRE);
+
+	if (req & VCPU_REQ_MIGRATE)
+		thread_migrate(READ_ONCE(v->migrate_to));
 }
 
 int vcpu_run(struct vcpu *v)
@@ -164,9 +177,51 @@ int vcpu_run(struct vcpu *v)
 	do {
 		r = vcpu_run_slice(v);
 		if (r == VCPU_YIELD) {
+			if (READ_ONCE(v->requests))
+				vcpu_serve_requests(v);
 			rcu_note_quiescent_state();
 			schedule();
 		}
 	} while (r != VCPU_STOP);
 	return 0;
+}
+
+void vcpu_request_migrate(struct vcpu *v, int cpu)
+{
+	WRITE_ONCE(v->migrate_to, cpu);
+	__atomic_or_fetch(&v->requests, VCPU_REQ_MIGRATE, __ATOMIC_RELEASE);
+	vcpu_kick(v);
+}
+
+/*
+ * Preempt notifiers, with interrupts off on the CPU concerned. Switched
+ * out: VMCLEAR here, so whichever CPU runs the thread next can VMPTRLD
+ * without an IPI. Switched in inside a slice (a handler that slept):
+ * load the VMCS again before the run loop touches it. Between slices the
+ * next vcpu_run_slice() loads it.
+ */
+static void vcpu_sched_out(struct sched_notifier *n, struct thread *next)
+{
+	vmcs_clear_local(container_of(n, struct vcpu, sched_nb));
+}
+
+static void vcpu_sched_in(struct sched_notifier *n, int cpu)
+{
+	struct vcpu *v = container_of(n, struct vcpu, sched_nb);
+
+	if (v->in_slice && !vcpu_load(v))
+		guest_kill(v->guest, "its VMCS cannot be loaded after a "
+				     "context switch");
+}
+
+void vcpu_sched_notifier_register(struct vcpu *v)
+{
+	v->sched_nb.sched_in = vcpu_sched_in;
+	v->sched_nb.sched_out = vcpu_sched_out;
+	sched_notifier_register(&v->sched_nb);
+}
+
+void vcpu_sched_notifier_unregister(struct vcpu *v)
+{
+	sched_notifier_unregister(&v->sched_nb);
 }

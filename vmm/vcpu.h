@@ -20,6 +20,8 @@
 
 #include "kernel/compiler.h"
 #include "kernel/spinlock.h"
+#include "kernel/thread.h"
+#include "kernel/wait.h"
 #include "vmm/boot_state.h"
 
 #define GUEST_NAME_LEN		32
@@ -36,7 +38,6 @@
 
 struct guest;
 struct vm;
-struct thread;
 
 /* Guest general-purpose registers; the layout is vmm/vmx_entry.c's. */
 struct vcpu_regs {
@@ -79,12 +80,22 @@ struct vcpu {
 	u64 msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_kernel_gs_base;
 	u64 msr_tsc_aux;
 
-	struct thread *thread;		/* NULL when run by guest_wait() */
-	char thread_name[GUEST_NAME_LEN + 8];
+	struct thread *thread;		/* the vCPU thread running vcpu_run() */
+	char thread_name[THREAD_NAME_MAX];
+	/*
+	 * VMCLEAR when the thread is switched out, VMPTRLD + host state when
+	 * it is switched back in (on whatever CPU) - KVM's preempt notifiers.
+	 */
+	struct sched_notifier sched_nb;
+	bool in_slice;			/* inside vcpu_run_slice() */
+	/* VCPU_REQ_* bits: work for the run loop between slices. */
+	unsigned long requests;
+	int migrate_to;			/* CPU for VCPU_REQ_MIGRATE */
 
 	u64 exits;
 	u64 exits_by_reason[VCPU_NR_EXIT_COUNTERS];
 	u64 nr_migrations;		/* loads on a CPU other than the last */
+	int last_cpu;			/* CPU of the latest load, -1: none */
 };
 
 /* What the guest reported through hypercalls, and how it ended. */
@@ -130,6 +141,7 @@ struct guest {
 	bool dead;			/* every vCPU stops at its next exit */
 	bool started;			/* guest_start() done */
 	unsigned int nr_running;	/* vCPUs in RUNNING state (atomic) */
+	struct completion all_stopped;	/* completed when nr_running hits 0 */
 };
 
 /*
@@ -147,9 +159,8 @@ struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 void guest_set_boot_state(struct guest *g, unsigned int vcpu,
 			  const struct vcpu_boot_state *bs);
 /*
- * Start every runnable vCPU as a kernel thread (any CPU). Without the
- * scheduler the vCPUs are run by guest_wait() on the calling CPU,
- * round-robin, one preemption-timer slice at a time. 0 or -GUEST_E*.
+ * Start every runnable vCPU as a kernel thread, spread over the online
+ * CPUs. 0 or -GUEST_E*.
  */
 int guest_start(struct guest *g);
 /*
@@ -192,6 +203,17 @@ int vcpu_run_slice(struct vcpu *vcpu);
 void vcpu_vmcs_clear(struct vcpu *vcpu);
 /* Run @vcpu until it stops, yielding to the scheduler in between. */
 int vcpu_run(struct vcpu *vcpu);
+/* Hook the vCPU's preempt notifiers to the calling (vCPU) thread. */
+void vcpu_sched_notifier_register(struct vcpu *vcpu);
+void vcpu_sched_notifier_unregister(struct vcpu *vcpu);
+
+/* vcpu->requests bits, served by vcpu_run() between slices. */
+#define VCPU_REQ_MIGRATE	BIT(0)
+/*
+ * Ask @vcpu's thread to move itself to host CPU @cpu (thread_migrate())
+ * at the end of its current slice, which the kick IPI ends at once.
+ */
+void vcpu_request_migrate(struct vcpu *vcpu, int cpu);
 
 /* Exit handling (vmm/exit.c), returns VCPU_STOP/RESUME/YIELD. */
 int vmx_handle_exit(struct vcpu *vcpu);

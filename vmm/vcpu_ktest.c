@@ -12,6 +12,7 @@
 #include "kernel/ktest.h"
 #include "kernel/platform.h"
 #include "kernel/string.h"
+#include "kernel/thread.h"
 #include "tests/guests/lib/hv_abi.h"
 
 /* Emulated time is slow in Bochs: generous, but a hang still ends. */
@@ -193,4 +194,111 @@ KTEST(vmx_guest, bench_round_trips)
 		   "exit", g->vcpus[0]->exits, (t1 - t0) / 1000,
 		   (t1 - t0) / (g->vcpus[0]->exits ? g->vcpus[0]->exits : 1));
 	guest_destroy(g);
+}
+
+static bool single_bit(u64 m)
+{
+	return m && !(m & (m - 1));
+}
+
+/* Sleep until the guest's result word at @off reaches @min. */
+static bool wait_result(struct guest *g, u64 off, u64 min)
+{
+	u64 end = plat_now_ns() + TG_TIMEOUT_NS;
+
+	while (test_guest_result(g, off) < min) {
+		if (plat_now_ns() > end)
+			return false;
+		msleep(1);
+	}
+	return true;
+}
+
+static void stop_spin_guest(struct guest *g)
+{
+	u64 one = 1;
+
+	guest_write(g, TG_RESULTS + TGS_STOP, &one, sizeof(one));
+}
+
+/*
+ * A running vCPU thread moves to the other CPU (VMCLEAR on the old one,
+ * VMPTRLD + host state on the new one) and the guest keeps running there.
+ */
+KTEST_FLAGS(vmx_guest, vcpu_migrates_between_cpus, KTEST_F_SMP)
+{
+	struct guest *g;
+	u64 mask, count;
+	int target;
+
+	if (!need_vmx(t))
+		return;
+	g = test_guest_create("tg-migrate", TG_SPIN, 1, 0);
+	if (!KTEST_EXPECT(t, g))
+		return;
+	KTEST_EXPECT_EQ(t, guest_start(g), 0);
+	KTEST_EXPECT(t, wait_result(g, TGS_COUNT, 50));
+	mask = test_guest_result(g, TGS_CPU_MASK);
+	KTEST_EXPECT_EQ(t, single_bit(mask), 1);
+	target = (__builtin_ctzll(mask | 1) + 1) % plat_nr_cpus();
+	ktest_diag(t, "vcpu0 runs on cpu mask %#lx; moving it to cpu%d", mask,
+		   target);
+	vcpu_request_migrate(g->vcpus[0], target);
+	KTEST_EXPECT(t, wait_result(g, TGS_CPU_MASK, mask | BIT(target)));
+	count = test_guest_result(g, TGS_COUNT);
+	KTEST_EXPECT(t, wait_result(g, TGS_COUNT, count + 50));
+	stop_spin_guest(g);
+	KTEST_EXPECT_EQ(t, guest_wait(g, TG_TIMEOUT_NS), 0);
+	diag_report(t, g);
+	ktest_diag(t, "cpu mask %#lx, %lu migration(s), %lu exits",
+		   test_guest_result(g, TGS_CPU_MASK),
+		   g->vcpus[0]->nr_migrations, g->vcpus[0]->exits);
+	KTEST_EXPECT(t, test_guest_result(g, TGS_CPU_MASK) & BIT(target));
+	KTEST_EXPECT(t, g->vcpus[0]->nr_migrations >= 1);
+	KTEST_EXPECT(t, g->report.exited && !g->report.died);
+	KTEST_EXPECT_EQ(t, g->report.exit_status, TG_EXIT_STATUS);
+	guest_destroy(g);
+}
+
+/*
+ * Two guests at once on two CPUs: each stays on its own CPU and both make
+ * progress in the same window, so they ran in parallel.
+ */
+KTEST_FLAGS(vmx_guest, two_guests_on_two_cpus, KTEST_F_SMP)
+{
+	struct guest *a, *b;
+	u64 ca, cb, ma, mb;
+
+	if (!need_vmx(t))
+		return;
+	a = test_guest_create("tg-par-a", TG_SPIN, 1, 0);
+	b = test_guest_create("tg-par-b", TG_SPIN, 1, 0);
+	if (!KTEST_EXPECT(t, a && b)) {
+		guest_destroy(a);
+		guest_destroy(b);
+		return;
+	}
+	KTEST_EXPECT_EQ(t, guest_start(a), 0);
+	KTEST_EXPECT_EQ(t, guest_start(b), 0);
+	KTEST_EXPECT(t, wait_result(a, TGS_COUNT, 20));
+	KTEST_EXPECT(t, wait_result(b, TGS_COUNT, 20));
+	ca = test_guest_result(a, TGS_COUNT);
+	cb = test_guest_result(b, TGS_COUNT);
+	KTEST_EXPECT(t, wait_result(a, TGS_COUNT, ca + 100));
+	KTEST_EXPECT(t, wait_result(b, TGS_COUNT, cb + 100));
+	stop_spin_guest(a);
+	stop_spin_guest(b);
+	KTEST_EXPECT_EQ(t, guest_wait(a, TG_TIMEOUT_NS), 0);
+	KTEST_EXPECT_EQ(t, guest_wait(b, TG_TIMEOUT_NS), 0);
+	ma = test_guest_result(a, TGS_CPU_MASK);
+	mb = test_guest_result(b, TGS_CPU_MASK);
+	ktest_diag(t, "guest a ran on cpu mask %#lx (%lu rounds), b on %#lx "
+		   "(%lu rounds)", ma, test_guest_result(a, TGS_COUNT), mb,
+		   test_guest_result(b, TGS_COUNT));
+	KTEST_EXPECT_EQ(t, single_bit(ma), 1);
+	KTEST_EXPECT_EQ(t, single_bit(mb), 1);
+	KTEST_EXPECT(t, !(ma & mb));
+	KTEST_EXPECT(t, a->report.exited && b->report.exited);
+	guest_destroy(a);
+	guest_destroy(b);
 }
