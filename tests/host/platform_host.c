@@ -119,7 +119,12 @@ bool need_resched(void)
 		return true;
 	if (slice && plat_now_ns() - tls_slice_start >= slice)
 		return true;
-	return rate && host_rand() % rate == 0;
+	if (rate && host_rand() % rate == 0) {
+		/* Sticky until schedule(), like the kernel's (set by the tick). */
+		__atomic_store_n(&tls_need_resched, true, __ATOMIC_RELAXED);
+		return true;
+	}
+	return false;
 }
 
 void schedule(void)
