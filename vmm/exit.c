@@ -52,7 +52,7 @@ static int vcpu_entry_failed(struct vcpu *v, u32 reason)
 	nr = vmcs_check_guest_state();
 	ksnprintf(why, sizeof(why), "VM entry failed (%s), %d guest-state "
 		  "check(s) failed", vmx_exit_reason_name(basic), nr);
-	guest_kill(v->guest, why);
+	guest_kill_on_exit(v->guest, basic, why);
 	return VCPU_STOP;
 }
 

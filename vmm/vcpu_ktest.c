@@ -302,3 +302,32 @@ KTEST_FLAGS(vmx_guest, two_guests_on_two_cpus, KTEST_F_SMP)
 	guest_destroy(a);
 	guest_destroy(b);
 }
+
+/*
+ * A vCPU whose start state VM entry refuses (a non-canonical GDT base): the entry failure is named, vmcs_check names the rule, that
+ * guest dies and the host goes on.
+ */
+KTEST(vmx_guest, failed_entry_names_the_check)
+{
+	struct vcpu_boot_state bs;
+	struct guest *g;
+
+	if (!need_vmx(t))
+		return;
+	g = test_guest_create("tg-badstate", TG_BASIC, 1, 0);
+	if (!KTEST_EXPECT(t, g))
+		return;
+	bs = g->vcpus[0]->boot;
+	bs.gdt_base = 0x0000800000000000ULL;
+	guest_set_boot_state(g, 0, &bs);
+	KTEST_EXPECT_EQ(t, guest_start(g), 0);
+	KTEST_EXPECT_EQ(t, guest_wait(g, TG_TIMEOUT_NS), 0);
+	diag_report(t, g);
+	KTEST_EXPECT(t, g->report.died);
+	KTEST_EXPECT_EQ(t, g->report.death_exit_reason,
+			EXIT_REASON_INVALID_GUEST_STATE);
+	KTEST_EXPECT(t, !strncmp(g->report.death,
+				 "VM entry failed (INVALID_GUEST_STATE), 1 ", 41));
+	KTEST_EXPECT_EQ(t, g->vcpus[0]->exits, 1);
+	guest_destroy(g);
+}

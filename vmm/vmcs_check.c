@@ -17,6 +17,7 @@ struct gstate {
 	u64 entry, proc2, activity, intr;
 	u64 cs_ar, ss_ar, tr_ar, ldtr_ar, cs_limit, tr_limit, cs_sel, ss_sel;
 	u64 ds_ar, es_ar, fs_ar, gs_ar;
+	u64 gdtr_base, idtr_base, gdtr_limit, idtr_limit;
 };
 
 static bool canonical(u64 a)
@@ -102,7 +103,10 @@ static bool data_ar_ok(u64 ar)
 	RULE("activity state active or HLT", s->activity <= 1)                 \
 	RULE("interruptibility: not both STI and MOV-SS blocking",             \
 	     (s->intr & 3) != 3)                                               \
-	RULE("VMCS link pointer is all ones", s->link == ~0ULL)
+	RULE("VMCS link pointer is all ones", s->link == ~0ULL)              \
+	RULE("GDTR and IDTR bases canonical, limits at most 0xffff",           \
+	     canonical(s->gdtr_base) && canonical(s->idtr_base) &&             \
+	     s->gdtr_limit <= 0xffff && s->idtr_limit <= 0xffff)
 
 
 int vmcs_check_guest_state(void)
@@ -128,6 +132,10 @@ int vmcs_check_guest_state(void)
 		.tr_limit = vmread(GUEST_TR_LIMIT),
 		.cs_sel = vmread(GUEST_CS_SELECTOR),
 		.ss_sel = vmread(GUEST_SS_SELECTOR),
+		.gdtr_base = vmread(GUEST_GDTR_BASE),
+		.idtr_base = vmread(GUEST_IDTR_BASE),
+		.gdtr_limit = vmread(GUEST_GDTR_LIMIT),
+		.idtr_limit = vmread(GUEST_IDTR_LIMIT),
 	};
 	const struct gstate *s = &st;
 	int bad = 0, n = 0;
