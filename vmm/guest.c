@@ -87,6 +87,7 @@ struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 		v->cpu = -1;
 		v->last_cpu = -1;
 		v->migrate_to = -1;
+		v->start_cpu = -1;
 		v->vpid = __atomic_fetch_add(&next_vpid, 1, __ATOMIC_RELAXED);
 		v->vmcs = plat_alloc_page();
 		if (!v->vmcs)

@@ -93,8 +93,11 @@ int guest_start(struct guest *g)
 
 		if (v->state != VCPU_STATE_RUNNING)
 			continue;
-		cpu = __atomic_fetch_add(&next_vcpu_cpu, 1, __ATOMIC_RELAXED) %
-		      plat_nr_cpus();
+		cpu = v->start_cpu;
+		if (cpu < 0 || cpu >= (int)plat_nr_cpus())
+			cpu = __atomic_fetch_add(&next_vcpu_cpu, 1,
+						 __ATOMIC_RELAXED) %
+			      plat_nr_cpus();
 		ksnprintf(v->thread_name, sizeof(v->thread_name), "%s/%u",
 			  g->name, i);
 		v->thread = kthread_run(vcpu_thread_fn, v, v->thread_name, cpu);

@@ -188,12 +188,24 @@ __asm__(
 "	out %al, $0xf4\n"
 "	ud2\n"
 "tg_spin_end:\n"
+/* ---- tg_quiet: no exit at all until the host sets TGS_STOP ------------- */
+"	.globl tg_quiet_start, tg_quiet_end\n"
+"tg_quiet_start:\n"
+"	movq $1, 0x8000\n"
+"1:	pause\n"
+"	cmpq $0, 0x8010\n"
+"	je 1b\n"
+"	mov $" STR(TG_EXIT_STATUS) ", %eax\n"
+"	out %al, $0xf4\n"
+"	ud2\n"
+"tg_quiet_end:\n"
 "	.text\n"
 );
 
 extern const u8 tg_basic_start[], tg_basic_end[];
 extern const u8 tg_tf_start[], tg_tf_end[];
 extern const u8 tg_spin_start[], tg_spin_end[];
+extern const u8 tg_quiet_start[], tg_quiet_end[];
 
 #define TG_PML4		0x1000
 #define TG_PDPT		0x2000
@@ -225,6 +237,9 @@ struct guest *test_guest_create(const char *name, enum test_guest_kind kind,
 		break;
 	case TG_TRIPLE_FAULT:
 		start = tg_tf_start, end = tg_tf_end;
+		break;
+	case TG_QUIET:
+		start = tg_quiet_start, end = tg_quiet_end;
 		break;
 	default:
 		start = tg_spin_start, end = tg_spin_end;

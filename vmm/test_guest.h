@@ -52,6 +52,8 @@ enum test_guest_kind {
 	TG_BASIC,	/* CPUID, VMCALLs, UART, MSRs, #GP, #UD, HLT, exit */
 	TG_TRIPLE_FAULT,/* ud2 with no IDT: the guest shuts down */
 	TG_SPIN,	/* VMCALL loop for RBX rounds (0: until TGS_STOP) */
+	TG_QUIET,	/* sets TGS_COUNT to 1, then loops without any exit
+			   until TGS_STOP */
 };
 
 /*

@@ -121,7 +121,8 @@ int vcpu_run_slice(struct vcpu *v)
 	}
 	v->in_slice = true;
 	/* A fresh slice; the timer value is saved across exits within it. */
-	vmwrite(VMX_PREEMPTION_TIMER_VALUE, vcpu_slice_ticks);
+	vmwrite(VMX_PREEMPTION_TIMER_VALUE,
+		v->slice_ticks ? v->slice_ticks : vcpu_slice_ticks);
 	for (;;) {
 		if (need_resched() || READ_ONCE(v->requests)) {
 			r = VCPU_YIELD;

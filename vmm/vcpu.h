@@ -88,6 +88,8 @@ struct vcpu {
 	 */
 	struct sched_notifier sched_nb;
 	bool in_slice;			/* inside vcpu_run_slice() */
+	u32 slice_ticks;		/* preemption timer; 0: vcpu_slice_ticks */
+	int start_cpu;			/* host CPU to start on; -1: spread */
 	/* VCPU_REQ_* bits: work for the run loop between slices. */
 	unsigned long requests;
 	int migrate_to;			/* CPU for VCPU_REQ_MIGRATE */

@@ -11,6 +11,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/ktest.h"
 #include "kernel/platform.h"
+#include "kernel/rcu.h"
 #include "kernel/string.h"
 #include "kernel/thread.h"
 #include "tests/guests/lib/hv_abi.h"
@@ -333,5 +334,40 @@ KTEST(vmx_guest, failed_entry_names_the_check)
 	KTEST_EXPECT(t, !strncmp(g->report.death,
 				 "VM entry failed (INVALID_GUEST_STATE), 1 ", 41));
 	KTEST_EXPECT_EQ(t, g->vcpus[0]->exits, 1);
+	guest_destroy(g);
+}
+
+/*
+ * A CPU in guest mode is in an RCU extended quiescent state: a grace
+ * period ends while a vCPU sits in the guest without a single exit (IF=0,
+ * so in Bochs not even the host tick makes it exit, and its slice is made
+ * longer than the test). Without the EQS, synchronize_rcu() would wait for
+ * that CPU forever: the guest leaves only once the host, after the grace
+ * period, tells it to.
+ */
+KTEST_FLAGS(vmx_guest, guest_mode_is_rcu_quiescent, KTEST_F_SMP)
+{
+	struct guest *g;
+	u64 exits_before;
+
+	if (!need_vmx(t))
+		return;
+	g = test_guest_create("tg-quiet", TG_QUIET, 1, 0);
+	if (!KTEST_EXPECT(t, g))
+		return;
+	g->vcpus[0]->slice_ticks = 0xffffffffU;
+	/* Not on this CPU: the test must go on while the vCPU sits there. */
+	g->vcpus[0]->start_cpu = (plat_cpu_id() + 1) % plat_nr_cpus();
+	KTEST_EXPECT_EQ(t, guest_start(g), 0);
+	KTEST_EXPECT(t, wait_result(g, TGS_COUNT, 1));
+	exits_before = g->vcpus[0]->exits;
+	synchronize_rcu();
+	ktest_diag(t, "grace period ended with the vCPU in guest mode on "
+		   "cpu%d (%lu exits before, %lu after)", g->vcpus[0]->cpu,
+		   exits_before, g->vcpus[0]->exits);
+	KTEST_EXPECT_EQ(t, g->vcpus[0]->exits, exits_before);
+	stop_spin_guest(g);
+	KTEST_EXPECT_EQ(t, guest_wait(g, TG_TIMEOUT_NS), 0);
+	KTEST_EXPECT_EQ(t, g->report.exit_status, TG_EXIT_STATUS);
 	guest_destroy(g);
 }
