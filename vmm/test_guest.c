@@ -199,6 +199,50 @@ __asm__(
 "	out %al, $0xf4\n"
 "	ud2\n"
 "tg_quiet_end:\n"
+/* ---- tg_irq: interrupts held off while IF=0, taken after STI ---------- */
+"	.globl tg_irq_start, tg_irq_end\n"
+"tg_irq_start:\n"
+"	lea tg_irq_handler(%rip), %rax\n"
+"	mov $0x7400, %edi\n"			/* IDT entry 0x40 */
+"	call tg_irq_gate\n"
+"	lidt tg_irq_idtr(%rip)\n"
+"	movq $1, 0x8000\n"			/* TGS_COUNT: ready */
+"1:	pause\n"
+"	cmpq $0, 0x8010\n"			/* TGS_STOP: queued */
+"	je 1b\n"
+"	mov $100, %r12d\n"			/* entries with IF=0 */
+"2:	mov $5, %eax\n"
+"	vmcall\n"
+"	dec %r12d\n"
+"	jnz 2b\n"
+"	mov 0x8020, %rax\n"
+"	mov %rax, 0x8028\n"			/* taken with IF=0: 0 */
+"	sti\n"
+"	nop\n"
+"	nop\n"
+"	cli\n"
+"	mov 0x8020, %rax\n"
+"	mov %rax, 0x8030\n"			/* taken after STI: 1 */
+"	mov $" STR(TG_EXIT_STATUS) ", %eax\n"
+"	out %al, $0xf4\n"
+"	ud2\n"
+"tg_irq_handler:\n"
+"	incq 0x8020\n"
+"	iretq\n"
+"tg_irq_gate:\n"
+"	mov %ax, (%rdi)\n"
+"	movw $0x08, 2(%rdi)\n"
+"	movw $0x8e00, 4(%rdi)\n"
+"	shr $16, %rax\n"
+"	mov %ax, 6(%rdi)\n"
+"	shr $16, %rax\n"
+"	mov %eax, 8(%rdi)\n"
+"	movl $0, 12(%rdi)\n"
+"	ret\n"
+"tg_irq_idtr:\n"
+"	.word 16 * 256 - 1\n"
+"	.quad 0x7000\n"
+"tg_irq_end:\n"
 "	.text\n"
 );
 
@@ -206,6 +250,7 @@ extern const u8 tg_basic_start[], tg_basic_end[];
 extern const u8 tg_tf_start[], tg_tf_end[];
 extern const u8 tg_spin_start[], tg_spin_end[];
 extern const u8 tg_quiet_start[], tg_quiet_end[];
+extern const u8 tg_irq_start[], tg_irq_end[];
 
 #define TG_PML4		0x1000
 #define TG_PDPT		0x2000
@@ -240,6 +285,9 @@ struct guest *test_guest_create(const char *name, enum test_guest_kind kind,
 		break;
 	case TG_QUIET:
 		start = tg_quiet_start, end = tg_quiet_end;
+		break;
+	case TG_IRQ:
+		start = tg_irq_start, end = tg_irq_end;
 		break;
 	default:
 		start = tg_spin_start, end = tg_spin_end;

@@ -46,6 +46,11 @@
 #define TGS_CPU_MASK		0x08	/* host CPUs seen via HC_VCPU_INFO */
 #define TGS_STOP		0x10	/* host sets 1 to make it exit */
 
+/* Results of tg_irq. */
+#define TGI_VECTOR		0x40
+#define TGI_TAKEN_IF0		0x28	/* interrupts taken while IF=0 */
+#define TGI_TAKEN_AFTER_STI	0x30	/* interrupts taken by then */
+
 #define TG_EXIT_STATUS		0x42	/* what each test guest writes to 0xf4 */
 
 enum test_guest_kind {
@@ -54,6 +59,8 @@ enum test_guest_kind {
 	TG_SPIN,	/* VMCALL loop for RBX rounds (0: until TGS_STOP) */
 	TG_QUIET,	/* sets TGS_COUNT to 1, then loops without any exit
 			   until TGS_STOP */
+	TG_IRQ,		/* TGS_COUNT = 1, waits for TGS_STOP with IF=0, 100
+			   VMCALLs, STI: vector 0x40 counted at TGI_* */
 };
 
 /*

@@ -138,6 +138,8 @@ int vcpu_run_slice(struct vcpu *v)
 			r = VCPU_STOP;
 			break;
 		}
+		if (unlikely(READ_ONCE(v->irq_pending)))
+			vcpu_deliver_interrupt(v);
 		/* Guest mode is an extended quiescent state for RCU. */
 		rcu_eqs_enter();
 		if (unlikely(vmx_vcpu_enter(&v->regs, v->launched))) {

@@ -89,6 +89,10 @@ struct vcpu {
 	struct sched_notifier sched_nb;
 	bool in_slice;			/* inside vcpu_run_slice() */
 	u32 slice_ticks;		/* preemption timer; 0: vcpu_slice_ticks */
+	/* External interrupts requested for the guest (vmm/vcpu_irq.c). */
+	u64 irr[4];
+	bool irq_pending;		/* irr may have a bit set: look */
+	u64 nr_injected_irqs;
 	int start_cpu;			/* host CPU to start on; -1: spread */
 	/* VCPU_REQ_* bits: work for the run loop between slices. */
 	unsigned long requests;
@@ -221,6 +225,13 @@ void vcpu_request_migrate(struct vcpu *vcpu, int cpu);
 int vmx_handle_exit(struct vcpu *vcpu);
 void vcpu_inject_exception(struct vcpu *vcpu, unsigned int vector,
 			   bool has_error, u32 error_code);
+/*
+ * Raise external interrupt @vector in the guest (any CPU, any context):
+ * delivered through the guest's IDT as soon as it has interrupts enabled.
+ */
+void vcpu_queue_interrupt(struct vcpu *vcpu, u8 vector);
+/* The run loop's half: deliver or arm interrupt-window exiting. */
+void vcpu_deliver_interrupt(struct vcpu *vcpu);
 /* Advance RIP past the instruction that exited. */
 void vcpu_skip_insn(struct vcpu *vcpu);
 /* Kill the guest with a message naming the exit and the qualification. */

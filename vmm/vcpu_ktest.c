@@ -371,3 +371,31 @@ KTEST_FLAGS(vmx_guest, guest_mode_is_rcu_quiescent, KTEST_F_SMP)
 	KTEST_EXPECT_EQ(t, g->report.exit_status, TG_EXIT_STATUS);
 	guest_destroy(g);
 }
+
+/*
+ * External interrupt injection: an interrupt queued while the guest runs
+ * with IF=0 is held (through 100 entries), then delivered through the
+ * guest's IDT right after STI by way of an interrupt-window exit.
+ */
+KTEST(vmx_guest, interrupt_injection)
+{
+	struct guest *g;
+
+	if (!need_vmx(t))
+		return;
+	g = test_guest_create("tg-irq", TG_IRQ, 1, 0);
+	if (!KTEST_EXPECT(t, g))
+		return;
+	KTEST_EXPECT_EQ(t, guest_start(g), 0);
+	KTEST_EXPECT(t, wait_result(g, TGS_COUNT, 1));
+	vcpu_queue_interrupt(g->vcpus[0], TGI_VECTOR);
+	stop_spin_guest(g);
+	KTEST_EXPECT_EQ(t, guest_wait(g, TG_TIMEOUT_NS), 0);
+	diag_report(t, g);
+	KTEST_EXPECT_EQ(t, g->report.exit_status, TG_EXIT_STATUS);
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGI_TAKEN_IF0), 0);
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGI_TAKEN_AFTER_STI), 1);
+	KTEST_EXPECT(t, exits(g, 0, EXIT_REASON_INTERRUPT_WINDOW) >= 1);
+	KTEST_EXPECT_EQ(t, g->vcpus[0]->nr_injected_irqs, 1);
+	guest_destroy(g);
+}

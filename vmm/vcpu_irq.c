@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Injecting external interrupts into a guest.
+ *
+ * vcpu->irr is a 256-bit "interrupt request register" as a LAPIC's:
+ * vcpu_queue_interrupt() sets a vector's bit from any CPU and kicks the
+ * vCPU. Before each VM entry the run loop, seeing a bit set, delivers the
+ * highest vector if the guest can take it now (RFLAGS.IF=1, no STI/MOV-SS
+ * shadow, no other event being injected); otherwise it turns on
+ * interrupt-window exiting, whose exit (handle_interrupt_window) comes as
+ * soon as the guest can, and the next entry delivers it. KVM does the
+ * same with its pending-interrupt request.
+ */
+#include "vmm/exit_handlers.h"
+#include "vmm/guest_run.h"
+#include "vmm/vmcs_fields.h"
+#include "arch/x86/vmx.h"
+
+#define RFLAGS_IF	BIT(9)
+
+void vcpu_queue_interrupt(struct vcpu *v, u8 vector)
+{
+	__atomic_or_fetch(&v->irr[vector / 64], 1ULL << (vector % 64),
+			  __ATOMIC_RELEASE);
+	__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELEASE);
+	vcpu_kick(v);
+}
+
+/* Highest requested vector, or -1. */
+static int irr_highest(struct vcpu *v)
+{
+	for (int i = 3; i >= 0; i--) {
+		u64 w = __atomic_load_n(&v->irr[i], __ATOMIC_ACQUIRE);
+
+		if (w)
+			return i * 64 + 63 - __builtin_clzll(w);
+	}
+	return -1;
+}
+
+static void set_window_exiting(bool on)
+{
+	u32 ctl = (u32)vmread(CPU_BASED_VM_EXEC_CONTROL);
+	u32 want = on ? ctl | CPU_INTR_WINDOW_EXITING
+		      : ctl & ~CPU_INTR_WINDOW_EXITING;
+
+	if (want != ctl)
+		vmwrite(CPU_BASED_VM_EXEC_CONTROL, want);
+}
+
+/* Called by the run loop before entry, with the VMCS current. */
+void vcpu_deliver_interrupt(struct vcpu *v)
+{
+	int vector;
+
+	__atomic_store_n(&v->irq_pending, false, __ATOMIC_RELAXED);
+	/* Re-read the IRR after clearing the flag: no request is lost. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vector = irr_highest(v);
+	if (vector < 0) {
+		set_window_exiting(false);
+		return;
+	}
+	if ((vmread(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) ||
+	    !(vmread(GUEST_RFLAGS) & RFLAGS_IF) ||
+	    (vmread(GUEST_INTERRUPTIBILITY_INFO) &
+	     (GUEST_INTR_STI_BLOCKING | GUEST_INTR_MOVSS_BLOCKING))) {
+		/* Not now: exit as soon as the guest can take it. */
+		set_window_exiting(true);
+		__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);
+		return;
+	}
+	__atomic_and_fetch(&v->irr[vector / 64], ~(1ULL << (vector % 64)),
+			   __ATOMIC_ACQ_REL);
+	vmwrite(VM_ENTRY_INTR_INFO_FIELD,
+		(u32)vector | INTR_TYPE_EXT_INTR | INTR_INFO_VALID);
+	v->nr_injected_irqs++;
+	/* More requests wait for the next window. */
+	if (irr_highest(v) >= 0) {
+		set_window_exiting(true);
+		__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);
+	} else {
+		set_window_exiting(false);
+	}
+}
+
+/* The guest can take an interrupt now: the next entry delivers it. */
+int handle_interrupt_window(struct vcpu *v)
+{
+	set_window_exiting(false);
+	__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);
+	return VCPU_RESUME;
+}
