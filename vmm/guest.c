@@ -2,13 +2,14 @@
 /*
  * Guest lifetime, guest memory and the guest console.
  *
- * Memory is one host page per guest page, allocated up front and mapped
- * eagerly into EPT (vmm/ept.c); the host pages need not be contiguous.
- * This is the stop-gap the issue allows until the TDP MMU maps guest
- * memory on fault.
+ * Memory is memslot 0 of the guest's struct vm: a host page per guest
+ * page, allocated on first touch (by the loader's writes or an EPT
+ * violation) and mapped into EPT by the TDP MMU on fault
+ * (vmm/tdp_kernel.c).
  */
 #include "vmm/vcpu.h"
-#include "vmm/ept.h"
+#include "vmm/tdp_kernel.h"
+#include "vmm/mmu/tdp_mmu.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/guest_run.h"
 #include "kernel/log.h"
@@ -18,17 +19,6 @@
 
 static unsigned int next_guest_id;
 static unsigned int next_vpid = 1;	/* VPID 0 is the host's */
-
-static void guest_free_memory(struct guest *g)
-{
-	if (!g->pages)
-		return;
-	for (u64 i = 0; i < g->nr_pages; i++)
-		if (g->pages[i])
-			plat_free_page(g->pages[i]);
-	plat_free(g->pages);
-	g->pages = NULL;
-}
 
 struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 			   u64 mem_size, bool long_mode)
@@ -41,7 +31,7 @@ struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 		       "allowed\n", name, nr_vcpus, GUEST_MAX_VCPUS);
 		return NULL;
 	}
-	/* Guest pages + eager EPT tables (~1/512) + VMCS per vCPU + slack. */
+	/* Guest pages + EPT tables (~1/512) + VMCS per vCPU + slack. */
 	need = (ALIGN_UP(mem_size, PAGE_SIZE) >> PAGE_SHIFT);
 	if (mem_size == 0 || mem_size > (1ULL << 39) ||
 	    need + need / 256 + nr_vcpus + 16 > free) {
@@ -61,18 +51,7 @@ struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 
 	g->mem_size = ALIGN_UP(mem_size, PAGE_SIZE);
 	g->nr_pages = g->mem_size >> PAGE_SHIFT;
-	g->pages = plat_zalloc(g->nr_pages * sizeof(void *));
-	if (!g->pages)
-		goto fail;
-	for (u64 i = 0; i < g->nr_pages; i++) {
-		g->pages[i] = plat_alloc_page();
-		if (!g->pages[i]) {
-			pr_err("guest %s: out of memory at page %lu of %lu\n",
-			       name, i, g->nr_pages);
-			goto fail;
-		}
-	}
-	if (ept_build_eager(g))
+	if (guest_mmu_init(g))
 		goto fail;
 
 	for (unsigned int i = 0; i < nr_vcpus; i++) {
@@ -104,38 +83,50 @@ void guest_destroy(struct guest *g)
 	if (!g)
 		return;
 	guest_stop_all(g);
+	/* Never free a VMCS the CPU may still write back. */
+	for (unsigned int i = 0; i < g->nr_vcpus; i++)
+		vcpu_vmcs_clear(g->vcpus[i]);
+	/* Drops the vCPUs' roots: before the vCPUs go. */
+	guest_mmu_destroy(g);
 	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
 		struct vcpu *v = g->vcpus[i];
 
-		/* Never free a VMCS the CPU may still write back. */
-		vcpu_vmcs_clear(v);
 		if (v->vmcs)
 			plat_free_page(v->vmcs);
 		plat_free(v);
 	}
-	ept_free(g);
-	guest_free_memory(g);
 	plat_free(g);
 }
 
-void *guest_gpa_to_hva(struct guest *g, u64 gpa)
-{
-	if (gpa >= g->mem_size)
-		return NULL;
-	return (char *)g->pages[gpa >> PAGE_SHIFT] + (gpa & ~PAGE_MASK);
-}
-
+/*
+ * The host's own accesses to guest memory (loader, hypercall buffers) go
+ * through the memslot with mmu_lock held for read, so host reclaim, which
+ * swaps the page behind a GFN under the write lock, never frees a page
+ * while it is being copied.
+ */
 static bool guest_copy(struct guest *g, u64 gpa, void *buf, size_t len,
 		       bool to_guest)
 {
+	struct vm *vm = g->vm;
 	char *p = buf;
+	bool ok = true;
 
 	if (gpa + len < gpa || gpa + len > g->mem_size)
 		return false;
+	read_lock(&vm->mmu_lock);
 	while (len) {
 		size_t chunk = MIN(len, PAGE_SIZE - (gpa & ~PAGE_MASK));
-		void *hva = guest_gpa_to_hva(g, gpa);
+		gfn_t gfn = gpa >> PAGE_SHIFT;
+		struct memslot *slot = gfn_to_memslot(vm, gfn);
+		kvm_pfn_t pfn = slot ? memslot_gfn_to_pfn(slot, gfn) : 0;
+		char *hva;
 
+		if (!pfn) {
+			ok = false;
+			break;
+		}
+		hva = (char *)plat_phys_to_virt(pfn << PAGE_SHIFT) +
+		      (gpa & ~PAGE_MASK);
 		if (to_guest)
 			memcpy(hva, p, chunk);
 		else
@@ -144,7 +135,8 @@ static bool guest_copy(struct guest *g, u64 gpa, void *buf, size_t len,
 		gpa += chunk;
 		len -= chunk;
 	}
-	return true;
+	read_unlock(&vm->mmu_lock);
+	return ok;
 }
 
 bool guest_write(struct guest *g, u64 gpa, const void *src, size_t len)

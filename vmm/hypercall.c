@@ -10,6 +10,7 @@
  * logging, and one VMREAD + one VMWRITE (RIP; VMCALL is always 3 bytes).
  */
 #include "vmm/exit_handlers.h"
+#include "vmm/hypercall_mmu.h"
 #include "vmm/vmcs_fields.h"
 #include "arch/x86/vmx.h"
 #include "kernel/platform.h"
@@ -82,7 +83,14 @@ static u64 hc_vcpu_info(struct vcpu *v, bool *stop)
 	X(HC_EXIT,		hc_exit)				\
 	X(HC_KTAP_PLAN,		hc_ktap_plan)				\
 	X(HC_KTAP_RESULT,	hc_ktap_result)				\
-	X(HC_VCPU_INFO,		hc_vcpu_info)
+	X(HC_VCPU_INFO,		hc_vcpu_info)				\
+	X(HC_MMU_ZAP_GFN_RANGE,	hc_mmu_zap_gfn_range)			\
+	X(HC_MMU_INVALIDATE_ROOTS, hc_mmu_invalidate_roots)		\
+	X(HC_MMU_RECLAIM_GFN,	hc_mmu_reclaim_gfn)			\
+	X(HC_MMU_REPLACE_GFN,	hc_mmu_replace_gfn)			\
+	X(HC_MMU_STATS,		hc_mmu_stats)				\
+	X(HC_MMU_PREFAULT,	hc_mmu_prefault)			\
+	X(HC_MMU_SCHED_GAP,	hc_mmu_sched_gap)
 
 #define HC_TABLE_SIZE	32
 

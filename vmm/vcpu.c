@@ -27,6 +27,7 @@
 #include "kernel/platform.h"
 #include "kernel/rcu.h"
 #include "vmm/guest_run.h"
+#include "vmm/tdp_kernel.h"
 
 /* Runs on the CPU where @arg's VMCS is active (or is the caller). */
 static void vmcs_clear_local(void *arg)
@@ -85,6 +86,7 @@ static bool vcpu_load(struct vcpu *v)
 		v->last_cpu = cpu;
 		vmx_write_host_state();
 		WRITE_ONCE(v->cpu, (int)cpu);
+		vcpu_mmu_flush_current(v);
 	}
 	if (!v->initialised) {
 		vmcs_setup(v);
@@ -126,6 +128,18 @@ int vcpu_run_slice(struct vcpu *v)
 	for (;;) {
 		if (need_resched() || READ_ONCE(v->requests)) {
 			r = VCPU_YIELD;
+			break;
+		}
+		/*
+		 * A root invalidated meanwhile is dropped here and a fresh one
+		 * loaded, without waiting for the old one's zap. One that goes
+		 * stale after this check is still safe to enter: the vCPU's
+		 * reference keeps it alive and its zap flushes this CPU, and
+		 * the next EPT violation retries and comes back here.
+		 */
+		if (vcpu_mmu_needs_reload(v) && vcpu_mmu_reload(v)) {
+			guest_kill(g, "no host memory for a TDP MMU root");
+			r = VCPU_STOP;
 			break;
 		}
 		local_irq_disable();

@@ -11,9 +11,9 @@
  *	... read g->report ...
  *	guest_destroy(g);	frees everything (kills it first if needed)
  *
- * struct vm (vmm/vm.h) is the TDP MMU's per-VM state and is owned by
- * vmm/mmu/; a guest points at one once the TDP MMU maps guest memory.
- * Until then a guest's memory is mapped eagerly by vmm/ept.c.
+ * struct vm (vmm/vm.h) is the TDP MMU's per-VM state, owned by vmm/mmu/:
+ * guest memory is its memslots, mapped into EPT on EPT violations
+ * (vmm/tdp_kernel.c is the kernel's side of the TDP MMU).
  */
 #ifndef VMM_VCPU_H
 #define VMM_VCPU_H
@@ -22,6 +22,7 @@
 #include "kernel/spinlock.h"
 #include "kernel/thread.h"
 #include "kernel/wait.h"
+#include "kernel/workqueue.h"
 #include "vmm/boot_state.h"
 
 #define GUEST_NAME_LEN		32
@@ -38,6 +39,8 @@
 
 struct guest;
 struct vm;
+struct kvm_mmu_page;
+struct guest_mmu_pressure;
 
 /* Guest general-purpose registers; the layout is vmm/vmx_entry.c's. */
 struct vcpu_regs {
@@ -98,6 +101,14 @@ struct vcpu {
 	unsigned long requests;
 	int migrate_to;			/* CPU for VCPU_REQ_MIGRATE */
 
+	/*
+	 * The TDP MMU root this vCPU enters with (one reference) and the
+	 * EPTP made from it. Only the vCPU's run loop changes them (before
+	 * an entry: vcpu_mmu_reload()); remote TLB flushes read eptp.
+	 */
+	struct kvm_mmu_page *root;
+	u64 eptp;
+
 	u64 exits;
 	u64 exits_by_reason[VCPU_NR_EXIT_COUNTERS];
 	u64 nr_migrations;		/* loads on a CPU other than the last */
@@ -126,15 +137,25 @@ struct guest {
 	bool long_mode;			/* ELF64: vCPUs start in 64-bit mode */
 	bool expect_triple_fault;	/* option: the guest's death is the test */
 
-	/* Guest-physical memory [0, mem_size): one host page per GFN. */
+	/*
+	 * Guest-physical memory [0, mem_size) is memslot 0 of vm, populated
+	 * on first touch; an optional aliased slot at HV_GFN_ALIAS_BASE
+	 * (guest_mmu_add_alias_slot) serves the MMU tests.
+	 */
 	u64 mem_size;
 	u64 nr_pages;
-	void **pages;
-
-	/* Eager EPT (vmm/ept.c) until the TDP MMU takes over. */
-	u64 eptp;
-	void *ept_root;
-	struct vm *vm;			/* TDP MMU state; NULL for now */
+	struct vm *vm;			/* TDP MMU state (vmm/tdp_kernel.c) */
+	/* Runs tdp_mmu_zap_invalidated_roots() for queue_zap_work. */
+	struct work_struct mmu_zap_work;
+	/* The memory-pressure worker, NULL unless pressure=1. */
+	struct guest_mmu_pressure *pressure;
+	/*
+	 * Longest run (TSC ticks) between two scheduling points of an MMU
+	 * walk, and how many points were seen: the seed 000 benchmark.
+	 * sp_done_tsc[cpu]: when a walk on that CPU re-took mmu_lock.
+	 */
+	u64 sp_max_gap, sp_count;
+	u64 sp_done_tsc[MAX_CPUS];
 
 	/* Guest console: the UART at 0x3f8 and HC_CONSOLE share a line. */
 	spinlock_t console_lock;	/* protects console_* and uart_* */
@@ -177,8 +198,7 @@ int guest_wait(struct guest *g, u64 timeout_ns);
 /* Kill (if running), wait for every vCPU, free everything. */
 void guest_destroy(struct guest *g);
 
-/* Host VA of guest-physical @gpa, NULL outside guest memory. */
-void *guest_gpa_to_hva(struct guest *g, u64 gpa);
+/* Copy to/from guest memory [0, mem_size); false outside it. */
 bool guest_write(struct guest *g, u64 gpa, const void *src, size_t len);
 bool guest_read(struct guest *g, u64 gpa, void *dst, size_t len);
 /*

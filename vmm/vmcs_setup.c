@@ -50,7 +50,6 @@ static u32 preemption_timer_value(void)
 
 static void vmcs_setup_controls(struct vcpu *v)
 {
-	struct guest *g = v->guest;
 	u32 entry = vmx_caps.entry_ctl;
 
 	if (v->boot.mode == GUEST_ENTRY_LONG64)
@@ -70,7 +69,7 @@ static void vmcs_setup_controls(struct vcpu *v)
 	vmwrite(VM_ENTRY_INTR_INFO_FIELD, 0);
 	vmwrite(TSC_OFFSET, 0);
 	vmwrite(VIRTUAL_PROCESSOR_ID, v->vpid);
-	vmwrite(EPT_POINTER, g->eptp);
+	vmwrite(EPT_POINTER, v->eptp);	/* set by vcpu_mmu_reload() */
 	vcpu_slice_ticks = preemption_timer_value();
 	vmwrite(VMX_PREEMPTION_TIMER_VALUE, vcpu_slice_ticks);
 	vmwrite(CR0_GUEST_HOST_MASK, CR0_HOST_OWNED);

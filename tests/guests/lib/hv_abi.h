@@ -19,16 +19,52 @@
 #define HC_KTAP_PLAN		3	/* rbx = number of tests */
 #define HC_KTAP_RESULT		4	/* rbx = 0 pass, 1 fail, 2 skip */
 #define HC_VCPU_INFO		5	/* returns the host CPU running us */
-/* Requests for the MMU tests; -HV_ENOSYS until the TDP MMU lands. */
+/*
+ * Requests for the MMU tests (vmm/hypercall_mmu.c). GFN ranges are
+ * [rbx, rbx + rcx); an empty, wrapping or out-of-width range is
+ * -HV_EINVAL, a GFN outside every memslot -HV_EFAULT.
+ */
 #define HC_MMU_ZAP_GFN_RANGE	16	/* rbx = first gfn, rcx = count */
-#define HC_MMU_INVALIDATE_ROOTS	17
-#define HC_MMU_RECLAIM_GFN	18	/* rbx = gfn */
-#define HC_MMU_REPLACE_GFN	19	/* rbx = gfn */
+#define HC_MMU_INVALIDATE_ROOTS	17	/* a worker zaps the old roots */
+#define HC_MMU_RECLAIM_GFN	18	/* rbx = gfn; next touch reads 0 */
+#define HC_MMU_REPLACE_GFN	19	/* rbx = gfn; new page: HV_REPLACE_WORD */
 #define HC_MMU_STATS		20	/* rbx = gpa of buffer, rcx = size */
+#define HC_MMU_PREFAULT		21	/* rbx = first gfn, rcx = count */
+/* Longest host run between MMU scheduling points since the last call
+ * (TSC ticks); rbx = gpa of a u64 that receives how many points. */
+#define HC_MMU_SCHED_GAP	22
+
+/*
+ * HC_MMU_STATS fills a header and counters in this order (the host's
+ * TDP_MMU_STATS table; vmm/hypercall_mmu.c checks the indices at build
+ * time). New counters are appended only.
+ */
+struct hv_mmu_stats {
+	uint32_t version, size, nr_counters, nr_available;
+	uint64_t counters[];
+};
+enum {
+	HV_MMU_STAT_faults, HV_MMU_STAT_spurious_faults,
+	HV_MMU_STAT_fault_retries, HV_MMU_STAT_bad_gpa_faults,
+	HV_MMU_STAT_zapped_sptes, HV_MMU_STAT_yields,
+	HV_MMU_STAT_roots_allocated, HV_MMU_STAT_roots_invalidated,
+	HV_MMU_STAT_roots_freed, HV_MMU_STAT_pt_pages_alive,
+	HV_MMU_STAT_pt_pages_allocated, HV_MMU_STAT_tlb_flushes,
+	HV_MMU_STAT_reclaims, HV_MMU_NR_STATS_V1
+};
+
+/* Every u64 of a page HC_MMU_REPLACE_GFN put in place. */
+#define HV_REPLACE_WORD(gfn)	(0x5245504c00000000ULL | (uint32_t)(gfn))
+/* The aliased memslot a guest gets with alias=N on its module line. */
+#define HV_GFN_ALIAS_BASE	0x100000ULL	/* GPA 4 GiB */
 
 #define HV_ENOSYS		38
 #define HV_EINVAL		22
 #define HV_EFAULT		14
+#define HV_EIO			5	/* a check in the host failed */
+#define HV_ENOMEM		12
+#define HV_EBUSY		16
+#define HV_ERANGE		34
 
 /* CPUID leaf 0x40000000: max leaf in EAX, signature in EBX:ECX:EDX. */
 #define HV_CPUID_LEAF		0x40000000u

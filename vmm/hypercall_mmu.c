@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Hypercalls for the MMU tests: zap a GFN range, invalidate all roots,
+ * take a page back (reclaim: the next touch reads zeroes; replace: the
+ * host puts a page of HV_REPLACE_WORD in its place), read the statistics,
+ * prefault a range (the seed 000 root of a million SPTEs without a
+ * million guest touches) and read the scheduling-point probe.
+ *
+ * Everything here is guest input: ranges are checked before the MMU sees
+ * them, errors come back as -HV_E* to that guest only, and the host keeps
+ * running. MMU error codes are Linux's, as HV_E* are, so they pass
+ * through unchanged.
+ */
+#include "vmm/hypercall_mmu.h"
+#include "vmm/tdp_kernel.h"
+#include "vmm/mmu/tdp_mmu.h"
+#include "kernel/log.h"
+#include "kernel/platform.h"
+#include "kernel/sched.h"
+#include "tests/guests/lib/hv_abi.h"
+
+#define HC_RET(e)		((u64)-(s64)(e))
+/* Faults between two scheduling points of a prefault. */
+#define PREFAULT_BATCH		256
+#define STATS_MAX_BYTES		512
+
+#define CHECK_STAT(n) \
+	BUILD_BUG_ON((int)TDP_MMU_STAT_##n != (int)HV_MMU_STAT_##n);
+CHECK_STAT(faults) CHECK_STAT(spurious_faults) CHECK_STAT(fault_retries)
+CHECK_STAT(bad_gpa_faults) CHECK_STAT(zapped_sptes) CHECK_STAT(yields)
+CHECK_STAT(roots_allocated) CHECK_STAT(roots_invalidated)
+CHECK_STAT(roots_freed) CHECK_STAT(pt_pages_alive)
+CHECK_STAT(pt_pages_allocated) CHECK_STAT(tlb_flushes) CHECK_STAT(reclaims)
+BUILD_BUG_ON((int)NR_TDP_MMU_STATS < (int)HV_MMU_NR_STATS_V1);
+BUILD_BUG_ON(sizeof(struct hv_mmu_stats) !=
+	     sizeof(struct tdp_mmu_stats_snapshot));
+
+/* [gfn, gfn + count) non-empty, not wrapping, inside the MMU's width. */
+static bool gfn_range_ok(struct vm *vm, u64 gfn, u64 count)
+{
+	return count && gfn + count > gfn && gfn + count <= tdp_mmu_max_gfn(vm);
+}
+
+u64 hc_mmu_zap_gfn_range(struct vcpu *v, bool *stop)
+{
+	struct vm *vm = v->guest->vm;
+	u64 gfn = v->regs.rbx, count = v->regs.rcx;
+
+	if (!gfn_range_ok(vm, gfn, count))
+		return HC_RET(HV_EINVAL);
+	return HC_RET(-kvm_tdp_mmu_zap_gfn_range(vm, gfn, gfn + count));
+}
+
+u64 hc_mmu_invalidate_roots(struct vcpu *v, bool *stop)
+{
+	kvm_mmu_zap_all_fast(v->guest->vm);
+	return 0;
+}
+
+/*
+ * After the MMU took the page back, no SPTE of @gfn in any root may still
+ * point at the old page (it is free and may already be someone else's).
+ */
+static u64 reclaim(struct vcpu *v, void *replacement)
+{
+	struct vm *vm = v->guest->vm;
+	u64 gfn = v->regs.rbx, old_pfn = 0, left;
+	struct memslot *slot;
+	int r;
+
+	if (gfn >= tdp_mmu_max_gfn(vm)) {
+		r = -MMU_EINVAL;
+		goto out;
+	}
+	slot = gfn_to_memslot(vm, gfn);
+	if (slot && !(slot->flags & MEMSLOT_ALIAS))
+		old_pfn = __atomic_load_n(&slot->pfns[gfn - slot->base_gfn],
+					  __ATOMIC_ACQUIRE);
+	r = tdp_mmu_reclaim_gfn(vm, gfn, replacement);
+	if (r)
+		goto out;
+	left = old_pfn ? tdp_mmu_count_pfn_mappings(vm, gfn, gfn + 1, old_pfn)
+		       : 0;
+	if (left) {
+		pr_err("guest %s: gfn %#lx: %lu SPTEs still map the reclaimed "
+		       "pfn %#lx\n", v->guest->name, gfn, left, old_pfn);
+		return HC_RET(HV_EIO);
+	}
+	return 0;
+out:
+	if (replacement)
+		plat_free_page(replacement);
+	return HC_RET(-r);
+}
+
+u64 hc_mmu_reclaim_gfn(struct vcpu *v, bool *stop)
+{
+	return reclaim(v, NULL);
+}
+
+u64 hc_mmu_replace_gfn(struct vcpu *v, bool *stop)
+{
+	u64 *page = plat_alloc_page();
+
+	if (!page)
+		return HC_RET(HV_ENOMEM);
+	for (unsigned int i = 0; i < PAGE_SIZE / sizeof(u64); i++)
+		page[i] = HV_REPLACE_WORD(v->regs.rbx);
+	return reclaim(v, page);
+}
+
+u64 hc_mmu_stats(struct vcpu *v, bool *stop)
+{
+	u64 buf[STATS_MAX_BYTES / sizeof(u64)];
+	struct tdp_mmu_stats_snapshot *snap = (void *)buf;
+	u64 gpa = v->regs.rbx, size = v->regs.rcx;
+	int n;
+
+	if (size > sizeof(buf))
+		size = sizeof(buf);
+	n = tdp_mmu_stats_snapshot(v->guest->vm, snap, size);
+	if (n < 0)
+		return HC_RET(-n);
+	if (!guest_write(v->guest, gpa, snap, snap->size))
+		return HC_RET(HV_EFAULT);
+	return n;
+}
+
+/*
+ * Map [gfn, gfn + count) into the vCPU's current root, a batch at a time
+ * with a scheduling point in between (a million faults take long in
+ * Bochs; the soft-lockup watchdog must stay quiet).
+ */
+u64 hc_mmu_prefault(struct vcpu *v, bool *stop)
+{
+	struct vm *vm = v->guest->vm;
+	u64 gfn = v->regs.rbx, count = v->regs.rcx;
+
+	if (!gfn_range_ok(vm, gfn, count))
+		return HC_RET(HV_EINVAL);
+	for (u64 done = 0; done < count;) {
+		u64 n = MIN(count - done, (u64)PREFAULT_BATCH);
+		int r;
+
+		if (vcpu_mmu_needs_reload(v))
+			return HC_RET(HV_EBUSY);	/* root invalidated */
+		r = kvm_tdp_mmu_prefault(vm, v->root, gfn + done, n);
+		if (r)
+			return HC_RET(-r);
+		done += n;
+		cond_resched();
+	}
+	return 0;
+}
+
+u64 hc_mmu_sched_gap(struct vcpu *v, bool *stop)
+{
+	u64 count, gap = guest_mmu_take_sched_gap(v->guest, &count);
+
+	if (v->regs.rbx && !guest_write(v->guest, v->regs.rbx, &count,
+					 sizeof(count)))
+		return HC_RET(HV_EFAULT);
+	return gap;
+}

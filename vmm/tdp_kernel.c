@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kernel's side of the TDP MMU: what vmm/mmu/ asks of its platform
+ * (struct vm_mmu_ops), a guest's struct vm and memslots, the vCPU's root
+ * and EPTP, EPT violations, and the memory-pressure worker.
+ *
+ * TLB flushes. A CPU caches guest translations tagged by EPTP. A flush
+ * must remove, before it returns, every translation of this VM that a CPU
+ * could still use, so it runs INVEPT (single context, for each vCPU of
+ * the VM whose VMCS is active there) on every CPU where such a VMCS is
+ * active, by smp_call_on_cpu() with wait; the IPI also takes a CPU out of
+ * guest mode. A CPU where no vCPU of the VM is active may still hold old
+ * translations, but no vCPU uses them until one is loaded there again,
+ * and loading (vcpu_mmu_flush_current) and switching roots
+ * (vcpu_mmu_reload) both INVEPT the EPTP they are about to use - KVM's
+ * KVM_REQ_TLB_FLUSH on a pCPU change and flush on root load. The flush
+ * side orders its SPTE changes before reading v->cpu (smp_mb), the load
+ * side its v->cpu store before the INVEPT, so one of the two always
+ * flushes.
+ */
+#include "vmm/tdp_kernel.h"
+#include "vmm/ept.h"
+#include "vmm/vmcs_fields.h"
+#include "vmm/vmx.h"
+#include "vmm/vmx_caps.h"
+#include "vmm/mmu/tdp_mmu.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/smp.h"
+#include "arch/x86/vmx.h"
+#include "kernel/log.h"
+#include "kernel/platform.h"
+#include "kernel/sched.h"
+#include "kernel/thread.h"
+#include "tests/guests/lib/hv_abi.h"
+
+static void invept_eptp(u64 eptp)
+{
+	enum vmx_result r;
+
+	if (vmx_caps.invept_single)
+		r = invept(INVEPT_SINGLE_CONTEXT, eptp);
+	else
+		r = invept(INVEPT_ALL_CONTEXT, 0);
+	if (r != VMX_OK)
+		vmx_report_insn_error("INVEPT");
+}
+
+/* On a CPU where vCPUs of @arg may be active, interrupts off. */
+static void tdp_flush_local(void *arg)
+{
+	struct guest *g = arg;
+	int cpu = plat_cpu_id();
+
+	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
+		struct vcpu *v = g->vcpus[i];
+		u64 eptp = READ_ONCE(v->eptp);
+
+		if (READ_ONCE(v->cpu) == cpu && eptp)
+			invept_eptp(eptp);
+	}
+}
+
+static void tdp_kernel_flush_remote_tlbs(struct vm *vm)
+{
+	struct guest *g = vm->platform_data;
+	u64 cpus = 0;
+
+	/* The SPTE changes before the reads of where vCPUs are loaded. */
+	smp_mb();
+	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
+		int cpu = READ_ONCE(g->vcpus[i]->cpu);
+
+		if (cpu >= 0 && cpu < MAX_CPUS)
+			cpus |= BIT(cpu);
+	}
+	for (int cpu = 0; cpus; cpu++, cpus >>= 1)
+		if ((cpus & 1) && smp_call_on_cpu(cpu, tdp_flush_local, g,
+						  true))
+			pr_err("tdp: %s: cpu%d offline during a TLB flush\n",
+			       g->name, cpu);
+}
+
+/*
+ * No per-GFN INVEPT exists (INVVPID works on linear addresses), so a
+ * range flush is the whole context, as in KVM without Hyper-V assists.
+ */
+static void tdp_kernel_flush_remote_tlbs_range(struct vm *vm, gfn_t gfn,
+					       u64 nr_pages)
+{
+	tdp_kernel_flush_remote_tlbs(vm);
+}
+
+static void guest_mmu_zap_work_fn(struct work_struct *w)
+{
+	struct guest *g = container_of(w, struct guest, mmu_zap_work);
+
+	tdp_mmu_zap_invalidated_roots(g->vm);
+}
+
+static void tdp_kernel_queue_zap_work(struct vm *vm)
+{
+	struct guest *g = vm->platform_data;
+
+	queue_work(&g->mmu_zap_work);
+}
+
+/*
+ * The scheduling-point probe: the time from a walk re-taking mmu_lock to
+ * its next drop is a run without a scheduling point. A walk holding the
+ * lock is not switched out (no preemption), so the CPU identifies it.
+ */
+static void tdp_kernel_sched_point(struct vm *vm)
+{
+	struct guest *g = vm->platform_data;
+	unsigned int cpu = plat_cpu_id();
+	u64 now = rdtsc(), since = g->sp_done_tsc[cpu], old;
+
+	__atomic_add_fetch(&g->sp_count, 1, __ATOMIC_RELAXED);
+	if (!since)
+		return;
+	g->sp_done_tsc[cpu] = 0;
+	old = __atomic_load_n(&g->sp_max_gap, __ATOMIC_RELAXED);
+	while (now - since > old &&
+	       !__atomic_compare_exchange_n(&g->sp_max_gap, &old, now - since,
+					    false, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
+		;
+}
+
+static void tdp_kernel_sched_point_done(struct vm *vm)
+{
+	struct guest *g = vm->platform_data;
+
+	g->sp_done_tsc[plat_cpu_id()] = rdtsc();
+}
+
+static const struct vm_mmu_ops tdp_kernel_mmu_ops = {
+	.flush_remote_tlbs = tdp_kernel_flush_remote_tlbs,
+	.flush_remote_tlbs_range = tdp_kernel_flush_remote_tlbs_range,
+	.queue_zap_work = tdp_kernel_queue_zap_work,
+	.sched_point = tdp_kernel_sched_point,
+	.sched_point_done = tdp_kernel_sched_point_done,
+};
+
+u64 guest_mmu_take_sched_gap(struct guest *g, u64 *count)
+{
+	if (count)
+		*count = __atomic_exchange_n(&g->sp_count, 0, __ATOMIC_RELAXED);
+	for (unsigned int cpu = 0; cpu < MAX_CPUS; cpu++)
+		g->sp_done_tsc[cpu] = 0;
+	return __atomic_exchange_n(&g->sp_max_gap, 0, __ATOMIC_RELAXED);
+}
+
+int guest_mmu_init(struct guest *g)
+{
+	struct vm *vm = plat_zalloc(sizeof(*vm));
+	int r;
+
+	if (!vm)
+		return -GUEST_ENOMEM;
+	INIT_WORK(&g->mmu_zap_work, guest_mmu_zap_work_fn);
+	r = tdp_mmu_vm_init(vm, &tdp_kernel_mmu_ops, 0);
+	if (r) {
+		plat_free(vm);
+		return -GUEST_EINVAL;
+	}
+	vm->platform_data = g;
+	g->vm = vm;
+	r = vm_add_memslot(vm, 0, g->nr_pages, 0, 0);
+	if (r) {
+		pr_err("guest %s: memslot of %lu pages refused (%d)\n",
+		       g->name, g->nr_pages, r);
+		return r == -MMU_ENOMEM ? -GUEST_ENOMEM : -GUEST_EINVAL;
+	}
+	return 0;
+}
+
+int guest_mmu_add_alias_slot(struct guest *g, u64 npages)
+{
+	int r;
+
+	if (g->started || !npages || npages > GUEST_MAX_ALIAS_PAGES) {
+		pr_err("guest %s: aliased memslot of %lu pages refused "
+		       "(1..%llu pages, before start)\n", g->name, npages,
+		       GUEST_MAX_ALIAS_PAGES);
+		return -GUEST_EINVAL;
+	}
+	r = vm_add_memslot(g->vm, HV_GFN_ALIAS_BASE, npages, MEMSLOT_ALIAS,
+			   GUEST_ALIAS_HOST_PAGES);
+	if (r) {
+		pr_err("guest %s: aliased memslot of %lu pages refused (%d)\n",
+		       g->name, npages, r);
+		return r == -MMU_ENOMEM ? -GUEST_ENOMEM : -GUEST_EINVAL;
+	}
+	return 0;
+}
+
+void guest_mmu_destroy(struct guest *g)
+{
+	struct vm *vm = g->vm;
+
+	if (!vm)
+		return;
+	guest_mmu_pressure_stop(g);
+	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
+		kvm_mmu_unload(vm, &g->vcpus[i]->root);
+		g->vcpus[i]->eptp = 0;
+	}
+	/* A zap queued by the guest must not run on a freed VM. */
+	flush_work(&g->mmu_zap_work);
+	if (g->started)
+		tdp_mmu_stats_print(vm, g->name);
+	tdp_mmu_vm_destroy(vm);
+	plat_free(vm);
+	g->vm = NULL;
+}
+
+int vcpu_mmu_reload(struct vcpu *v)
+{
+	struct kvm_mmu_page *old = v->root;
+	u64 eptp;
+
+	if (kvm_mmu_load(v->guest->vm, &v->root))
+		return -GUEST_ENOMEM;
+	if (v->root == old && v->eptp)
+		return 0;
+	eptp = plat_virt_to_phys(v->root->spt) | EPTP_MEMTYPE_WB | EPTP_PWL4;
+	WRITE_ONCE(v->eptp, eptp);
+	vmwrite(EPT_POINTER, eptp);
+	/* A root page reused from a freed root must not see its old entries. */
+	invept_eptp(eptp);
+	return 0;
+}
+
+void vcpu_mmu_flush_current(struct vcpu *v)
+{
+	/* v->cpu is stored before: pairs with the flush's smp_mb(). */
+	smp_mb();
+	if (v->eptp)
+		invept_eptp(v->eptp);
+}
+
+/*
+ * EPT violations go to the TDP MMU with the access the guest tried. 1:
+ * re-enter (fixed, spurious, or retry - a stale root is replaced at the
+ * next entry); 0: the GPA is not guest memory and the guest dies with a
+ * message naming it (ept_handle_violation); a host out of memory kills
+ * the guest here.
+ */
+int tdp_mmu_handle_ept_violation(struct vcpu *v, u64 gpa, u64 qual)
+{
+	u64 access = qual & ACC_ALL;
+	int r;
+
+	if (!access)
+		access = ACC_READ;
+	r = kvm_tdp_page_fault(v->guest->vm, v->root, gpa, access);
+	if (r >= 0)
+		return 1;
+	if (r == -MMU_ENOMEM) {
+		guest_kill(v->guest, "host out of memory on an EPT violation");
+		return -1;
+	}
+	return r == -MMU_ERANGE ? -2 : 0;
+}
+
+/* The memory-pressure worker: pressure=1 on the guest's module line. */
+#define PRESSURE_PERIOD_MS	5
+#define PRESSURE_PAGES		32
+
+struct guest_mmu_pressure {
+	struct thread *thread;
+	bool stop;
+	struct tdp_reclaim_cursor cursor;
+	u64 reclaimed;
+};
+
+static int guest_mmu_pressure_fn(void *arg)
+{
+	struct guest *g = arg;
+	struct guest_mmu_pressure *p = g->pressure;
+
+	while (!READ_ONCE(p->stop)) {
+		long n = tdp_mmu_reclaim_some(g->vm, PRESSURE_PAGES,
+					      TDP_RECLAIM_MIGRATE, &p->cursor);
+
+		if (n > 0)
+			p->reclaimed += n;
+		msleep(PRESSURE_PERIOD_MS);
+	}
+	return 0;
+}
+
+int guest_mmu_pressure_start(struct guest *g)
+{
+	struct guest_mmu_pressure *p = plat_zalloc(sizeof(*p));
+
+	if (!p)
+		return -GUEST_ENOMEM;
+	g->pressure = p;
+	p->thread = kthread_run(guest_mmu_pressure_fn, g, "mmu_pressure", -1);
+	if (!p->thread) {
+		g->pressure = NULL;
+		plat_free(p);
+		return -GUEST_ENOMEM;
+	}
+	pr_info("guest %s: memory pressure on: %u pages migrated every %u ms\n",
+		g->name, PRESSURE_PAGES, PRESSURE_PERIOD_MS);
+	return 0;
+}
+
+void guest_mmu_pressure_stop(struct guest *g)
+{
+	struct guest_mmu_pressure *p = g->pressure;
+
+	if (!p)
+		return;
+	WRITE_ONCE(p->stop, true);
+	kthread_join(p->thread);
+	pr_info("guest %s: memory pressure migrated %lu pages\n", g->name,
+		p->reclaimed);
+	g->pressure = NULL;
+	plat_free(p);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel's side of the TDP MMU (vmm/tdp_kernel.c): a guest's struct vm
+ * and memslots, the vCPU's root and EPTP, the struct vm_mmu_ops the MMU
+ * calls back into (INVEPT on the CPUs running the VM, the zap worker, the
+ * scheduling-point probe) and the memory-pressure worker.
+ */
+#ifndef VMM_TDP_KERNEL_H
+#define VMM_TDP_KERNEL_H
+
+#include "vmm/vcpu.h"
+#include "vmm/mmu/mmu_page.h"
+
+/* Largest aliased slot a guest may ask for (alias=): 16M GFNs, 64 GiB. */
+#define GUEST_MAX_ALIAS_PAGES	(1ULL << 24)
+/* Host pages behind an aliased slot (GFN i maps page i % this). */
+#define GUEST_ALIAS_HOST_PAGES	4
+
+/* The VM and memslot 0 = [0, g->nr_pages). 0 or -GUEST_E*. */
+int guest_mmu_init(struct guest *g);
+/* Aliased memslot of @npages at HV_GFN_ALIAS_BASE; before guest_start. */
+int guest_mmu_add_alias_slot(struct guest *g, u64 npages);
+/*
+ * After every vCPU stopped: drop the vCPUs' roots, wait for the zap work
+ * and the pressure worker, print the statistics, free every page.
+ */
+void guest_mmu_destroy(struct guest *g);
+
+/* Memory pressure (pressure=1): start with the guest, stop before free. */
+int guest_mmu_pressure_start(struct guest *g);
+void guest_mmu_pressure_stop(struct guest *g);
+
+/* The vCPU's root went stale (or none yet): load a fresh one. */
+static inline bool vcpu_mmu_needs_reload(struct vcpu *v)
+{
+	return unlikely(!v->root || root_is_invalid(v->root));
+}
+/*
+ * Before an entry, VMCS current: kvm_mmu_load(), and on a new root a new
+ * EPT_POINTER and INVEPT of it. 0, or -GUEST_ENOMEM (the guest dies).
+ */
+int vcpu_mmu_reload(struct vcpu *v);
+/*
+ * The VMCS arrived on this CPU: translations this CPU cached for the
+ * vCPU's EPTP earlier may be stale (flushes only reach CPUs where a vCPU
+ * of the VM is loaded), so drop them (KVM: KVM_REQ_TLB_FLUSH on load).
+ */
+void vcpu_mmu_flush_current(struct vcpu *v);
+
+/* Read and reset the longest run between MMU scheduling points. */
+u64 guest_mmu_take_sched_gap(struct guest *g, u64 *count);
+
+#endif
