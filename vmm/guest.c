@@ -8,6 +8,7 @@
  * (vmm/tdp_kernel.c).
  */
 #include "vmm/vcpu.h"
+#include "vmm/vpid.h"
 #include "vmm/tdp_kernel.h"
 #include "vmm/mmu/tdp_mmu.h"
 #include "vmm/exit_handlers.h"
@@ -18,7 +19,6 @@
 #include "mm/page_alloc.h"
 
 static unsigned int next_guest_id;
-static unsigned int next_vpid = 1;	/* VPID 0 is the host's */
 
 struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 			   u64 mem_size, bool long_mode)
@@ -67,7 +67,9 @@ struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 		v->last_cpu = -1;
 		v->migrate_to = -1;
 		v->start_cpu = -1;
-		v->vpid = __atomic_fetch_add(&next_vpid, 1, __ATOMIC_RELAXED);
+		v->vpid = vpid_alloc();
+		if (!v->vpid)
+			goto fail;
 		v->vmcs = plat_alloc_page();
 		if (!v->vmcs)
 			goto fail;
@@ -93,6 +95,7 @@ void guest_destroy(struct guest *g)
 
 		if (v->vmcs)
 			plat_free_page(v->vmcs);
+		vpid_free(v->vpid);
 		plat_free(v);
 	}
 	plat_free(g);

@@ -399,3 +399,32 @@ KTEST(vmx_guest, interrupt_injection)
 	KTEST_EXPECT_EQ(t, g->vcpus[0]->nr_injected_irqs, 1);
 	guest_destroy(g);
 }
+
+/* VPIDs are unique among live vCPUs and given back (no VMX needed). */
+KTEST(vmx_guest, vpids_unique_and_recycled)
+{
+	struct guest *a = guest_create("vpid-a", 2, TG_MEM_SIZE, true);
+	struct guest *b = guest_create("vpid-b", 1, TG_MEM_SIZE, true);
+	u16 va0, va1, vb;
+
+	if (!KTEST_EXPECT(t, a && b)) {
+		guest_destroy(a);
+		guest_destroy(b);
+		return;
+	}
+	va0 = a->vcpus[0]->vpid;
+	va1 = a->vcpus[1]->vpid;
+	vb = b->vcpus[0]->vpid;
+	KTEST_EXPECT(t, va0 && va1 && vb);
+	KTEST_EXPECT(t, va0 != va1 && va0 != vb && va1 != vb);
+	guest_destroy(a);
+	a = guest_create("vpid-c", 1, TG_MEM_SIZE, true);
+	if (!KTEST_EXPECT(t, a)) {
+		guest_destroy(b);
+		return;
+	}
+	/* The lowest free VPID comes back first. */
+	KTEST_EXPECT_EQ(t, a->vcpus[0]->vpid, va0 < va1 ? va0 : va1);
+	guest_destroy(a);
+	guest_destroy(b);
+}
