@@ -2,12 +2,14 @@
 /*
  * VMCALL hypercalls (numbers and convention in tests/guests/lib/hv_abi.h):
  * the number in RAX, arguments in RBX, RCX, RDX, RSI, the result in RAX.
+ * A call from guest user mode (CPL > 0) returns -HV_EPERM and does nothing.
  * An unknown number returns -HV_ENOSYS; a guest pointer outside guest
  * memory returns -HV_EFAULT (checked with guest_read(), never a host
  * fault).
  *
  * This is the hot exit of the benchmarks: no lock on the common calls, no
- * logging, and one VMREAD + one VMWRITE (RIP; VMCALL is always 3 bytes).
+ * logging, and two VMREADs (SS access rights for the CPL, RIP) + one
+ * VMWRITE (RIP; VMCALL is always 3 bytes).
  */
 #include "vmm/exit_handlers.h"
 #include "vmm/hypercall_mmu.h"
@@ -17,6 +19,8 @@
 #include "tests/guests/lib/hv_abi.h"
 
 #define VMCALL_LEN		3
+/* SS.DPL is the CPL (SDM: "the DPL of SS is always equal to the CPL"). */
+#define SS_AR_DPL_MASK		(3U << 5)
 #define HC_CONSOLE_MAX		256
 #define HC_RET(e)		((u64)-(s64)(e))
 
@@ -105,7 +109,10 @@ int handle_vmcall(struct vcpu *v)
 	u64 nr = v->regs.rax;
 	bool stop = false;
 
-	if (likely(nr < HC_TABLE_SIZE && hypercalls[nr]))
+	/* Only the guest kernel may call (as KVM: -EPERM above CPL 0). */
+	if (unlikely(vmread(GUEST_SS_AR_BYTES) & SS_AR_DPL_MASK))
+		v->regs.rax = HC_RET(HV_EPERM);
+	else if (likely(nr < HC_TABLE_SIZE && hypercalls[nr]))
 		v->regs.rax = hypercalls[nr](v, &stop);
 	else
 		v->regs.rax = HC_RET(HV_ENOSYS);

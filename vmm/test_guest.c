@@ -243,6 +243,36 @@ __asm__(
 "	.word 16 * 256 - 1\n"
 "	.quad 0x7000\n"
 "tg_irq_end:\n"
+/* ---- tg_user: a VMCALL from ring 3 (IOPL 3 so that OUT still works) ---- */
+"	.globl tg_user_start, tg_user_end\n"
+"tg_user_start:\n"
+"	lea 1f(%rip), %rax\n"
+"	pushq $0x23\n"				/* SS: user data */
+"	pushq $0x28000\n"			/* RSP */
+"	pushq $0x3002\n"			/* RFLAGS: IOPL 3 */
+"	pushq $0x1b\n"				/* CS: user code */
+"	push %rax\n"
+"	iretq\n"
+"1:	mov $5, %eax\n"
+"	vmcall\n"
+"	mov %rax, 0x8000\n"
+"	mov $" STR(TG_EXIT_STATUS) ", %eax\n"
+"	out %al, $0xf4\n"
+"	ud2\n"
+"tg_user_end:\n"
+/* ---- tg_tf_smp: vCPU 0 shuts down once vCPU 1 is spinning -------------- */
+"	.globl tg_tf_smp_start, tg_tf_smp_end\n"
+"tg_tf_smp_start:\n"
+"	test %rdi, %rdi\n"
+"	jnz 2f\n"
+"1:	pause\n"
+"	cmpq $0, 0x8000\n"			/* TGS_COUNT: vCPU 1 runs */
+"	je 1b\n"
+"	ud2\n"					/* no IDT: shutdown */
+"2:	sti\n"					/* a kick IPI can make it exit */
+"3:	lock incq 0x8000\n"
+"	jmp 3b\n"
+"tg_tf_smp_end:\n"
 "	.text\n"
 );
 
@@ -251,6 +281,8 @@ extern const u8 tg_tf_start[], tg_tf_end[];
 extern const u8 tg_spin_start[], tg_spin_end[];
 extern const u8 tg_quiet_start[], tg_quiet_end[];
 extern const u8 tg_irq_start[], tg_irq_end[];
+extern const u8 tg_user_start[], tg_user_end[];
+extern const u8 tg_tf_smp_start[], tg_tf_smp_end[];
 
 #define TG_PML4		0x1000
 #define TG_PDPT		0x2000
@@ -267,10 +299,12 @@ static bool tg_write_u64(struct guest *g, u64 gpa, u64 v)
 struct guest *test_guest_create(const char *name, enum test_guest_kind kind,
 				unsigned int nr_vcpus, u64 rbx)
 {
-	static const u64 gdt[3] = {
+	static const u64 gdt[5] = {
 		0,
 		0x00209a0000000000ULL,	/* 0x08: 64-bit code */
 		0x00cf92000000ffffULL,	/* 0x10: flat data */
+		0x0020fa0000000000ULL,	/* 0x18: 64-bit user code (DPL 3) */
+		0x00cff2000000ffffULL,	/* 0x20: flat user data (DPL 3) */
 	};
 	const u8 *start, *end;
 	struct guest *g;
@@ -289,6 +323,12 @@ struct guest *test_guest_create(const char *name, enum test_guest_kind kind,
 	case TG_IRQ:
 		start = tg_irq_start, end = tg_irq_end;
 		break;
+	case TG_TF_SMP:
+		start = tg_tf_smp_start, end = tg_tf_smp_end;
+		break;
+	case TG_USER:
+		start = tg_user_start, end = tg_user_end;
+		break;
 	default:
 		start = tg_spin_start, end = tg_spin_end;
 		break;
@@ -296,9 +336,10 @@ struct guest *test_guest_create(const char *name, enum test_guest_kind kind,
 	g = guest_create(name, nr_vcpus, TG_MEM_SIZE, true);
 	if (!g)
 		return NULL;
-	ok = tg_write_u64(g, TG_PML4, TG_PDPT | 3) &&
-	     tg_write_u64(g, TG_PDPT, TG_PD | 3) &&
-	     tg_write_u64(g, TG_PD, 0x83) &&	/* 2 MiB page at 0, RW */
+	/* One 2 MiB page at 0: present, writable, user (for tg_user). */
+	ok = tg_write_u64(g, TG_PML4, TG_PDPT | 7) &&
+	     tg_write_u64(g, TG_PDPT, TG_PD | 7) &&
+	     tg_write_u64(g, TG_PD, 0x87) &&
 	     guest_write(g, TG_GDT, gdt, sizeof(gdt)) &&
 	     guest_write(g, TG_CODE, start, end - start);
 	if (!ok || nr_vcpus * TG_STACK_SIZE > TG_STACK_TOP - TG_CODE -

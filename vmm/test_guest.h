@@ -59,6 +59,10 @@ enum test_guest_kind {
 	TG_SPIN,	/* VMCALL loop for RBX rounds (0: until TGS_STOP) */
 	TG_QUIET,	/* sets TGS_COUNT to 1, then loops without any exit
 			   until TGS_STOP */
+	TG_TF_SMP,	/* vCPU 1+ spin without exits; vCPU 0 shuts down
+			   once TGS_COUNT moves */
+	TG_USER,	/* IRETQ to ring 3, VMCALL HC_VCPU_INFO, result at
+			   TGS_COUNT, exit */
 	TG_IRQ,		/* TGS_COUNT = 1, waits for TGS_STOP with IF=0, 100
 			   VMCALLs, STI: vector 0x40 counted at TGI_* */
 };

@@ -428,3 +428,52 @@ KTEST(vmx_guest, vpids_unique_and_recycled)
 	guest_destroy(a);
 	guest_destroy(b);
 }
+
+/* A hypercall from guest user mode is refused with -HV_EPERM. */
+KTEST(vmx_guest, hypercall_from_user_mode_refused)
+{
+	struct guest *g;
+
+	if (!need_vmx(t))
+		return;
+	g = test_guest_create("tg-user", TG_USER, 1, 0);
+	if (!KTEST_EXPECT(t, g))
+		return;
+	KTEST_EXPECT_EQ(t, guest_start(g), 0);
+	KTEST_EXPECT_EQ(t, guest_wait(g, TG_TIMEOUT_NS), 0);
+	diag_report(t, g);
+	KTEST_EXPECT_EQ(t, g->report.exit_status, TG_EXIT_STATUS);
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGS_COUNT), (u64)-HV_EPERM);
+	KTEST_EXPECT_EQ(t, exits(g, 0, EXIT_REASON_VMCALL), 1);
+	guest_destroy(g);
+}
+
+/*
+ * A triple fault on one vCPU kills the whole guest: its other vCPU, busy
+ * in the guest on another CPU, is kicked out and stops too.
+ */
+KTEST_FLAGS(vmx_guest, triple_fault_stops_every_vcpu, KTEST_F_SMP)
+{
+	struct guest *g;
+
+	if (!need_vmx(t))
+		return;
+	g = test_guest_create("tg-tf-smp", TG_TF_SMP, 2, 0);
+	if (!KTEST_EXPECT(t, g))
+		return;
+	g->vcpus[0]->start_cpu = 0;
+	g->vcpus[1]->start_cpu = 1;
+	KTEST_EXPECT_EQ(t, guest_start(g), 0);
+	KTEST_EXPECT_EQ(t, guest_wait(g, TG_TIMEOUT_NS), 0);
+	diag_report(t, g);
+	KTEST_EXPECT(t, g->report.died);
+	KTEST_EXPECT_EQ(t, g->report.death_exit_reason,
+			EXIT_REASON_TRIPLE_FAULT);
+	KTEST_EXPECT(t, test_guest_result(g, TGS_COUNT) > 0);
+	KTEST_EXPECT_EQ(t, exits(g, 0, EXIT_REASON_TRIPLE_FAULT), 1);
+	KTEST_EXPECT_EQ(t, g->vcpus[1]->state, VCPU_STATE_STOPPED);
+	ktest_diag(t, "vcpu1: %lu exits (%lu external interrupts)",
+		   g->vcpus[1]->exits,
+		   exits(g, 1, EXIT_REASON_EXTERNAL_INTERRUPT));
+	guest_destroy(g);
+}

@@ -58,6 +58,7 @@ enum {
 /* The aliased memslot a guest gets with alias=N on its module line. */
 #define HV_GFN_ALIAS_BASE	0x100000ULL	/* GPA 4 GiB */
 
+#define HV_EPERM		1	/* hypercall from CPL > 0 */
 #define HV_ENOSYS		38
 #define HV_EINVAL		22
 #define HV_EFAULT		14
