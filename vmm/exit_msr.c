@@ -5,12 +5,13 @@
  * the VMX capability MSRs, raises #GP as on a CPU without that MSR.
  *
  * Where the VMCS holds the guest's copy (EFER, PAT, FS/GS base, SYSENTER)
- * the access goes there. The SYSCALL MSRs and KERNEL_GS_BASE are not
- * switched by VMX; they are kept in the vCPU and never reach hardware
- * (the host does not use SYSCALL or SWAPGS), so a guest can read back
- * what it wrote but SYSCALL does not yet use them.
+ * the access goes there. The SYSCALL MSRs, KERNEL_GS_BASE and TSC_AUX are
+ * not switched by VMX: this CPU holds the running vCPU's values in
+ * hardware (vmm/vcpu_msrs.c), so SYSCALL, SWAPGS and RDTSCP work in the
+ * guest; the vCPU keeps a copy for when it runs elsewhere.
  */
 #include "vmm/exit_handlers.h"
+#include "vmm/vcpu_msrs.h"
 #include "vmm/vmx_caps.h"
 #include "vmm/vmcs_fields.h"
 #include "arch/x86/cpu.h"
@@ -23,11 +24,6 @@
 #define MSR_MTRRCAP		0xfe
 #define MSR_IA32_MISC_ENABLE	0x1a0
 #define MSR_MTRR_DEF_TYPE	0x2ff
-#define MSR_STAR		0xc0000081
-#define MSR_LSTAR		0xc0000082
-#define MSR_CSTAR		0xc0000083
-#define MSR_SFMASK		0xc0000084
-#define MSR_TSC_AUX		0xc0000103
 
 enum msr_kind {
 	MSR_VMCS,	/* the guest's copy lives in a VMCS field */
@@ -96,7 +92,10 @@ static bool msr_read(struct vcpu *v, const struct msr_entry *e, u64 *val)
 		*val = vmread(e->arg);
 		return true;
 	case MSR_VCPU:
-		*val = *(u64 *)((char *)v + e->arg);
+		if (!vcpu_msr_is_hw(e->msr))
+			return false;
+		/* This CPU holds the vCPU's value (SWAPGS may change it). */
+		*val = rdmsr(e->msr);
 		return true;
 	case MSR_CONST:
 	case MSR_CONST_RO:
@@ -132,7 +131,11 @@ static bool msr_write(struct vcpu *v, const struct msr_entry *e, u64 val)
 		    e->arg != VCPU_OFF(msr_sfmask) &&
 		    e->arg != VCPU_OFF(msr_tsc_aux) && !canonical(val))
 			return false;
+		if (!vcpu_msr_is_hw(e->msr) ||
+		    (e->msr == MSR_TSC_AUX && val >> 32))
+			return false;
 		*(u64 *)((char *)v + e->arg) = val;
+		wrmsr(e->msr, val);
 		return true;
 	case MSR_CONST:
 		return true;

@@ -40,6 +40,9 @@
 #define TGR_LSR			0x88	/* UART LSR read */
 #define TGR_LSTAR		0x90	/* LSTAR written then read back */
 #define TGR_GP_ERR		0x98	/* error code of the last #GP */
+#define TGR_SYSCALL		0xa0	/* 1: SYSCALL reached LSTAR */
+#define TGR_SWAPPED_GS		0xa8	/* GS base after SWAPGS */
+#define TGR_SWAPPED_KGS		0xb0	/* KERNEL_GS_BASE after SWAPGS */
 
 /* Results of tg_spin. */
 #define TGS_COUNT		0x00	/* loop iterations done */

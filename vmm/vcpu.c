@@ -15,6 +15,7 @@
  * nothing and reads only the VMCS fields its handler needs.
  */
 #include "vmm/vcpu.h"
+#include "vmm/vcpu_msrs.h"
 #include "vmm/vmx.h"
 #include "vmm/vmx_caps.h"
 #include "vmm/vmx_names.h"
@@ -37,6 +38,7 @@ static void vmcs_clear_local(void *arg)
 
 	if (v->cpu != (int)plat_cpu_id())
 		return;
+	vcpu_msrs_save(v);
 	if (vmclear(plat_virt_to_phys(v->vmcs)) != VMX_OK)
 		vmx_report_insn_error("VMCLEAR");
 	if (vc->loaded == v)
@@ -92,6 +94,7 @@ static bool vcpu_load(struct vcpu *v)
 		vmcs_setup(v);
 		v->initialised = true;
 	}
+	vcpu_msrs_switch_to(v);
 	return true;
 }
 

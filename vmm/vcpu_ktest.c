@@ -95,8 +95,12 @@ KTEST(vmx_guest, basic)
 	KTEST_EXPECT(t, exits(g, 0, EXIT_REASON_CPUID) >= 2);
 	KTEST_EXPECT(t, exits(g, 0, EXIT_REASON_VMCALL) >= 4);
 	KTEST_EXPECT(t, exits(g, 0, EXIT_REASON_IO_INSTRUCTION) >= 20);
-	KTEST_EXPECT_EQ(t, exits(g, 0, EXIT_REASON_MSR_READ), 3);
-	KTEST_EXPECT_EQ(t, exits(g, 0, EXIT_REASON_MSR_WRITE), 1);
+	/* SYSCALL and SWAPGS use the guest's MSRs, held in hardware. */
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGR_SYSCALL), 1);
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGR_SWAPPED_GS), 0x1234000);
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGR_SWAPPED_KGS), 0x5678000);
+	KTEST_EXPECT_EQ(t, exits(g, 0, EXIT_REASON_MSR_READ), 6);
+	KTEST_EXPECT_EQ(t, exits(g, 0, EXIT_REASON_MSR_WRITE), 6);
 	KTEST_EXPECT_EQ(t, exits(g, 0, EXIT_REASON_VMXON), 1);
 	KTEST_EXPECT_EQ(t, exits(g, 0, EXIT_REASON_HLT), 1);
 	guest_destroy(g);

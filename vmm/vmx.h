@@ -15,6 +15,12 @@ struct vmx_cpu {
 	void *vmxon_region;
 	bool on;			/* VMXON succeeded */
 	struct vcpu *loaded;		/* vCPU whose VMCS is current here */
+	/*
+	 * vCPU whose SYSCALL/KERNEL_GS_BASE/TSC_AUX values this CPU holds
+	 * (vmm/vcpu_msrs.c); its VMCS is active here. Changed by this CPU
+	 * only, with interrupts off.
+	 */
+	struct vcpu *msr_owner;
 };
 
 extern struct vmx_cpu vmx_cpus[MAX_CPUS];
