@@ -114,12 +114,33 @@ static const char *parse_timeout(struct guest_config *cfg, const char *val)
 	return NULL;
 }
 
+static const char *parse_alias(struct guest_config *cfg, const char *val)
+{
+	u64 n;
+
+	/* 16M pages: GUEST_MAX_ALIAS_PAGES (vmm/tdp_kernel.h). */
+	if (!parse_size(val, &n) || n < 1 || n > (1ULL << 24))
+		return "must be 1..16M pages (K and M suffixes allowed)";
+	cfg->alias_pages = n;
+	return NULL;
+}
+
+static const char *parse_pressure(struct guest_config *cfg, const char *val)
+{
+	if (strcmp(val, "0") && strcmp(val, "1"))
+		return "must be 0 or 1";
+	cfg->mmu_pressure = val[0] == '1';
+	return NULL;
+}
+
 static const struct host_word host_words[] = {
 	{ "name", parse_name, "name=NAME" },
 	{ "vcpus", parse_vcpus, "vcpus=N" },
 	{ "mem", parse_mem, "mem=SIZE" },
 	{ "expect", parse_expect, "expect=exit|triple_fault" },
 	{ "timeout", parse_timeout, "timeout=SECONDS" },
+	{ "alias", parse_alias, "alias=PAGES" },
+	{ "pressure", parse_pressure, "pressure=0|1" },
 };
 
 static bool is_space(char c)
@@ -220,7 +241,7 @@ bool guest_cmdline_parse(const char *s, struct guest_config *cfg,
 		w = find_word(word, eq ? (size_t)(eq - word) : strlen(word));
 		if (!w) {
 			ksnprintf(err, errlen,
-				  "unknown option '%s' (host options: name= vcpus= mem= expect= timeout=; guest options go after '--')",
+				  "unknown option '%s' (host options: name= vcpus= mem= expect= timeout= alias= pressure=; guest options go after '--')",
 				  word);
 			return false;
 		}

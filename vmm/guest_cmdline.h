@@ -4,7 +4,11 @@
  * "module2" line):
  *
  *   name=NAME [vcpus=N] [mem=SIZE] [expect=exit|triple_fault]
- *   [timeout=SECONDS] [-- GUEST OPTIONS...]
+ *   [timeout=SECONDS] [alias=PAGES] [pressure=0|1] [-- GUEST OPTIONS...]
+ *
+ * alias= adds an aliased memslot of PAGES GFNs at HV_GFN_ALIAS_BASE (the
+ * MMU tests' huge roots); pressure=1 runs the memory-pressure worker for
+ * this guest (vmm/tdp_kernel.c).
  *
  * Words before "--" are the host's and must be known; everything after
  * "--" is handed to the guest untouched (hv_boot_info.cmdline for ELF64
@@ -38,6 +42,8 @@ struct guest_config {
 	u64 mem_size;
 	enum guest_expect expect;
 	unsigned int timeout_s;
+	u64 alias_pages;			/* 0: no aliased memslot */
+	bool mmu_pressure;
 	char guest_cmdline[HV_CMDLINE_MAX];	/* after "--", NUL-terminated */
 };
 

@@ -4,6 +4,7 @@
  * into the kernel's KTAP (see vmm/vmm_boot.h).
  */
 #include "vmm/vmm_boot.h"
+#include "vmm/tdp_kernel.h"
 #include "vmm/guest_cmdline.h"
 #include "vmm/loader.h"
 #include "vmm/vcpu.h"
@@ -107,6 +108,15 @@ static void prepare(struct boot_guest *bg, unsigned int idx)
 		return refuse(bg);
 	}
 	bg->g->expect_triple_fault = bg->cfg.expect == GUEST_EXPECT_TRIPLE_FAULT;
+	if ((bg->cfg.alias_pages &&
+	     guest_mmu_add_alias_slot(bg->g, bg->cfg.alias_pages)) ||
+	    (bg->cfg.mmu_pressure && guest_mmu_pressure_start(bg->g))) {
+		ksnprintf(bg->err, sizeof(bg->err),
+			  "cannot set up alias=/pressure= (out of host memory)");
+		guest_destroy(bg->g);
+		bg->g = NULL;
+		return refuse(bg);
+	}
 	if (!loader_load(bg->g, &bg->img, &bg->cfg, bs, bg->err,
 			 sizeof(bg->err))) {
 		guest_destroy(bg->g);

@@ -79,6 +79,8 @@ boot_configs() {
 		--module $g/hello.elf "name=bad_vcpus vcpus=99"
 		--module $g/hello.elf "name=bad_mem mem=1G"
 		--module $g/hello.elf "name=bad_opt mem=2M frobnicate=1"
+		--module $g/hello.elf "name=bad_alias mem=2M alias=99M"
+		--module $g/mmu_faults.elf "name=bad_gpa mem=2M -- wild=1"
 		--module $g/hello.elf "name=hello mem=2M"
 		--module $g/mb1_flat.bin "name=mb1_flat mem=2M -- mb1 flat"
 	)
@@ -89,5 +91,16 @@ boot_configs() {
 		--expect-msg "guest bad_garbage: neither ELF64 nor Multiboot" \
 		--expect-msg "guest bad_vcpus: vcpus=N: '99' is outside 1..8" \
 		--expect-msg "guest bad_mem: mem=1024M is more than the host can give" \
-		--expect-msg "guest bad_opt: unknown option 'frobnicate=1'"
+		--expect-msg "guest bad_opt: unknown option 'frobnicate=1'" \
+		--expect-msg "guest bad_alias: alias=PAGES: '99M' must be 1..16M pages" \
+		--expect-msg "guest bad_gpa: killed: EPT violation at gpa 0x200000 (qual 0x"
+	# The TDP MMU under guests (tests/guests/mmu_*.c, 2 CPUs): faults
+	# from both vCPUs, zaps and root invalidation racing them, reclaim
+	# and replace, bad MMU requests, data under the memory-pressure
+	# worker; seed 000: a defunct root of 1M SPTEs zapped, yielding,
+	# while the other vCPU runs, every table page back afterwards.
+	boot bochs-mmu --emu bochs --cpus 2 --mem 128 --timeout 400 \
+		--cmdline "exit=bochs ktest=guests.modules" \
+		--module $g/mmu_faults.elf "name=mmu_faults vcpus=2 mem=4M pressure=1 -- pressure=1" \
+		--module $g/mmu_seed000.elf "name=mmu_seed000 vcpus=2 mem=4M alias=1M timeout=300 -- alias=1M"
 }
