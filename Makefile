@@ -8,6 +8,8 @@
 #   make stress     make -C tests/host stress
 #   make bench      make -C tests/host bench
 #   make bench-guests  VMCALL/CPUID round trips measured by a guest in Bochs
+#   make bench-mmu  TDP MMU fault-in and seed 000 zap figures in Bochs
+#                   (make bench runs it too)
 #   make iso ISO=build/x.iso CMDLINE="..." MODULES="path:cmdline ..."
 #                   an ISO variant (same as iso/mkiso.sh, which the
 #                   harness calls directly)
@@ -64,7 +66,7 @@ MB1_CFLAGS	:= -std=gnu11 -m32 -O2 -ffreestanding -nostdlib -fno-pic \
 		   -fno-pie -mgeneral-regs-only -fno-stack-protector \
 		   -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -MMD -MP
 
-.PHONY: all iso run run-qemu guests bench-guests test stress bench check-deps clean
+.PHONY: all iso run run-qemu guests bench-guests bench-mmu test stress bench check-deps clean
 all: check-deps $(KERNEL) $(BUILD)/microhv.iso guests
 guests: $(GUESTS)
 # Keep the guests' objects between builds.
@@ -134,6 +136,11 @@ run-qemu: all
 test: all
 	@if [ -x tests/run_tests.sh ]; then tests/run_tests.sh; \
 	else echo "make test: tests/run_tests.sh is missing (harness not landed)"; exit 1; fi
+
+# The TDP MMU in the hypervisor, in Bochs (tests/boot/bench_mmu.sh).
+bench-mmu: all
+	tests/boot/bench_mmu.sh
+bench: bench-mmu
 
 stress bench:
 	@if [ -f tests/host/Makefile ]; then $(MAKE) -C tests/host $@; \

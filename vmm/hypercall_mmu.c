@@ -21,7 +21,7 @@
 
 #define HC_RET(e)		((u64)-(s64)(e))
 /* Faults between two scheduling points of a prefault. */
-#define PREFAULT_BATCH		256
+#define PREFAULT_BATCH		512
 #define STATS_MAX_BYTES		512
 
 #define CHECK_STAT(n) \
@@ -140,11 +140,17 @@ u64 hc_mmu_prefault(struct vcpu *v, bool *stop)
 		return HC_RET(HV_EINVAL);
 	for (u64 done = 0; done < count;) {
 		u64 n = MIN(count - done, (u64)PREFAULT_BATCH);
+		long m;
 		int r;
 
 		if (vcpu_mmu_needs_reload(v))
 			return HC_RET(HV_EBUSY);	/* root invalidated */
-		r = kvm_tdp_mmu_prefault(vm, v->root, gfn + done, n);
+		/* One walk per batch; single faults for what it left. */
+		m = kvm_tdp_mmu_map_range(vm, v->root, gfn + done, n);
+		if (m < 0)
+			return HC_RET(-m);
+		r = m < (long)n ? kvm_tdp_mmu_prefault(vm, v->root,
+						      gfn + done + m, n - m) : 0;
 		if (r)
 			return HC_RET(-r);
 		done += n;

@@ -86,6 +86,9 @@ int kvm_tdp_page_fault(struct vm *vm, struct kvm_mmu_page *root, gpa_t gpa,
 /* Maps [gfn, gfn + npages) ahead of use; 0 or -MMU_E*. */
 int kvm_tdp_mmu_prefault(struct vm *vm, struct kvm_mmu_page *root,
 			 gfn_t gfn, u64 npages);
+/* One walk for a whole range; GFNs mapped from @gfn on, or -MMU_E*. */
+long kvm_tdp_mmu_map_range(struct vm *vm, struct kvm_mmu_page *root,
+			   gfn_t gfn, u64 npages);
 
 /* Zaps (tdp_mmu_zap.c). */
 bool tdp_mmu_zap_leafs(struct vm *vm, struct kvm_mmu_page *root,

@@ -157,3 +157,74 @@ int kvm_tdp_mmu_prefault(struct vm *vm, struct kvm_mmu_page *root,
 	}
 	return 0;
 }
+
+/*
+ * The bulk form of kvm_tdp_mmu_prefault() for huge prefaults (the seed
+ * 000 root of millions of SPTEs): one walk over [gfn, gfn + npages) with
+ * mmu_lock held for read instead of one fault per page. The same rules as
+ * a fault: tables linked and leaves installed with cmpxchg only where
+ * nothing is present; a frozen, raced or huge entry ends the walk early
+ * (the caller finishes the rest with kvm_tdp_mmu_prefault()). pfns are
+ * looked up with mmu_lock held, which host reclaim takes for write, so no
+ * mmu_invalidate_seq check is needed. Returns how many GFNs from @gfn on
+ * are now mapped (<= @npages), or -MMU_E*.
+ */
+long kvm_tdp_mmu_map_range(struct vm *vm, struct kvm_mmu_page *root,
+			   gfn_t gfn, u64 npages)
+{
+	struct tdp_iter iter;
+	u64 mapped = 0;
+	long ret = 0;
+
+	if (gfn >= tdp_mmu_max_gfn(vm) || npages > tdp_mmu_max_gfn(vm) - gfn)
+		return -MMU_EINVAL;
+	read_lock(&vm->mmu_lock);
+	if (root_is_invalid(root)) {
+		read_unlock(&vm->mmu_lock);
+		return 0;
+	}
+	rcu_read_lock();
+	for_each_tdp_pte(iter, root, gfn, gfn + npages) {
+		struct memslot *slot;
+		u64 access = ACC_ALL;
+		kvm_pfn_t pfn;
+
+		if (is_frozen_spte(iter.old_spte))
+			break;
+		if (iter.level > PG_LEVEL_4K) {
+			if (is_shadow_present_pte(iter.old_spte)) {
+				if (is_large_pte(iter.old_spte))
+					break;
+				continue;
+			}
+			ret = tdp_mmu_link_sp(vm, &iter);
+			if (ret)
+				break;
+			continue;	/* steps down into the new table */
+		}
+		if (iter.gfn != gfn + mapped)
+			break;		/* a hole we did not fill: stop */
+		if (!is_shadow_present_pte(iter.old_spte)) {
+			slot = gfn_to_memslot(vm, iter.gfn);
+			if (!slot) {
+				mmu_stat_inc(vm, bad_gpa_faults);
+				ret = -MMU_EFAULT;
+				break;
+			}
+			if (slot->flags & MEMSLOT_READONLY)
+				access = ACC_READ | ACC_EXEC;
+			pfn = memslot_gfn_to_pfn(slot, iter.gfn);
+			if (!pfn) {
+				ret = -MMU_ENOMEM;
+				break;
+			}
+			if (tdp_mmu_set_spte_atomic(vm, &iter,
+					make_spte(pfn, PG_LEVEL_4K, access), NULL))
+				break;
+		}
+		mapped++;
+	}
+	rcu_read_unlock();
+	read_unlock(&vm->mmu_lock);
+	return ret < 0 ? ret : (long)mapped;
+}
