@@ -21,17 +21,27 @@ fault_pages=${FAULT_PAGES:-256}
 name=bench-mmu
 mkdir -p build/bench
 
+# Bochs' TSC counts the instructions of every emulated CPU, so the
+# fault-in figure comes from a boot of its own with one vCPU (the other
+# host CPU idles in HLT); the seed 000 boot keeps a second vCPU running,
+# as the scenario wants, and its ticks include that vCPU's instructions.
+tests/boot/boot_test.sh --name "$name-fault" --emu bochs --cpus 2 --mem 128 \
+	--timeout 300 --cmdline "exit=bochs ktest=guests.modules" \
+	--module build/guests/mmu_seed000.elf \
+	"name=mmu_fault_in vcpus=1 mem=4M -- fault_pages=$fault_pages" \
+	> "build/test-logs/$name-fault.tap" 2>&1
+rc1=$?
 tests/boot/boot_test.sh --name "$name" --emu bochs --cpus 2 --mem 128 \
 	--timeout 1500 --cmdline "exit=bochs ktest=guests.modules" \
 	--module build/guests/mmu_seed000.elf \
-	"name=mmu_seed000 vcpus=2 mem=4M alias=$alias timeout=3600 -- alias=$alias sizes=$sizes fault_pages=$fault_pages" \
+	"name=mmu_seed000 vcpus=2 mem=4M alias=$alias timeout=3600 -- alias=$alias sizes=$sizes" \
 	> "build/test-logs/$name.tap" 2>&1
 rc=$?
 log=build/test-logs/$name.log
-fault=$(grep -a -o 'fault-in: [0-9]* pages: [0-9]* ticks per fault' "$log" |
-	awk '{ print $5 }')
-if [ $rc != 0 ] || [ -z "$fault" ]; then
-	echo "bench_mmu: the run failed (rc $rc); see build/test-logs/$name.{tap,log}" >&2
+fault=$(grep -a -o 'fault-in: [0-9]* pages: [0-9]* ticks per fault' \
+	"build/test-logs/$name-fault.log" | awk '{ print $4 }')
+if [ $rc != 0 ] || [ $rc1 != 0 ] || [ -z "$fault" ]; then
+	echo "bench_mmu: a run failed (rc $rc1, $rc); see build/test-logs/$name*.{tap,log}" >&2
 	exit 1
 fi
 printf '%-44s %12s\n' "4K EPT-violation fault-in (ticks/fault)" "$fault"
@@ -47,5 +57,5 @@ while read -r n pt pf zap pts gap; do
 done < <(grep -a 'seed000: [0-9]* SPTEs' "$log" | sed -E \
 	's/.*seed000: ([0-9]+) SPTEs: ([0-9]+) pt pages, prefault ([0-9]+) ticks, zap\+free ([0-9]+) ticks, ([0-9]+) sched points, longest run between two: ([0-9]+) ticks.*/\1 \2 \3 \4 \5 \6/')
 echo "$json]}" > build/bench/tdp_mmu_kernel.json
-grep -a -q 'not ok' "build/test-logs/$name.tap" && { echo "bench_mmu: a check failed" >&2; exit 1; }
+grep -a -q 'not ok' "build/test-logs/$name.tap" "build/test-logs/$name-fault.tap" && { echo "bench_mmu: a check failed" >&2; exit 1; }
 exit 0
