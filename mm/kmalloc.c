@@ -12,7 +12,7 @@
 #include "mm/kmalloc.h"
 #include "mm/page_alloc.h"
 #include "mm/mm_debug.h"
-#include "mm/mm_lock.h"
+#include "kernel/spinlock.h"
 #include "kernel/log.h"
 
 #define KMALLOC_FREE_TAG	0x4b4d414c4c4f43ULL	/* "KMALLOC" */
@@ -29,7 +29,7 @@ struct kmem_class {
 	 * outside the buddy allocator's lock (pages are taken and given back
 	 * with it held), never inside it.
 	 */
-	struct mm_lock lock;
+	spinlock_t lock;		/* irqsave, like the buddy's */
 	struct page_link partial;	/* pages with at least one free object */
 	u32 size;
 	u32 objs_per_page;
@@ -38,6 +38,7 @@ struct kmem_class {
 
 /* Statically initialised so kmalloc works from the first call, on any CPU. */
 #define KMEM_CLASS(i) [i] = {						\
+	.lock = SPINLOCK_INIT(kmem_class_##i),				\
 	.partial = { &classes[i].partial, &classes[i].partial },	\
 	.size = KMALLOC_MIN_SIZE << (i),				\
 	.objs_per_page = PAGE_SIZE / (KMALLOC_MIN_SIZE << (i)),		\
@@ -143,10 +144,10 @@ static void *kmalloc_small(size_t size)
 	unsigned long flags;
 	struct page *page;
 
-	flags = mm_lock_irqsave(&kc->lock);
+	flags = spin_lock_irqsave(&kc->lock);
 	if (kc->partial.next == &kc->partial) {
 		if (!slab_page_new(kc, class)) {
-			mm_unlock_irqrestore(&kc->lock, flags);
+			spin_unlock_irqrestore(&kc->lock, flags);
 			return NULL;
 		}
 	}
@@ -158,7 +159,7 @@ static void *kmalloc_small(size_t size)
 		partial_del(page);	/* full pages sit on no list */
 	check_poison(obj, kc->size);
 	obj->tag = 0;
-	mm_unlock_irqrestore(&kc->lock, flags);
+	spin_unlock_irqrestore(&kc->lock, flags);
 	return obj;
 }
 
@@ -224,19 +225,19 @@ static void kfree_small(struct page *page, void *p)
 	unsigned long flags;
 	bool was_full;
 
-	flags = mm_lock_irqsave(&kc->lock);
+	flags = spin_lock_irqsave(&kc->lock);
 	if (!page_test_flag(page, PG_slab)) {
-		mm_unlock_irqrestore(&kc->lock, flags);
+		spin_unlock_irqrestore(&kc->lock, flags);
 		report_bad_kfree(p, "slab page was freed meanwhile");
 		return;
 	}
 	if (((u8 *)p - base) % kc->size) {
-		mm_unlock_irqrestore(&kc->lock, flags);
+		spin_unlock_irqrestore(&kc->lock, flags);
 		report_bad_kfree(p, "not the start of a heap object");
 		return;
 	}
 	if (obj->tag == free_tag(obj) && on_freelist(page, obj)) {
-		mm_unlock_irqrestore(&kc->lock, flags);
+		spin_unlock_irqrestore(&kc->lock, flags);
 		report_bad_kfree(p, "double free");
 		return;
 	}
@@ -258,7 +259,7 @@ static void kfree_small(struct page *page, void *p)
 	} else if (was_full) {
 		partial_add(kc, page);
 	}
-	mm_unlock_irqrestore(&kc->lock, flags);
+	spin_unlock_irqrestore(&kc->lock, flags);
 	__atomic_fetch_sub(&nr_live, 1, __ATOMIC_RELAXED);
 }
 

@@ -15,7 +15,7 @@
  */
 #include "mm/page_alloc.h"
 #include "mm/mm_debug.h"
-#include "mm/mm_lock.h"
+#include "kernel/spinlock.h"
 #include "kernel/log.h"
 
 /* Ranges page_alloc_init() can track after subtraction; a PC has ~10. */
@@ -29,7 +29,7 @@ static struct {
 	 * is free or being freed/allocated, and the counters (which are
 	 * written with WRITE_ONCE so the lock-free getters read snapshots).
 	 */
-	struct mm_lock lock;
+	spinlock_t lock;	/* irqsave: interrupt handlers may allocate */
 	struct page_link free_area[NR_ORDERS];
 	u64 nr_free_blocks[NR_ORDERS];
 	u64 nr_allocs[NR_ORDERS];
@@ -41,7 +41,7 @@ static struct {
 	struct page *memmap;	/* descriptor of frame base_pfn + i at [i] */
 	u64 base_pfn;
 	u64 nr_pages;		/* descriptors in memmap */
-} zone;
+} zone = { .lock = SPINLOCK_INIT(zone.lock) };
 
 /* ---- small list helpers (free lists are LIFO: hot blocks first) ---- */
 
@@ -217,10 +217,10 @@ static enum page_state __page_state(const struct page *page)
 
 enum page_state page_state(const struct page *page)
 {
-	unsigned long flags = mm_lock_irqsave(&zone.lock);
+	unsigned long flags = spin_lock_irqsave(&zone.lock);
 	enum page_state s = __page_state(page);
 
-	mm_unlock_irqrestore(&zone.lock, flags);
+	spin_unlock_irqrestore(&zone.lock, flags);
 	return s;
 }
 
@@ -246,9 +246,9 @@ void *page_alloc(unsigned order)
 
 	if (WARN_ON(order > MAX_ORDER))
 		return NULL;
-	flags = mm_lock_irqsave(&zone.lock);
+	flags = spin_lock_irqsave(&zone.lock);
 	page = __alloc_block(order);
-	mm_unlock_irqrestore(&zone.lock, flags);
+	spin_unlock_irqrestore(&zone.lock, flags);
 	return page ? page_to_virt(page) : NULL;
 }
 
@@ -265,7 +265,7 @@ void *page_alloc_below(unsigned order, phys_addr_t limit)
 
 	if (WARN_ON(order > MAX_ORDER))
 		return NULL;
-	flags = mm_lock_irqsave(&zone.lock);
+	flags = spin_lock_irqsave(&zone.lock);
 	for (o = order; o <= MAX_ORDER && !page && zone.memmap; o++) {
 		struct page_link *h = &zone.free_area[o], *n;
 
@@ -280,7 +280,7 @@ void *page_alloc_below(unsigned order, phys_addr_t limit)
 	}
 	if (page)
 		page = __take_block(page, page->order, order);
-	mm_unlock_irqrestore(&zone.lock, flags);
+	spin_unlock_irqrestore(&zone.lock, flags);
 	return page ? page_to_virt(page) : NULL;
 }
 
@@ -309,28 +309,28 @@ static void report_bad_free(const void *va, unsigned order, const char *why,
 static void free_checked(struct page *page, const void *va, unsigned order,
 			 u32 expect_ref)
 {
-	unsigned long flags = mm_lock_irqsave(&zone.lock);
+	unsigned long flags = spin_lock_irqsave(&zone.lock);
 	enum page_state s = __page_state(page);
 
 	if (s != PAGE_OK) {
-		mm_unlock_irqrestore(&zone.lock, flags);
+		spin_unlock_irqrestore(&zone.lock, flags);
 		report_bad_free(va, order, page_state_name(s), 0);
 		return;
 	}
 	if (page->flags & (BIT(PG_slab) | BIT(PG_kmalloc_large))) {
-		mm_unlock_irqrestore(&zone.lock, flags);
+		spin_unlock_irqrestore(&zone.lock, flags);
 		report_bad_free(va, order, "page belongs to kmalloc (flags)",
 				page->flags);
 		return;
 	}
 	if (page->order != order) {
-		mm_unlock_irqrestore(&zone.lock, flags);
+		spin_unlock_irqrestore(&zone.lock, flags);
 		report_bad_free(va, order, "order differs from allocation",
 				page->order);
 		return;
 	}
 	if (READ_ONCE(page->refcount) != expect_ref) {
-		mm_unlock_irqrestore(&zone.lock, flags);
+		spin_unlock_irqrestore(&zone.lock, flags);
 		report_bad_free(va, order, "page still referenced, refcount",
 				page->refcount);
 		return;
@@ -346,7 +346,7 @@ static void free_checked(struct page *page, const void *va, unsigned order,
 				 PAGE_SIZE << order);
 	WRITE_ONCE(zone.nr_frees[order], zone.nr_frees[order] + 1);
 	__free_block(page, order);
-	mm_unlock_irqrestore(&zone.lock, flags);
+	spin_unlock_irqrestore(&zone.lock, flags);
 }
 
 void page_free(void *va, unsigned order)
@@ -427,7 +427,7 @@ phys_addr_t page_alloc_max_phys(void)
 
 unsigned page_alloc_check(void)
 {
-	unsigned long flags = mm_lock_irqsave(&zone.lock);
+	unsigned long flags = spin_lock_irqsave(&zone.lock);
 	unsigned bad = 0, o;
 	u64 pages = 0;
 
@@ -477,7 +477,7 @@ unsigned page_alloc_check(void)
 		       (unsigned long long)zone.nr_free);
 		bad++;
 	}
-	mm_unlock_irqrestore(&zone.lock, flags);
+	spin_unlock_irqrestore(&zone.lock, flags);
 	return bad;
 }
 
@@ -594,6 +594,7 @@ void page_alloc_init(const struct phys_range *usable, unsigned nr_usable,
 	 * it again for each scenario; that forgets all earlier state.
 	 */
 	__builtin_memset(&zone, 0, sizeof(zone));
+	spin_lock_init(&zone.lock, "zone.lock");
 	nr_free_ranges = 0;
 	for (i = 0; i < nr_usable; i++) {
 		phys_addr_t s = ALIGN_UP(usable[i].start, PAGE_SIZE);

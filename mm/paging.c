@@ -10,7 +10,7 @@
  */
 #include "mm/paging.h"
 #include "mm/page_alloc.h"
-#include "mm/mm_lock.h"
+#include "kernel/spinlock.h"
 #include "arch/x86/acpi.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/tlb.h"
@@ -28,7 +28,7 @@
  * Walkers that only read (paging_is_mapped) do not take it: entries are
  * written whole with WRITE_ONCE, and tables are never freed.
  */
-static struct mm_lock pt_lock;
+static DEFINE_SPINLOCK(pt_lock);
 static u64 *kernel_pml4;
 static u64 mapped_end;
 /* Page-table pages taken by paging_init() (for the boot report). */
@@ -321,11 +321,11 @@ static int set_4k(u64 va, u64 new_pte)
 
 	if (WARN_ON(!kernel_pml4) || WARN_ON(!IS_ALIGNED(va, PAGE_SIZE)))
 		return -1;
-	flags = mm_lock_irqsave(&pt_lock);
+	flags = spin_lock_irqsave(&pt_lock);
 	pte = pte_for_4k(va, &split);
 	if (pte)
 		WRITE_ONCE(*pte, new_pte);
-	mm_unlock_irqrestore(&pt_lock, flags);
+	spin_unlock_irqrestore(&pt_lock, flags);
 	if (!pte)
 		return -1;
 	/*
