@@ -81,6 +81,7 @@ boot_configs() {
 		--module $g/hello.elf "name=bad_opt mem=2M frobnicate=1"
 		--module $g/hello.elf "name=bad_alias mem=2M alias=99M"
 		--module $g/mmu_faults.elf "name=bad_gpa mem=2M -- wild=1"
+		--module $g/mmu_faults.elf "name=bad_gpa_width mem=2M -- wild=2"
 		--module $g/hello.elf "name=hello mem=2M"
 		--module $g/mb1_flat.bin "name=mb1_flat mem=2M -- mb1 flat"
 	)
@@ -93,7 +94,8 @@ boot_configs() {
 		--expect-msg "guest bad_mem: mem=1024M is more than the host can give" \
 		--expect-msg "guest bad_opt: unknown option 'frobnicate=1'" \
 		--expect-msg "guest bad_alias: alias=PAGES: '99M' must be 1..16M pages" \
-		--expect-msg "guest bad_gpa: killed: EPT violation at gpa 0x200000 (qual 0x"
+		--expect-msg "guest bad_gpa: killed: EPT violation at gpa 0x200000 (qual 0x182, W) outside every memslot" \
+		--expect-msg "guest bad_gpa_width: killed: EPT violation at gpa 0x8000000000 (qual 0x182, W) above the guest physical address width"
 	# The TDP MMU under guests (tests/guests/mmu_*.c, 2 CPUs): faults
 	# from both vCPUs, zaps and root invalidation racing them, reclaim
 	# and replace, bad MMU requests, data under the memory-pressure

@@ -16,7 +16,8 @@
  * With "-- wild=1" it only maps the 2 MiB above its memory into its own
  * page tables and touches it: an EPT violation outside every memslot, so
  * the host must kill this guest with a message naming the GPA, and the
- * other guests go on (the bad-input boot).
+ * other guests go on (the bad-input boot); "-- wild=2" does the same with
+ * a GPA above the host's 39-bit guest physical width.
  */
 #include "tests/guests/mmu_common.h"
 
@@ -322,18 +323,36 @@ static void test_pressure(void)
 		    (unsigned long long)rounds);
 }
 
-static void touch_outside_memory(void)
+/*
+ * Map the first 2 MiB above guest memory to @gpa in our own page tables
+ * and write there: the host must kill us with a message naming @gpa.
+ */
+static void touch_outside_memory(u64 gpa)
 {
 	u64 *pd = (u64 *)(uintptr_t)HV_GPA_PD;
-	u64 gpa = (boot_info->mem_size + 0x1fffff) & ~0x1fffffULL;
-	volatile u64 *va = (volatile u64 *)(uintptr_t)gpa;
+	u64 va = (boot_info->mem_size + 0x1fffff) & ~0x1fffffULL;
 
 	ktap_diag("touching gpa %#llx, outside guest memory: expect to die",
 		  (unsigned long long)gpa);
-	pd[gpa >> 21] = gpa | 0x83;	/* present, writable, 2 MiB */
+	pd[va >> 21] = gpa | 0x83;	/* present, writable, 2 MiB */
 	asm volatile("invlpg (%0)" :: "r"(va) : "memory");
-	*va = 1;
+	*(volatile u64 *)(uintptr_t)va = 1;
 	ktap_result(false, "survived_a_write_outside_memory");
+}
+
+/* wild=1: just above memory; wild=2: above the host's 39-bit width. */
+static void wild(unsigned int how)
+{
+	u32 a, b, c, d;
+
+	cpuid(0x80000008, 0, &a, &b, &c, &d);
+	if (how == 2 && (a & 0xff) <= 39) {
+		ktap_diag("guest MAXPHYADDR %u: cannot name a GPA above 39 bits",
+			  a & 0xff);
+		return;
+	}
+	touch_outside_memory(how == 2 ? 1ULL << 39 :
+			     (boot_info->mem_size + 0x1fffff) & ~0x1fffffULL);
 }
 
 int main(void)
@@ -342,7 +361,7 @@ int main(void)
 
 	if (guest_option("wild", buf, sizeof(buf))) {
 		ktap_plan(1);
-		touch_outside_memory();
+		wild(buf[0] == '2' ? 2 : 1);
 		return 1;
 	}
 	ktap_plan(9);
