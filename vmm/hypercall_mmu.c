@@ -13,6 +13,7 @@
  */
 #include "vmm/hypercall_mmu.h"
 #include "vmm/tdp_kernel.h"
+#include "vmm/guest_run.h"
 #include "vmm/mmu/tdp_mmu.h"
 #include "kernel/log.h"
 #include "kernel/platform.h"
@@ -51,9 +52,19 @@ u64 hc_mmu_zap_gfn_range(struct vcpu *v, bool *stop)
 	return HC_RET(-kvm_tdp_mmu_zap_gfn_range(vm, gfn, gfn + count));
 }
 
+/*
+ * As KVM's KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: the other vCPUs are kicked
+ * out of guest mode, so each loads a fresh root at its next entry and
+ * drops its reference to the old one now rather than at its next exit.
+ */
 u64 hc_mmu_invalidate_roots(struct vcpu *v, bool *stop)
 {
-	kvm_mmu_zap_all_fast(v->guest->vm);
+	struct guest *g = v->guest;
+
+	kvm_mmu_zap_all_fast(g->vm);
+	for (unsigned int i = 0; i < g->nr_vcpus; i++)
+		if (g->vcpus[i] != v)
+			vcpu_kick(g->vcpus[i]);
 	return 0;
 }
 
