@@ -90,12 +90,6 @@ static void tdp_kernel_flush_remote_tlbs_range(struct vm *vm, gfn_t gfn,
 	tdp_kernel_flush_remote_tlbs(vm);
 }
 
-static void guest_mmu_zap_work_fn(struct work_struct *w)
-{
-	struct guest *g = container_of(w, struct guest, mmu_zap_work);
-
-	tdp_mmu_zap_invalidated_roots(g->vm);
-}
 
 static void tdp_kernel_queue_zap_work(struct vm *vm)
 {
@@ -109,13 +103,11 @@ static void tdp_kernel_queue_zap_work(struct vm *vm)
  * its next drop is a run without a scheduling point. A walk holding the
  * lock is not switched out (no preemption), so the CPU identifies it.
  */
-static void tdp_kernel_sched_point(struct vm *vm)
+static void sched_gap_end(struct guest *g)
 {
-	struct guest *g = vm->platform_data;
 	unsigned int cpu = plat_cpu_id();
 	u64 now = rdtsc(), since = g->sp_done_tsc[cpu], old;
 
-	__atomic_add_fetch(&g->sp_count, 1, __ATOMIC_RELAXED);
 	if (!since)
 		return;
 	g->sp_done_tsc[cpu] = 0;
@@ -127,11 +119,33 @@ static void tdp_kernel_sched_point(struct vm *vm)
 		;
 }
 
+static void tdp_kernel_sched_point(struct vm *vm)
+{
+	struct guest *g = vm->platform_data;
+
+	__atomic_add_fetch(&g->sp_count, 1, __ATOMIC_RELAXED);
+	sched_gap_end(g);
+}
+
 static void tdp_kernel_sched_point_done(struct vm *vm)
 {
 	struct guest *g = vm->platform_data;
 
 	g->sp_done_tsc[plat_cpu_id()] = rdtsc();
+}
+
+/*
+ * The background zap of invalidated roots. Its start and its end count as
+ * scheduling points for the probe, so the first run (up to the first
+ * yield) and the last (after the last) are measured too.
+ */
+static void guest_mmu_zap_work_fn(struct work_struct *w)
+{
+	struct guest *g = container_of(w, struct guest, mmu_zap_work);
+
+	g->sp_done_tsc[plat_cpu_id()] = rdtsc();
+	tdp_mmu_zap_invalidated_roots(g->vm);
+	sched_gap_end(g);
 }
 
 static const struct vm_mmu_ops tdp_kernel_mmu_ops = {
