@@ -140,7 +140,7 @@ test: all
 # The TDP MMU in the hypervisor, in Bochs (tests/boot/bench_mmu.sh).
 bench-mmu: all
 	tests/boot/bench_mmu.sh
-bench: bench-mmu
+bench: bench-mmu bench-guests
 
 stress bench:
 	@if [ -f tests/host/Makefile ]; then $(MAKE) -C tests/host $@; \
