@@ -60,6 +60,37 @@ static inline gfn_t tdp_iter_round_gfn(gfn_t gfn, int level)
  * Visit every SPTE at levels root..min_level that translates [start, end).
  * @root is a struct kvm_mmu_page *; the caller holds rcu_read_lock().
  */
+/*
+ * How many entries of the current table, from the current one on, lie
+ * below @end: the length of a sideways run a caller may process in a
+ * tight loop (at least 1 while the walk is in range).
+ */
+static inline unsigned int tdp_iter_run_len(const struct tdp_iter *iter,
+					    gfn_t end)
+{
+	unsigned int left = SPTE_ENT_PER_PAGE -
+			    SPTE_INDEX(iter->gfn, iter->level);
+	gfn_t span = (end - iter->gfn + KVM_PAGES_PER_HPAGE(iter->level) - 1)
+		     >> SPTE_LEVEL_SHIFT(iter->level);
+
+	return span < left ? (unsigned int)span : left;
+}
+
+/*
+ * After a caller processed @n entries of the current table itself, move
+ * to the last of them as if tdp_iter_next() had stepped sideways there;
+ * @last_spte is the value the caller left in (or last read from) it. The
+ * next tdp_iter_next() goes on from there as usual.
+ */
+static inline void tdp_iter_skip_side(struct tdp_iter *iter, unsigned int n,
+				      u64 last_spte)
+{
+	iter->gfn += (gfn_t)(n - 1) << SPTE_LEVEL_SHIFT(iter->level);
+	iter->next_last_level_gfn = iter->gfn;
+	iter->sptep += n - 1;
+	iter->old_spte = last_spte;
+}
+
 #define for_each_tdp_pte_min_level(iter, root, min_lvl, start, end)	\
 	for (tdp_iter_start(&(iter), (root)->spt, sp_role(root).level,\
 			    (min_lvl), (start));			\

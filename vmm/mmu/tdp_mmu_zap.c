@@ -83,6 +83,55 @@ bool tdp_mmu_iter_cond_resched(struct vm *vm, struct tdp_iter *iter,
 }
 
 /*
+ * Zap the 4K leaves of the current table from @iter's entry up to @end (or
+ * the table's end) in one tight loop, and leave @iter on the last of them.
+ * This is what the walk below would do one step at a time, minus the
+ * per-entry costs that buy nothing inside one leaf table: the iterator's
+ * step, the yield check (the caller checks once per table, so a yield
+ * still comes at most one table, 512 entries, late) and
+ * handle_changed_spte(), whose whole effect for a present 4K leaf going
+ * to 0 is "one more zapped SPTE" (no child table, no dirty logging).
+ *
+ * What stays per entry is what the semantics need:
+ *  - shared: a cmpxchg from the value just read. A fault may install a
+ *    leaf over a non-present entry at any moment, and the table may be
+ *    being torn down (entries FROZEN) by whoever unlinked it; both are
+ *    non-present when we read them, so we skip them and never clobber a
+ *    leaf we did not see. A failed cmpxchg hands back the current value,
+ *    which is judged again (another zap took it: now 0; skipped).
+ *  - exclusive: an exchange (the CPU may set A/D bits concurrently) of
+ *    each present leaf; nothing else writes, so FROZEN would be a bug.
+ */
+static u64 tdp_mmu_zap_leaf_run(struct tdp_iter *iter, gfn_t end,
+				bool shared)
+{
+	unsigned int i, n = tdp_iter_run_len(iter, end);
+	u64 *sptep = iter->sptep, old = iter->old_spte, zapped = 0;
+
+	for (i = 0; i < n; i++, sptep++) {
+		if (i)
+			old = spte_read(sptep);
+		if (!is_shadow_present_pte(old))
+			continue;
+		if (!shared) {
+			WARN_ON_ONCE(is_frozen_spte(__atomic_exchange_n(sptep,
+						0, __ATOMIC_ACQ_REL)));
+			zapped++;
+			continue;
+		}
+		while (!__atomic_compare_exchange_n(sptep, &old, 0, false,
+						    __ATOMIC_ACQ_REL,
+						    __ATOMIC_ACQUIRE))
+			if (!is_shadow_present_pte(old))
+				break;
+		if (is_shadow_present_pte(old))
+			zapped++;
+	}
+	tdp_iter_skip_side(iter, n, spte_read(sptep - 1));
+	return zapped;
+}
+
+/*
  * Zap the leaf SPTEs of [start, end) in @root. Returns whether a TLB flush
  * is pending (the caller flushes before it drops mmu_lock).
  */
@@ -91,7 +140,7 @@ bool tdp_mmu_zap_leafs(struct vm *vm, struct kvm_mmu_page *root,
 		       bool shared)
 {
 	struct tdp_iter iter;
-	u64 zapped = 0;
+	u64 zapped = 0, n;
 
 	kvm_lockdep_assert_mmu_lock_held(vm, shared);
 	end = MIN(end, tdp_mmu_max_gfn(vm));
@@ -102,6 +151,12 @@ retry:
 		if (can_yield &&
 		    tdp_mmu_iter_cond_resched(vm, &iter, flush, shared)) {
 			flush = false;
+			continue;
+		}
+		if (iter.level == PG_LEVEL_4K) {
+			n = tdp_mmu_zap_leaf_run(&iter, end, shared);
+			zapped += n;
+			flush |= n != 0;
 			continue;
 		}
 		if (!is_shadow_present_pte(iter.old_spte) ||
