@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * VMX detection, capability report and control computation.
+ * The VMX decision: from raw CPUID/MSR values to the controls every VMCS
+ * starts from, the optional features, and - when VMX cannot be used - a
+ * reason naming each missing feature. Pure: no hardware access, so the
+ * refusal paths are tested with synthetic values (vmm/vmx_caps_ktest.c);
+ * vmm/vmx_init.c reads the real values.
  *
  * Controls are computed from the capability MSRs, which give for each
  * control word the bits that must be 1 (allowed-0 settings, low half) and
@@ -13,79 +17,222 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
 #include "kernel/log.h"
+#include "kernel/string.h"
 
 struct vmx_caps vmx_caps;
 bool vmx_supported;
 
-/* What we ask for; "required" bits missing from allowed-1 refuse VMX. */
-#define PIN_REQUIRED	(PIN_EXT_INTR_EXITING | PIN_NMI_EXITING | \
-			 PIN_PREEMPTION_TIMER)
-#define PROC_REQUIRED	(CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING | \
-			 CPU_SECONDARY_CONTROLS)
-/* The guest must not MONITOR/MWAIT the host CPU to sleep. */
-#define PROC_OPTIONAL	(CPU_MWAIT_EXITING | CPU_MONITOR_EXITING)
-/* Bits we must be able to clear: the guest owns CR3, TSC and INVLPG. */
-#define PROC_CLEAR	(CPU_CR3_LOAD_EXITING | CPU_CR3_STORE_EXITING | \
-			 CPU_INVLPG_EXITING | CPU_RDTSC_EXITING | \
-			 CPU_USE_MSR_BITMAPS | CPU_USE_IO_BITMAPS)
-#define PROC2_REQUIRED	(CPU2_ENABLE_EPT | CPU2_ENABLE_VPID | \
-			 CPU2_UNRESTRICTED_GUEST)
-#define PROC2_OPTIONAL	(CPU2_ENABLE_RDTSCP | CPU2_ENABLE_INVPCID)
-#define EXIT_REQUIRED	(EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | \
-			 EXIT_LOAD_EFER)
-/*
- * Saving the preemption timer makes it count a whole slice across exits;
- * without it every entry would restart the count and a guest that exits
- * often (a VMCALL loop) would never be preempted.
- */
-#define EXIT_OPTIONAL	(EXIT_SAVE_PAT | EXIT_LOAD_PAT | \
-			 EXIT_SAVE_PREEMPTION_TIMER)
-#define ENTRY_REQUIRED	(ENTRY_LOAD_EFER)
-#define ENTRY_OPTIONAL	(ENTRY_LOAD_PAT)
-
-static unsigned int nr_missing;
-
-static void require(bool ok, const char *what)
-{
-	if (!ok) {
-		pr_err("vmx: REQUIRED but missing: %s\n", what);
-		nr_missing++;
-	}
-}
+enum vmx_ctl_word { W_PIN, W_PROC, W_PROC2, W_EXIT, W_ENTRY, NR_CTL_WORDS };
 
 /*
- * Fold (required | optional) into what the MSR allows; ask for no bit the
- * CPU cannot set, force every bit it cannot clear.
+ * What we need from each control word, by name: the names are what a
+ * refusal prints. X(word, bit, name).
  */
-static u32 adjust_controls(u64 msr, u32 required, u32 optional,
-			   u32 must_clear, const char *word)
-{
-	u32 allowed0 = (u32)msr, allowed1 = (u32)(msr >> 32);
-	u32 ctl = ((required | optional) & allowed1) | allowed0;
+#define VMX_REQUIRED_CONTROLS(X)					\
+	X(W_PIN, PIN_EXT_INTR_EXITING, "external-interrupt exiting")	\
+	X(W_PIN, PIN_NMI_EXITING, "NMI exiting")			\
+	X(W_PIN, PIN_PREEMPTION_TIMER, "VMX-preemption timer")		\
+	X(W_PROC, CPU_HLT_EXITING, "HLT exiting")			\
+	X(W_PROC, CPU_UNCOND_IO_EXITING, "unconditional I/O exiting")	\
+	X(W_PROC, CPU_SECONDARY_CONTROLS,				\
+	  "secondary processor-based controls")				\
+	X(W_PROC2, CPU2_ENABLE_EPT, "EPT")				\
+	X(W_PROC2, CPU2_ENABLE_VPID, "VPID")				\
+	X(W_PROC2, CPU2_UNRESTRICTED_GUEST, "unrestricted guest")	\
+	X(W_EXIT, EXIT_HOST_ADDR_SPACE_SIZE,				\
+	  "host address-space size (exit control)")			\
+	X(W_EXIT, EXIT_SAVE_EFER, "save IA32_EFER (exit control)")	\
+	X(W_EXIT, EXIT_LOAD_EFER, "load IA32_EFER (exit control)")	\
+	X(W_ENTRY, ENTRY_LOAD_EFER, "load IA32_EFER (entry control)")
 
-	if ((ctl & required) != required) {
-		pr_err("vmx: %s controls lack required bits %#x\n", word,
-		       required & ~ctl);
-		nr_missing++;
-	}
-	if (ctl & must_clear) {
-		pr_err("vmx: %s controls cannot clear bits %#x\n", word,
-		       ctl & must_clear);
-		nr_missing++;
-	}
-	return ctl;
+/*
+ * Bits we must be able to clear: the guest owns CR3, TSC and INVLPG; we
+ * use no bitmaps; interrupts are acknowledged by the host IDT; guests
+ * start outside IA-32e mode.
+ */
+#define VMX_CLEARED_CONTROLS(X)						\
+	X(W_PROC, CPU_CR3_LOAD_EXITING, "CR3-load exiting")		\
+	X(W_PROC, CPU_CR3_STORE_EXITING, "CR3-store exiting")		\
+	X(W_PROC, CPU_INVLPG_EXITING, "INVLPG exiting")			\
+	X(W_PROC, CPU_RDTSC_EXITING, "RDTSC exiting")			\
+	X(W_PROC, CPU_USE_MSR_BITMAPS, "MSR bitmaps")			\
+	X(W_PROC, CPU_USE_IO_BITMAPS, "I/O bitmaps")			\
+	X(W_EXIT, EXIT_ACK_INTR_ON_EXIT, "acknowledge interrupt on exit") \
+	X(W_ENTRY, ENTRY_IA32E_MODE_GUEST, "IA-32e mode guest")
+
+/*
+ * Wanted when present. The guest must not MONITOR/MWAIT the host CPU to
+ * sleep. Saving the preemption timer makes it count a whole slice across
+ * exits; without it every entry would restart the count and a guest that
+ * exits often (a VMCALL loop) would never be preempted.
+ */
+static const u32 optional_controls[NR_CTL_WORDS] = {
+	[W_PROC] = CPU_MWAIT_EXITING | CPU_MONITOR_EXITING,
+	[W_PROC2] = CPU2_ENABLE_RDTSCP | CPU2_ENABLE_INVPCID,
+	[W_EXIT] = EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_PREEMPTION_TIMER,
+	[W_ENTRY] = ENTRY_LOAD_PAT,
+};
+
+/* What the TDP MMU and the flushes need from IA32_VMX_EPT_VPID_CAP. */
+#define VMX_REQUIRED_EPT_VPID(X)					\
+	X(EPT_CAP_PWL4, "EPT 4-level page walk")			\
+	X(EPT_CAP_MEMTYPE_WB, "EPT write-back memory type")		\
+	X(EPT_CAP_INVEPT, "INVEPT")					\
+	X(EPT_CAP_INVEPT_ALL, "INVEPT all-context")			\
+	X(VPID_CAP_INVVPID, "INVVPID")					\
+	X(VPID_CAP_INVVPID_ALL, "INVVPID all-context")
+
+struct vmx_ctl_need {
+	enum vmx_ctl_word word;
+	u32 bit;
+	const char *name;
+};
+
+#define CTL_NEED(w, b, n) { .word = (w), .bit = (b), .name = (n) },
+static const struct vmx_ctl_need required_controls[] = {
+	VMX_REQUIRED_CONTROLS(CTL_NEED)
+};
+static const struct vmx_ctl_need cleared_controls[] = {
+	VMX_CLEARED_CONTROLS(CTL_NEED)
+};
+#undef CTL_NEED
+
+static const struct {
+	u64 bit;
+	const char *name;
+} required_ept_vpid[] = {
+#define EPT_NEED(b, n) { .bit = (b), .name = (n) },
+	VMX_REQUIRED_EPT_VPID(EPT_NEED)
+#undef EPT_NEED
+};
+
+/* Appends "; missing: a, b" style lists into a bounded buffer. */
+struct why_buf {
+	char *buf;
+	size_t len, pos;
+	const char *section;	/* the list now being appended to */
+	unsigned int nr;
+};
+
+static void why_add(struct why_buf *w, const char *section, const char *what)
+{
+	const char *sep = w->section == section ? ", " :
+			  w->nr ? "; " : "";
+	int n;
+
+	if (w->pos >= w->len)
+		return;
+	n = ksnprintf(w->buf + w->pos, w->len - w->pos, "%s%s%s", sep,
+		      w->section == section ? "" : section, what);
+	w->section = section;
+	w->nr++;
+	w->pos += n > 0 ? (size_t)n : 0;
+	if (w->pos >= w->len && w->len > 4)	/* truncated: say so */
+		memcpy(w->buf + w->len - 4, "...", 4);
 }
 
-bool vmx_feature_control_enable(void)
-{
-	u64 fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+static const char *const MISSING = "missing: ";
+static const char *const NOT_CLEARABLE = "cannot clear: ";
 
-	if (fc & FEAT_CTL_LOCKED)
-		return fc & FEAT_CTL_VMX_OUTSIDE_SMX;
-	/* Unlocked: enable VMX and lock, as firmware normally would. */
-	wrmsr(MSR_IA32_FEATURE_CONTROL,
-	      fc | FEAT_CTL_VMX_OUTSIDE_SMX | FEAT_CTL_LOCKED);
-	return true;
+static u32 allowed0(u64 msr)
+{
+	return (u32)msr;
+}
+
+static u32 allowed1(u64 msr)
+{
+	return (u32)(msr >> 32);
+}
+
+enum vmx_caps_verdict vmx_caps_decide(const struct vmx_caps_raw *raw,
+				      struct vmx_caps *c, char *why,
+				      size_t why_len)
+{
+	struct why_buf w = { .buf = why, .len = why_len };
+	u32 want[NR_CTL_WORDS] = { 0 }, ctl[NR_CTL_WORDS];
+	u64 msr[NR_CTL_WORDS];
+	unsigned int i;
+
+	memset(c, 0, sizeof(*c));
+	if (why_len)
+		why[0] = '\0';
+	if (!(raw->cpuid1_ecx & CPUID_1_ECX_VMX)) {
+		ksnprintf(why, why_len, "no VMX: CPUID.1:ECX.VMX[5] = 0 (QEMU "
+			  "TCG has none; Bochs emulates it)");
+		return VMX_CAPS_NO_VMX;
+	}
+	/* Unlocked is fine: vmx_feature_control_enable() sets and locks it. */
+	if ((raw->feature_control & FEAT_CTL_LOCKED) &&
+	    !(raw->feature_control & FEAT_CTL_VMX_OUTSIDE_SMX)) {
+		ksnprintf(why, why_len, "VMX disabled: IA32_FEATURE_CONTROL "
+			  "%#lx is locked with VMX outside SMX off; enable "
+			  "VT-x in the firmware setup", raw->feature_control);
+		return VMX_CAPS_LOCKED_OFF;
+	}
+
+	c->basic = raw->basic;
+	c->revision = raw->basic & VMX_BASIC_REVISION_MASK;
+	c->true_ctls = raw->has_true_ctls;
+	c->misc = raw->misc;
+	c->cr0_fixed0 = raw->cr0_fixed0;
+	c->cr0_fixed1 = raw->cr0_fixed1;
+	c->cr4_fixed0 = raw->cr4_fixed0;
+	c->cr4_fixed1 = raw->cr4_fixed1;
+	c->pin_msr = c->true_ctls ? raw->true_pin : raw->pin;
+	c->proc_msr = c->true_ctls ? raw->true_proc : raw->proc;
+	c->exit_msr = c->true_ctls ? raw->true_exit : raw->exit;
+	c->entry_msr = c->true_ctls ? raw->true_entry : raw->entry;
+	/* An MSR the CPU does not announce reads as "nothing allowed". */
+	c->proc2_msr = raw->has_proc2 &&
+		       (allowed1(c->proc_msr) & CPU_SECONDARY_CONTROLS) ?
+		       raw->proc2 : 0;
+	c->ept_vpid = raw->has_ept_vpid &&
+		      (allowed1(c->proc2_msr) &
+		       (CPU2_ENABLE_EPT | CPU2_ENABLE_VPID)) ?
+		      raw->ept_vpid : 0;
+
+	msr[W_PIN] = c->pin_msr;
+	msr[W_PROC] = c->proc_msr;
+	msr[W_PROC2] = c->proc2_msr;
+	msr[W_EXIT] = c->exit_msr;
+	msr[W_ENTRY] = c->entry_msr;
+	for (i = 0; i < ARRAY_SIZE(required_controls); i++)
+		want[required_controls[i].word] |= required_controls[i].bit;
+	/* Ask for no bit the CPU cannot set, force every bit it cannot clear. */
+	for (i = 0; i < NR_CTL_WORDS; i++)
+		ctl[i] = ((want[i] | optional_controls[i]) &
+			  allowed1(msr[i])) | allowed0(msr[i]);
+
+	for (i = 0; i < ARRAY_SIZE(required_controls); i++)
+		if (!(ctl[required_controls[i].word] & required_controls[i].bit))
+			why_add(&w, MISSING, required_controls[i].name);
+	/* EPT_VPID_CAP details matter only once EPT and VPID exist at all. */
+	if ((ctl[W_PROC2] & (CPU2_ENABLE_EPT | CPU2_ENABLE_VPID)) ==
+	    (CPU2_ENABLE_EPT | CPU2_ENABLE_VPID))
+		for (i = 0; i < ARRAY_SIZE(required_ept_vpid); i++)
+			if (!(c->ept_vpid & required_ept_vpid[i].bit))
+				why_add(&w, MISSING, required_ept_vpid[i].name);
+	for (i = 0; i < ARRAY_SIZE(cleared_controls); i++)
+		if (ctl[cleared_controls[i].word] & cleared_controls[i].bit)
+			why_add(&w, NOT_CLEARABLE, cleared_controls[i].name);
+
+	c->pin_ctl = ctl[W_PIN];
+	c->proc_ctl = ctl[W_PROC];
+	c->proc2_ctl = ctl[W_PROC2];
+	c->exit_ctl = ctl[W_EXIT];
+	c->entry_ctl = ctl[W_ENTRY];
+
+	c->ept_2m = c->ept_vpid & EPT_CAP_2M_PAGE;
+	c->ept_1g = c->ept_vpid & EPT_CAP_1G_PAGE;
+	c->ept_ad = c->ept_vpid & EPT_CAP_AD_BITS;
+	c->invept_single = c->ept_vpid & EPT_CAP_INVEPT_SINGLE;
+	c->invvpid_single = c->ept_vpid & VPID_CAP_INVVPID_SINGLE;
+	c->pml = allowed1(c->proc2_msr) & CPU2_ENABLE_PML;
+	c->mtf = allowed1(c->proc_msr) & CPU_MONITOR_TRAP_FLAG;
+	c->rdtscp = c->proc2_ctl & CPU2_ENABLE_RDTSCP;
+	c->preempt_shift = VMX_MISC_PREEMPT_RATE(c->misc);
+
+	return w.nr ? VMX_CAPS_MISSING : VMX_CAPS_OK;
 }
 
 u64 vmx_fix_cr0(u64 cr0, bool unrestricted)
@@ -101,132 +248,4 @@ u64 vmx_fix_cr0(u64 cr0, bool unrestricted)
 u64 vmx_fix_cr4(u64 cr4)
 {
 	return (cr4 | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1;
-}
-
-static const char *yesno(bool b)
-{
-	return b ? "yes" : "no";
-}
-
-static void vmx_caps_report(void)
-{
-	struct vmx_caps *c = &vmx_caps;
-
-	pr_info("vmx: ---- VMX capability report ----\n");
-	pr_info("vmx: VMCS revision %#x, size %lu, %s controls, WB VMCS %s\n",
-		c->revision, VMX_BASIC_VMCS_SIZE(c->basic),
-		c->true_ctls ? "TRUE_*" : "legacy",
-		yesno((c->basic & (0xfULL << 50)) == VMX_BASIC_MEMTYPE_WB));
-	pr_info("vmx: pin %#010lx proc %#010lx proc2 %#010lx\n",
-		c->pin_msr, c->proc_msr, c->proc2_msr);
-	pr_info("vmx: exit %#010lx entry %#010lx ept/vpid %#lx\n",
-		c->exit_msr, c->entry_msr, c->ept_vpid);
-	pr_info("vmx: required: EPT %s, VPID %s, unrestricted guest %s, "
-		"preemption timer %s\n",
-		yesno(c->proc2_msr >> 32 & CPU2_ENABLE_EPT),
-		yesno(c->proc2_msr >> 32 & CPU2_ENABLE_VPID),
-		yesno(c->proc2_msr >> 32 & CPU2_UNRESTRICTED_GUEST),
-		yesno(c->pin_msr >> 32 & PIN_PREEMPTION_TIMER));
-	pr_info("vmx: EPT: 4-level %s, WB %s, 2M %s, 1G %s, A/D bits %s, "
-		"INVEPT single %s\n",
-		yesno(c->ept_vpid & EPT_CAP_PWL4),
-		yesno(c->ept_vpid & EPT_CAP_MEMTYPE_WB), yesno(c->ept_2m),
-		yesno(c->ept_1g), yesno(c->ept_ad), yesno(c->invept_single));
-	pr_info("vmx: optional: PML %s, monitor trap flag %s, RDTSCP %s, "
-		"INVVPID single %s\n", yesno(c->pml), yesno(c->mtf),
-		yesno(c->rdtscp), yesno(c->invvpid_single));
-	pr_info("vmx: preemption timer rate: TSC >> %u\n", c->preempt_shift);
-	pr_info("vmx: CR0 fixed0 %#lx fixed1 %#lx; CR4 fixed0 %#lx "
-		"fixed1 %#lx\n", c->cr0_fixed0, c->cr0_fixed1, c->cr4_fixed0,
-		c->cr4_fixed1);
-	pr_info("vmx: controls: pin %#x proc %#x proc2 %#x exit %#x "
-		"entry %#x\n", c->pin_ctl, c->proc_ctl, c->proc2_ctl,
-		c->exit_ctl, c->entry_ctl);
-}
-
-int vmx_caps_probe(void)
-{
-	struct vmx_caps *c = &vmx_caps;
-	u32 a, b, ecx, d;
-	u64 fc;
-
-	nr_missing = 0;
-	cpuid(1, &a, &b, &ecx, &d);
-	if (!(ecx & CPUID_1_ECX_VMX)) {
-		pr_err("vmx: CPUID.1:ECX.VMX[5] = 0: this CPU has no VMX; "
-		       "no guests will run (Bochs emulates VMX, QEMU TCG "
-		       "does not)\n");
-		return -1;
-	}
-	fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
-	pr_info("vmx: IA32_FEATURE_CONTROL = %#lx (%s, VMX outside SMX %s)\n",
-		fc, fc & FEAT_CTL_LOCKED ? "locked" : "unlocked",
-		fc & FEAT_CTL_VMX_OUTSIDE_SMX ? "on" : "off");
-	if ((fc & FEAT_CTL_LOCKED) && !(fc & FEAT_CTL_VMX_OUTSIDE_SMX)) {
-		pr_err("vmx: firmware locked IA32_FEATURE_CONTROL with VMX "
-		       "disabled; enable VT-x in the firmware setup. No "
-		       "guests will run\n");
-		return -1;
-	}
-
-	c->basic = rdmsr(MSR_IA32_VMX_BASIC);
-	c->revision = c->basic & VMX_BASIC_REVISION_MASK;
-	c->true_ctls = c->basic & VMX_BASIC_TRUE_CTLS;
-	c->misc = rdmsr(MSR_IA32_VMX_MISC);
-	c->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
-	c->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
-	c->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
-	c->cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
-	c->pin_msr = rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS
-					: MSR_IA32_VMX_PINBASED_CTLS);
-	c->proc_msr = rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
-					 : MSR_IA32_VMX_PROCBASED_CTLS);
-	c->exit_msr = rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS
-					 : MSR_IA32_VMX_EXIT_CTLS);
-	c->entry_msr = rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS
-					  : MSR_IA32_VMX_ENTRY_CTLS);
-	/* Each of these MSRs exists only if the bit before it says so. */
-	c->proc2_msr = (c->proc_msr >> 32) & CPU_SECONDARY_CONTROLS ?
-		       rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) : 0;
-	c->ept_vpid = (c->proc2_msr >> 32) &
-		      (CPU2_ENABLE_EPT | CPU2_ENABLE_VPID) ?
-		      rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) : 0;
-
-	c->pin_ctl = adjust_controls(c->pin_msr, PIN_REQUIRED, 0, 0, "pin");
-	c->proc_ctl = adjust_controls(c->proc_msr, PROC_REQUIRED,
-				      PROC_OPTIONAL, PROC_CLEAR, "proc");
-	c->proc2_ctl = adjust_controls(c->proc2_msr, PROC2_REQUIRED,
-				       PROC2_OPTIONAL, 0, "proc2");
-	c->exit_ctl = adjust_controls(c->exit_msr, EXIT_REQUIRED,
-				      EXIT_OPTIONAL, EXIT_ACK_INTR_ON_EXIT,
-				      "exit");
-	c->entry_ctl = adjust_controls(c->entry_msr, ENTRY_REQUIRED,
-				       ENTRY_OPTIONAL,
-				       ENTRY_IA32E_MODE_GUEST, "entry");
-
-	c->ept_2m = c->ept_vpid & EPT_CAP_2M_PAGE;
-	c->ept_1g = c->ept_vpid & EPT_CAP_1G_PAGE;
-	c->ept_ad = c->ept_vpid & EPT_CAP_AD_BITS;
-	c->invept_single = c->ept_vpid & EPT_CAP_INVEPT_SINGLE;
-	c->invvpid_single = c->ept_vpid & VPID_CAP_INVVPID_SINGLE;
-	c->pml = (c->proc2_msr >> 32) & CPU2_ENABLE_PML;
-	c->mtf = (c->proc_msr >> 32) & CPU_MONITOR_TRAP_FLAG;
-	c->rdtscp = c->proc2_ctl & CPU2_ENABLE_RDTSCP;
-	c->preempt_shift = VMX_MISC_PREEMPT_RATE(c->misc);
-
-	require(c->ept_vpid & EPT_CAP_PWL4, "EPT 4-level page walk");
-	require(c->ept_vpid & EPT_CAP_MEMTYPE_WB, "EPT write-back memory type");
-	require(c->ept_vpid & EPT_CAP_INVEPT, "INVEPT");
-	require(c->ept_vpid & EPT_CAP_INVEPT_ALL, "INVEPT all-context");
-	require(c->ept_vpid & VPID_CAP_INVVPID, "INVVPID");
-	require(c->ept_vpid & VPID_CAP_INVVPID_ALL, "INVVPID all-context");
-
-	vmx_caps_report();
-	if (nr_missing) {
-		pr_err("vmx: %u requirement(s) missing: refusing to enable "
-		       "VMX; no guests will run\n", nr_missing);
-		return -1;
-	}
-	vmx_supported = true;
-	return 0;
 }

@@ -3,6 +3,12 @@
  * What this CPU's VMX can do, read once at boot on the BSP, and the
  * VM-execution/exit/entry controls derived from it.
  *
+ * Two halves: vmx_caps_decide() (vmm/vmx_caps.c) is a pure function of
+ * the raw CPUID/MSR values - what is required, what is optional, what the
+ * controls are, and why VMX is refused - so every refusal path is tested
+ * with synthetic values (vmm/vmx_caps_ktest.c) on any CPU, VMX or not.
+ * vmx_caps_probe() (vmm/vmx_init.c) reads the real values and calls it.
+ *
  * Every capability MSR is read only after the bit that says it exists:
  * reading a missing one raises #GP (Bochs models without secondary
  * controls, for instance). The APs are assumed to match the BSP (they do in
@@ -41,15 +47,60 @@ struct vmx_caps {
 
 extern struct vmx_caps vmx_caps;
 
+/*
+ * The raw values the decision is made from. IA32_VMX_BASIC, MISC, the
+ * CR0/CR4 fixed MSRs and the four legacy control MSRs exist whenever CPUID
+ * says VMX; each other MSR exists only when its has_ flag is set, which the
+ * live path sets from the capability bit that announces it (BASIC[55] for
+ * the TRUE_* MSRs, proc allowed-1 bit 31 for PROCBASED_CTLS2, proc2
+ * allowed-1 EPT or VPID for EPT_VPID_CAP). A value whose flag is clear is
+ * never looked at. Nothing past feature_control is looked at unless CPUID
+ * has VMX and firmware did not lock VMX off.
+ */
+struct vmx_caps_raw {
+	u32 cpuid1_ecx;
+	u64 feature_control;
+	u64 basic, misc;
+	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	u64 pin, proc, exit, entry;		/* IA32_VMX_*_CTLS */
+	bool has_true_ctls;
+	u64 true_pin, true_proc, true_exit, true_entry;
+	bool has_proc2;
+	u64 proc2;
+	bool has_ept_vpid;
+	u64 ept_vpid;
+};
+
+enum vmx_caps_verdict {
+	VMX_CAPS_OK = 0,
+	VMX_CAPS_NO_VMX,		/* CPUID.1:ECX.VMX = 0 */
+	VMX_CAPS_LOCKED_OFF,		/* firmware locked VMX off */
+	VMX_CAPS_MISSING,		/* VMX, but something required lacks */
+};
+
+/* Room for the longest refusal (every requirement missing, truncated). */
+#define VMX_REFUSAL_MAX	320
+
+/*
+ * Decide from @raw alone: fill @c (controls and optional features; with
+ * VMX_CAPS_MISSING still filled, for the report) and, unless VMX_CAPS_OK,
+ * write into @why a reason that names every missing feature by name
+ * ("missing: unrestricted guest"). No hardware access, no printing.
+ */
+enum vmx_caps_verdict vmx_caps_decide(const struct vmx_caps_raw *raw,
+				      struct vmx_caps *c, char *why,
+				      size_t why_len);
+
 /* Set once vmx_caps_probe() has accepted this CPU. */
 extern bool vmx_supported;
 
 /*
  * Detect VMX, read the capability MSRs, compute the controls and print the
- * one-screen report. Returns 0, or -1 after printing every missing
- * requirement (the hypervisor then runs no guests).
+ * one-screen report. Returns 0, or -1 after printing why VMX is refused
+ * (the hypervisor then runs no guests); vmx_caps_refusal() keeps the why.
  */
 int vmx_caps_probe(void);
+const char *vmx_caps_refusal(void);
 
 /*
  * Make IA32_FEATURE_CONTROL allow VMXON outside SMX on this CPU, locking

@@ -5,7 +5,7 @@
 #                [--timeout SECONDS] [--cmdline "KERNEL OPTIONS"]
 #                [--module PATH "MODULE CMDLINE"]... [--iso PREBUILT.iso]
 #                [--expect-msg "TEXT"]... [--expect-fail REGEX] [--allow-bug]
-#                [--expect-crash] [--qemu-arg ARG]...
+#                [--expect-crash] [--qemu-arg ARG]... [--cpu-model MODEL]
 #
 # Builds build/test-iso/NAME.iso with iso/mkiso.sh (unless --iso is given),
 # runs the emulator under `timeout`, keeps everything under build/test-logs/:
@@ -23,6 +23,10 @@
 # and 0 after a magic breakpoint, so for Bochs any of those is accepted and
 # the serial log decides (EMULATORS.md).
 #
+# --cpu-model: the Bochs CPU model (bochs -help cpu lists them); the
+# default, corei7_skylake_x, has everything VMX needs. Older models test
+# the refusal of a CPU that lacks something required.
+#
 # --expect-crash: the kernel must crash on purpose (crash_test=...): its
 # exception report is the expected outcome, checked line by line with
 # --expect-msg, and the run must still end by itself with a fail status.
@@ -33,7 +37,7 @@ root=$(cd "$here/../.." && pwd)
 cd "$root" || exit 1
 
 name="" emu="" cpus=1 mem=256 tmo="" cmdline="" iso=""
-allow_bug=0 expect_fail="" expect_crash=0
+allow_bug=0 expect_fail="" expect_crash=0 cpu_model=corei7_skylake_x
 modules=() msgs=() qemu_args=()
 
 while [ $# -gt 0 ]; do
@@ -51,6 +55,7 @@ while [ $# -gt 0 ]; do
 	--allow-bug) allow_bug=1; shift ;;
 	--expect-crash) expect_crash=1; shift ;;
 	--qemu-arg) qemu_args+=("$2"); shift 2 ;;
+	--cpu-model) cpu_model=$2; shift 2 ;;
 	*) echo "boot_test.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -111,7 +116,7 @@ qemu)
 bochs)
 	rc=$logdir/$name.bochsrc
 	cmds=$logdir/$name.bochscmds
-	sed -e "s|@CPUS@|$cpus|g" -e "s|@MEM@|$mem|g" -e "s|@ISO@|$iso|g" \
+	sed -e "s|@CPUS@|$cpus|g" -e "s|@MEM@|$mem|g" -e "s|@MODEL@|$cpu_model|g" -e "s|@ISO@|$iso|g" \
 	    -e "s|@SERIAL@|$serial|g" -e "s|@LOG@|$logdir/$name.bochs.log|g" \
 	    "$here/bochsrc.in" > "$rc"
 	# The binary starts in its debugger: continue, and quit when a magic

@@ -28,6 +28,30 @@ boot_configs() {
 	boot bochs-2cpu --emu bochs --cpus 2 --mem 128 \
 		--cmdline "expect_mem_mb=128 expect_cpus=2 exit=bochs expect_vmx=1" \
 		--module "$mod" "$modcmd"
+	# Missing CPU feature: Bochs models whose VMX lacks something
+	# required (or that have no VMX at all) must get the refusal naming
+	# it, skip the VMX tests with that reason and pass the rest. Short
+	# boots: 1 CPU, only the VMX and capability-decision tests.
+	local vmx_filter="ktest=vmx.*,vmx_caps.*,vmx_guest.basic"
+	# Nehalem: EPT and VPID, but no unrestricted guest.
+	boot bochs-vmx-no-ug --emu bochs --cpus 1 --mem 64 --timeout 120 \
+		--cpu-model corei5_lynnfield_750 \
+		--cmdline "exit=bochs $vmx_filter" \
+		--expect-msg "vmx: refusing VMX: missing: unrestricted guest; no guests will run" \
+		--expect-msg "vmx_guest.basic # SKIP missing: unrestricted guest" \
+		--expect-msg "vmx.enabled_on_every_cpu # SKIP missing: unrestricted guest"
+	# Core 2: secondary controls without EPT, VPID or the preemption timer.
+	boot bochs-vmx-no-ept --emu bochs --cpus 1 --mem 64 --timeout 120 \
+		--cpu-model core2_penryn_t9600 \
+		--cmdline "exit=bochs $vmx_filter" \
+		--expect-msg "vmx: refusing VMX: missing: VMX-preemption timer, EPT, VPID, unrestricted guest, save IA32_EFER (exit control)" \
+		--expect-msg "vmx.enabled_on_every_cpu # SKIP missing: VMX-preemption timer, EPT,"
+	# Pentium 4 (64-bit): no VMX in CPUID at all.
+	boot bochs-vmx-none --emu bochs --cpus 1 --mem 64 --timeout 120 \
+		--cpu-model p4_prescott_celeron_336 \
+		--cmdline "exit=bochs $vmx_filter" \
+		--expect-msg "vmx: refusing VMX: no VMX: CPUID.1:ECX.VMX[5] = 0" \
+		--expect-msg "vmx.enabled_on_every_cpu # SKIP no VMX: CPUID.1:ECX.VMX[5] = 0"
 	# Bad input: an unknown option is named and the boot goes on; the
 	# second one checks that quotes, '$' and ';' reach the kernel intact.
 	boot qemu-badopt --emu qemu --cpus 2 --mem 256 \
