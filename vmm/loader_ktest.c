@@ -13,16 +13,6 @@
 #include "kernel/platform.h"
 #include "kernel/string.h"
 
-static bool contains(const char *s, const char *sub)
-{
-	size_t n = strlen(sub);
-
-	for (; *s; s++)
-		if (!strncmp(s, sub, n))
-			return true;
-	return false;
-}
-
 KTEST(guests, cmdline_parses)
 {
 	struct guest_config cfg;
@@ -86,7 +76,8 @@ KTEST(guests, cmdline_rejects)
 		bool ok = guest_cmdline_parse(bad[i].line, &cfg, err,
 					      sizeof(err));
 
-		if (!KTEST_EXPECT(t, !ok) || !KTEST_EXPECT(t, contains(err, bad[i].msg)))
+		if (!KTEST_EXPECT(t, !ok) ||
+		    !KTEST_EXPECT(t, strstr(err, bad[i].msg) != NULL))
 			ktest_diag(t, "'%s' gave '%s', wanted '%s'",
 				   bad[i].line, ok ? "(accepted)" : err,
 				   bad[i].msg);
@@ -352,7 +343,8 @@ KTEST(guests, loader_rejects)
 
 #define REJECT(sz, msg) do {						\
 	bool ok_ = loader_probe(img_buf, (sz), &img, err, sizeof(err));	\
-	if (!KTEST_EXPECT(t, !ok_) || !KTEST_EXPECT(t, contains(err, msg))) \
+	if (!KTEST_EXPECT(t, !ok_) ||					\
+	    !KTEST_EXPECT(t, strstr(err, msg) != NULL))			\
 		ktest_diag(t, "wanted '%s', got '%s'", msg,		\
 			   ok_ ? "(accepted)" : err);			\
 } while (0)
@@ -411,6 +403,6 @@ KTEST(guests, loader_mem_too_small)
 	if (!KTEST_EXPECT(t, g))
 		return;
 	KTEST_EXPECT(t, !loader_load(g, &img, &cfg, bs, err, sizeof(err)));
-	KTEST_EXPECT(t, contains(err, "too small"));
+	KTEST_EXPECT(t, strstr(err, "too small") != NULL);
 	guest_destroy(g);
 }

@@ -101,3 +101,15 @@ char *strchr(const char *s, int c)
 			return NULL;
 	}
 }
+
+char *strstr(const char *haystack, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (;; haystack++) {
+		if (!strncmp(haystack, needle, n))
+			return (char *)haystack;
+		if (!*haystack)
+			return NULL;
+	}
+}
