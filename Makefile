@@ -59,7 +59,8 @@ GUEST_CFLAGS	:= -std=gnu11 -m64 -O2 -g -ffreestanding -nostdlib -fno-pic \
 GUEST_LDFLAGS	:= -nostdlib -n -z max-page-size=0x1000 --no-warn-rwx-segments \
 		   -z noexecstack
 GUEST_LIB_OBJS	:= $(patsubst tests/guests/lib/%.c,$(BUILD)/guests/lib/%.o,\
-		     $(wildcard tests/guests/lib/*.c)) $(BUILD)/guests/lib/entry.o
+		     $(wildcard tests/guests/lib/*.c)) $(BUILD)/guests/lib/entry.o \
+		   $(BUILD)/guests/lib/string.o
 GUESTS		:= $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES)) \
 		   $(BUILD)/guests/mb1_elf32.elf $(BUILD)/guests/mb1_flat.bin
 MB1_CFLAGS	:= -std=gnu11 -m32 -O2 -ffreestanding -nostdlib -fno-pic \
@@ -75,6 +76,11 @@ guests: $(GUESTS)
 $(BUILD)/guests/lib/%.o: tests/guests/lib/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"; $(CC) $(GUEST_CFLAGS) -c $< -o $@
+# The guests use the kernel's own string functions (plain C, no kernel
+# state), compiled with the guests' flags.
+$(BUILD)/guests/lib/string.o: arch/x86/string.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $< (guest)"; $(CC) $(GUEST_CFLAGS) -c $< -o $@
 $(BUILD)/guests/lib/entry.o: tests/guests/lib/entry.S
 	@mkdir -p $(dir $@)
 	@echo "  AS  $<"; $(CC) $(GUEST_CFLAGS) -c $< -o $@

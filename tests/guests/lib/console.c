@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Test-guest console: formatting, the hypercall console and the 16550 at
- * 0x3f8, plus the few string functions the guests need (GCC may emit
- * calls to memcpy/memset itself).
+ * 0x3f8. The string functions come from the kernel's arch/x86/string.c,
+ * compiled with the guests' flags (see the Makefile).
  */
 #include "tests/guests/lib/guest.h"
 
@@ -12,51 +12,6 @@
 
 /* One line per hypercall, never interleaved between vCPUs. */
 static struct guest_lock console_lock;
-
-size_t strlen(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n])
-		n++;
-	return n;
-}
-
-int strcmp(const char *a, const char *b)
-{
-	while (*a && *a == *b)
-		a++, b++;
-	return (u8)*a - (u8)*b;
-}
-
-int memcmp(const void *a, const void *b, size_t n)
-{
-	const u8 *x = a, *y = b;
-
-	for (size_t i = 0; i < n; i++)
-		if (x[i] != y[i])
-			return x[i] - y[i];
-	return 0;
-}
-
-void *memset(void *d, int c, size_t n)
-{
-	u8 *p = d;
-
-	while (n--)
-		*p++ = c;
-	return d;
-}
-
-void *memcpy(void *d, const void *s, size_t n)
-{
-	u8 *p = d;
-	const u8 *q = s;
-
-	while (n--)
-		*p++ = *q++;
-	return d;
-}
 
 void guest_lock(struct guest_lock *l)
 {

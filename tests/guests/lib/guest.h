@@ -50,11 +50,16 @@ int uart_printf(const char *fmt, ...) __printf(1, 2);
 void uart_puts(const char *s);
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
+/* String functions: the kernel's arch/x86/string.c, linked into every guest. */
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+char *strstr(const char *haystack, const char *needle);
 int memcmp(const void *a, const void *b, size_t n);
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
 /* Value of option @key in the guest command line ("key=value"), or NULL. */
 const char *guest_option(const char *key, char *buf, size_t size);
 
