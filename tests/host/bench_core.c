@@ -3,10 +3,12 @@
  * Micro-benchmarks of the concurrency core (CONFIG_DEBUG=0, -O2).
  * Prints a table; writes JSON to argv[1].
  */
+// host-srcs: tests/host/host_bench_report.c
 #include "kernel/rcu.h"
 #include "kernel/rwlock.h"
 #include "kernel/sched.h"
 #include "kernel/spinlock.h"
+#include "tests/host/host_bench_report.h"
 #include "tests/host/platform_host.h"
 
 #include <stdio.h>
@@ -19,16 +21,6 @@ static DEFINE_RWLOCK(rl);
 static volatile unsigned long counter;
 static int stop;
 static u64 cbs;
-
-struct result { const char *name; double value; const char *unit; };
-static struct result res[8];
-static int nres;
-
-static void add(const char *name, double v, const char *unit)
-{
-	res[nres++] = (struct result){ name, v, unit };
-	printf("%-36s %12.2f %s\n", name, v, unit);
-}
 
 static void cb(struct rcu_head *h)
 {
@@ -65,39 +57,50 @@ static void qs_loop(void *arg, unsigned int i)
 	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 }
 
+/* Nanoseconds per operation of a loop of N that began at @t0. */
+static double ns_per_op(u64 t0)
+{
+	return (double)(plat_now_ns() - t0) / N;
+}
+
+/* Operations per second of @ops done since @t0. */
+static double per_sec(double ops, u64 t0)
+{
+	return ops / ((plat_now_ns() - t0) / 1e9);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long k, hn = 2000000;
 	u64 t0, lat = 0;
-	FILE *f;
-	int i;
 
 	host_set_resched_rate(0);
+	bench_header("bench_core", "");
 	t0 = plat_now_ns();
 	for (k = 0; k < N; k++)
 		counter++;
-	add("counter increment", (double)(plat_now_ns() - t0) / N, "ns/op");
+	bench_add("ns/op", ns_per_op(t0), "counter increment");
 	t0 = plat_now_ns();
 	for (k = 0; k < N; k++) {
 		spin_lock(&sl);
 		spin_unlock(&sl);
 	}
-	add("spin_lock+unlock (uncontended)", (double)(plat_now_ns() - t0) / N, "ns/op");
+	bench_add("ns/op", ns_per_op(t0), "spin_lock+unlock (uncontended)");
 	t0 = plat_now_ns();
 	for (k = 0; k < N; k++) {
 		read_lock(&rl);
 		read_unlock(&rl);
 	}
-	add("read_lock+unlock (uncontended)", (double)(plat_now_ns() - t0) / N, "ns/op");
+	bench_add("ns/op", ns_per_op(t0), "read_lock+unlock (uncontended)");
 	t0 = plat_now_ns();
 	for (k = 0; k < N; k++) {
 		rcu_read_lock();
 		counter++;
 		rcu_read_unlock();
 	}
-	add("rcu_read_lock+counter+unlock", (double)(plat_now_ns() - t0) / N, "ns/op");
+	bench_add("ns/op", ns_per_op(t0), "rcu_read_lock+counter+unlock");
 	host_run_cpus(2, qs_loop, &lat);
-	add("synchronize_rcu latency (2 CPUs)", (double)lat, "ns");
+	bench_add("ns", (double)lat, "synchronize_rcu latency (2 CPUs)");
 	t0 = plat_now_ns();
 	for (k = 0; k < 1000000; k++) {
 		call_rcu(malloc(sizeof(struct rcu_head)), cb);
@@ -105,20 +108,12 @@ int main(int argc, char **argv)
 			rcu_note_quiescent_state();
 	}
 	rcu_barrier();
-	add("call_rcu callbacks", cbs / ((plat_now_ns() - t0) / 1e9), "cb/s");
+	bench_add("cb/s", per_sec(cbs, t0), "call_rcu callbacks");
 	counter = 0;
 	t0 = plat_now_ns();
 	host_run_cpus(2, handoff, &hn);
-	add("contended spinlock hand-offs (2 thr)",
-	    counter / ((plat_now_ns() - t0) / 1e9), "ops/s");
-	if (argc > 1 && (f = fopen(argv[1], "w"))) {
-		fprintf(f, "{\n");
-		for (i = 0; i < nres; i++)
-			fprintf(f, "  \"%s\": {\"value\": %.2f, \"unit\": \"%s\"}%s\n",
-				res[i].name, res[i].value, res[i].unit,
-				i + 1 < nres ? "," : "");
-		fprintf(f, "}\n");
-		fclose(f);
-	}
+	bench_add("ops/s", per_sec(counter, t0),
+		  "contended spinlock hand-offs (2 thr)");
+	bench_write_json(argc > 1 ? argv[1] : NULL);
 	return 0;
 }

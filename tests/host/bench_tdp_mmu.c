@@ -44,6 +44,7 @@
  * Usage: bench_tdp_mmu [JSON-FILE]   (HOST_BENCH_QUICK=1: smaller sizes)
  */
 // host-srcs: vmm/mmu/*.c
+// host-srcs: tests/host/host_bench_report.c
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,33 +55,13 @@
 #include "kernel/log.h"
 #include "kernel/platform.h"
 #include "kernel/rcu.h"
+#include "tests/host/host_bench_report.h"
 #include "tests/host/platform_host.h"
 #include "vmm/mmu/tdp_mmu.h"
 
 #define ALIAS_PAGES	64
 
-struct result {
-	char name[96];
-	double value;
-	const char *unit;
-};
-static struct result res[64];
-static int nres;
 static bool quick;
-
-static void add(const char *unit, double v, const char *fmt, ...)
-{
-	struct result *r = &res[nres++];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->name, sizeof(r->name), fmt, ap);
-	va_end(ap);
-	r->value = v;
-	r->unit = unit;
-	printf("%-52s %14.1f %s\n", r->name, v, unit);
-	fflush(stdout);
-}
 
 static double secs(u64 ns)
 {
@@ -205,11 +186,16 @@ static void bench_faults(unsigned int nr_threads, bool same)
 	host_run_cpus(nr_threads, fault_thread, &j);
 	for (i = 0; i < nr_threads; i++)
 		rate += j.n / secs(j.ns[i]);
-	add("faults/s/thread", rate / nr_threads,
-	    "faults: %u thr, %s pages (spurious %llu, retry %llu)",
-	    nr_threads, same ? "same" : "distinct",
-	    (unsigned long long)(j.spurious[0] + j.spurious[1]),
-	    (unsigned long long)(j.retries[0] + j.retries[1]));
+	bench_add("faults/s/thread", rate / nr_threads,
+		  "faults: %u thr, %s pages", nr_threads,
+		  same ? "same" : "distinct");
+	/* Same pages: about half the faults find the SPTE already set. */
+	bench_add("faults", j.spurious[0] + j.spurious[1],
+		  "faults: %u thr, %s pages: spurious", nr_threads,
+		  same ? "same" : "distinct");
+	bench_add("faults", j.retries[0] + j.retries[1],
+		  "faults: %u thr, %s pages: retried", nr_threads,
+		  same ? "same" : "distinct");
 	put_root(j.vm, j.root);
 	bench_vm_free(j.vm);
 }
@@ -294,12 +280,14 @@ static void bench_zap(unsigned int nr_threads, bool root_zap)
 			best = rate;
 		bench_vm_free(j.vm);
 	}
-	add("SPTEs/s/thread", best, "%s zap: %u thr, %lluK SPTEs each",
-	    root_zap ? "root (seed 000)" : "range", nr_threads,
-	    (unsigned long long)(n >> 10));
+	bench_add("SPTEs/s/thread", best, "%s zap: %u thr, %lluK SPTEs each",
+		  root_zap ? "root (seed 000)" : "range", nr_threads,
+		  (unsigned long long)(n >> 10));
 	if (root_zap)
-		add("SPTEs/s/thread", best_rcu,
-		    "  same, until the RCU frees are done");
+		bench_add("SPTEs/s/thread", best_rcu,
+			  "%s zap: %u thr, %lluK SPTEs each, RCU frees done",
+			  "root (seed 000)", nr_threads,
+			  (unsigned long long)(n >> 10));
 }
 
 /* ---- 3. mmu_lock hold and scheduling-point intervals ---- */
@@ -429,10 +417,10 @@ static void lat_report(struct lat *l, const char *what, u64 size)
 		return;
 	}
 	qsort(l->v, l->n, sizeof(u64), cmp_u64);
-	add("us", l->v[l->n - 1] / 1e3, "%lluK root: %s max", size >> 10,
-	    what);
-	add("us", l->v[(l->n * 99) / 100] / 1e3, "%lluK root: %s p99",
-	    size >> 10, what);
+	bench_add("us", l->v[l->n - 1] / 1e3, "%lluK root: %s max",
+		  (unsigned long long)size >> 10, what);
+	bench_add("us", l->v[(l->n * 99) / 100] / 1e3, "%lluK root: %s p99",
+		  (unsigned long long)size >> 10, what);
 }
 
 static void bench_latency(u64 n)
@@ -450,8 +438,10 @@ static void bench_latency(u64 n)
 	host_set_resched_slice_ns(SLICE_NS);
 	host_run_cpus(2, lat_thread, &j);
 	host_set_resched_slice_ns(0);
-	add("yields", mmu_stat_read(j.vm, yields) - yields0,
-	    "%lluK root: zap %.1f ms, yields", n >> 10, j.zap_ns / 1e6);
+	bench_add("ms", j.zap_ns / 1e6, "%lluK root: zap time",
+		  (unsigned long long)n >> 10);
+	bench_add("yields", mmu_stat_read(j.vm, yields) - yields0,
+		  "%lluK root: yields", (unsigned long long)n >> 10);
 	lat_report(&held, "mmu_lock held (wall)", n);
 	lat_report(&held_cpu, "mmu_lock held (thread CPU)", n);
 	lat_report(&writer_wait, "writer wait", n);
@@ -460,20 +450,14 @@ static void bench_latency(u64 n)
 
 int main(int argc, char **argv)
 {
-	double load[3] = { 0 };
-	FILE *f;
-	int i;
-
 	quick = getenv("HOST_BENCH_QUICK") != NULL;
 	host_set_resched_rate(0);
 	held.v = calloc(MAX_SAMPLES, sizeof(u64));
 	held_cpu.v = calloc(MAX_SAMPLES, sizeof(u64));
 	writer_wait.v = calloc(MAX_SAMPLES, sizeof(u64));
-	getloadavg(load, 3);
-	printf("# bench_tdp_mmu: %ld cores online, load average %.2f %.2f %.2f%s\n",
-	       sysconf(_SC_NPROCESSORS_ONLN), load[0], load[1], load[2],
-	       quick ? " (quick)" : "");
-	printf("# lock/sched policy: need_resched after a %llu us slice, a writer takes mmu_lock every %llu us\n",
+	bench_header("bench_tdp_mmu", quick ? " (quick)" : "");
+	printf("# lock/sched policy: need_resched after a %llu us slice, "
+	       "a writer takes mmu_lock every %llu us\n",
 	       SLICE_NS / 1000, WRITER_NS / 1000);
 
 	bench_faults(1, false);
@@ -489,15 +473,6 @@ int main(int argc, char **argv)
 		bench_latency(4 << 20);
 	}
 
-	if (argc > 1 && (f = fopen(argv[1], "w"))) {
-		fprintf(f, "{\n  \"cores\": %ld,\n  \"loadavg\": %.2f,\n",
-			sysconf(_SC_NPROCESSORS_ONLN), load[0]);
-		for (i = 0; i < nres; i++)
-			fprintf(f, "  \"%s\": {\"value\": %.2f, \"unit\": \"%s\"}%s\n",
-				res[i].name, res[i].value, res[i].unit,
-				i + 1 < nres ? "," : "");
-		fprintf(f, "}\n");
-		fclose(f);
-	}
+	bench_write_json(argc > 1 ? argv[1] : NULL);
 	return 0;
 }
