@@ -9,6 +9,7 @@
 char cmdline_ktest_filter[CMDLINE_STR_MAX];
 unsigned int cmdline_cpus;
 unsigned int cmdline_watchdog_thresh;
+unsigned int cmdline_hardlockup_thresh;
 unsigned int cmdline_expect_mem_mb;
 unsigned int cmdline_expect_cpus;
 char cmdline_crash_test[CMDLINE_STR_MAX];
@@ -21,6 +22,7 @@ static const struct cmdline_option kernel_options[] = {
 	{ "ktest", CMDLINE_STR, cmdline_ktest_filter },
 	{ "cpus", CMDLINE_UINT, &cmdline_cpus },
 	{ "watchdog_thresh", CMDLINE_UINT, &cmdline_watchdog_thresh },
+	{ "hardlockup_thresh", CMDLINE_UINT, &cmdline_hardlockup_thresh },
 	{ "exit", CMDLINE_EXIT_MODE, &exit_mode },
 	{ "timer_hz", CMDLINE_UINT, &timer_hz },
 	{ "expect_mem_mb", CMDLINE_UINT, &cmdline_expect_mem_mb },

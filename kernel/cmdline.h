@@ -4,7 +4,9 @@
  *
  * Known options (kernel/cmdline.c, kernel_options[]):
  *   log_level=err|warn|info|debug   ktest=PATTERN   cpus=N
- *   watchdog_thresh=SECONDS         exit=qemu|bochs|acpi|halt|auto
+ *   watchdog_thresh=SECONDS (soft lockup, default 20)
+ *   hardlockup_thresh=SECONDS (interrupts off, default 10)
+ *   exit=qemu|bochs|acpi|halt|auto
  *   timer_hz=N   expect_mem_mb=N   expect_cpus=N
  *   crash_test=pf|ipi|df   crash on purpose in the crash.on_purpose ktest
  *                          (arch/x86/crash_test.c), to test the crash path
@@ -37,6 +39,7 @@ struct cmdline_option {
 extern char cmdline_ktest_filter[CMDLINE_STR_MAX];
 extern unsigned int cmdline_cpus;
 extern unsigned int cmdline_watchdog_thresh;	/* seconds; 0 = default */
+extern unsigned int cmdline_hardlockup_thresh;	/* seconds; 0 = default */
 extern unsigned int cmdline_expect_mem_mb;
 extern unsigned int cmdline_expect_cpus;
 extern char cmdline_crash_test[CMDLINE_STR_MAX];

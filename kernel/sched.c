@@ -506,5 +506,6 @@ void sched_init_late(void)
 			pr_err("sched: CPU %u never reached its idle loop\n",
 			       cpu);
 	}
+	watchdog_init_late();
 	workqueue_init();
 }

@@ -58,5 +58,7 @@ extern bool (*exception_test_hook)(struct exception_frame *frame);
 const char *exception_name(unsigned int vector);
 /* Print registers and a symbolized backtrace for @frame. */
 void exception_dump(const struct exception_frame *frame);
+/* Print the registers of @frame (and CR0/2/3/4), no header, no backtrace. */
+void show_regs(const struct exception_frame *frame);
 
 #endif

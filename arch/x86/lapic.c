@@ -11,6 +11,7 @@
 #include "arch/x86/interrupts.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
+#include "kernel/watchdog.h"
 
 #define APIC_ID		0x020
 #define APIC_EOI	0x0b0
@@ -106,6 +107,15 @@ void lapic_send_ipi(u32 dest, u32 icr)
 	while (lapic_read(APIC_ICR_LOW) & APIC_ICR_BUSY)
 		cpu_pause();
 	local_irq_restore(flags);
+}
+
+/* The hard-lockup detector's NMI to a buddy CPU (kernel/watchdog.h). */
+void arch_send_nmi(unsigned int cpu)
+{
+	struct percpu *pc = per_cpu(cpu);
+
+	if (pc && READ_ONCE(pc->online))
+		lapic_send_ipi(pc->apic_id, APIC_ICR_NMI);
 }
 
 /*

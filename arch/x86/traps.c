@@ -2,6 +2,7 @@
 /*
  * CPU exceptions: name, registers, CR2 and a symbolized backtrace, then
  * every other CPU is stopped with an NMI and the run ends with FAIL.
+ * The NMI path also serves the hard-lockup detector (kernel/watchdog.h).
  */
 #include "arch/x86/interrupts.h"
 #include "arch/x86/cpu.h"
@@ -11,6 +12,7 @@
 #include "kernel/log.h"
 #include "kernel/percpu.h"
 #include "kernel/symbols.h"
+#include "kernel/watchdog.h"
 
 bool (*exception_test_hook)(struct exception_frame *frame);
 
@@ -48,14 +50,11 @@ const char *exception_name(unsigned int vector)
 	return "reserved exception";
 }
 
-void exception_dump(const struct exception_frame *f)
+void show_regs(const struct exception_frame *f)
 {
 	char sym[128];
 
 	symbolize(f->rip, sym, sizeof(sym));
-	log_raw("*** EXCEPTION %s (vector %llu) on cpu%u, error code 0x%llx\n",
-		exception_name(f->vector), (unsigned long long)f->vector,
-		this_cpu_id(), (unsigned long long)f->error_code);
 	log_raw("RIP: %04llx:%016llx %s  RFLAGS: %016llx\n",
 		(unsigned long long)f->cs, (unsigned long long)f->rip, sym,
 		(unsigned long long)f->rflags);
@@ -80,6 +79,14 @@ void exception_dump(const struct exception_frame *f)
 	log_raw("CR0: %016llx CR3: %016llx CR4: %016llx\n",
 		(unsigned long long)read_cr0(), (unsigned long long)read_cr3(),
 		(unsigned long long)read_cr4());
+}
+
+void exception_dump(const struct exception_frame *f)
+{
+	log_raw("*** EXCEPTION %s (vector %llu) on cpu%u, error code 0x%llx\n",
+		exception_name(f->vector), (unsigned long long)f->vector,
+		this_cpu_id(), (unsigned long long)f->error_code);
+	show_regs(f);
 	backtrace_print_regs(f->rip, f->rsp, f->rbp);
 }
 
@@ -114,8 +121,19 @@ void handle_exception(struct exception_frame *frame)
 {
 	bool (*hook)(struct exception_frame *) = READ_ONCE(exception_test_hook);
 
-	if (frame->vector == X86_VEC_NMI && smp_stopping())
-		smp_park_this_cpu();
+	/*
+	 * NMIs have two senders: smp_stop_other_cpus() (panic, crash, final
+	 * exit) and the hard-lockup detector's buddy. NMIs sent while one is
+	 * in service coalesce into one, so a single NMI may stand for both:
+	 * stopping wins (the dying CPU is reporting; a lockup report would
+	 * only get in its way); an NMI that is neither is fatal as before.
+	 */
+	if (frame->vector == X86_VEC_NMI) {
+		if (smp_stopping())
+			smp_park_this_cpu();
+		if (watchdog_hardlockup_nmi(frame))
+			return;
+	}
 	if (hook && hook(frame))
 		return;
 	die(frame);
