@@ -18,15 +18,21 @@ guest_set=(
 boot_configs() {
 	boot qemu-1cpu --emu qemu --cpus 1 --mem 256 \
 		--cmdline "expect_mem_mb=256 expect_cpus=1 exit=qemu" \
+		--expect-msg "watchdog: hard lockup detector off: 1 CPU, no buddy CPU to check it" \
 		--module "$mod" "$modcmd"
 	boot qemu-4cpu --emu qemu --cpus 4 --mem 256 \
 		--cmdline "expect_mem_mb=256 expect_cpus=4 exit=qemu" \
+		--expect-msg "BUG: hard lockup - CPU#1 stuck with interrupts off for" \
+		--expect-msg "] hardlockup_spin_irqs_off+0x" \
 		--module "$mod" "$modcmd"
 	boot bochs-1cpu --emu bochs --cpus 1 --mem 128 \
 		--cmdline "expect_mem_mb=128 expect_cpus=1 exit=bochs expect_vmx=1" \
+		--expect-msg "watchdog: hard lockup detector off: 1 CPU, no buddy CPU to check it" \
 		--module "$mod" "$modcmd"
 	boot bochs-2cpu --emu bochs --cpus 2 --mem 128 \
 		--cmdline "expect_mem_mb=128 expect_cpus=2 exit=bochs expect_vmx=1" \
+		--expect-msg "BUG: hard lockup - CPU#1 stuck with interrupts off for" \
+		--expect-msg "] hardlockup_spin_irqs_off+0x" \
 		--module "$mod" "$modcmd"
 	# Missing CPU feature: Bochs models whose VMX lacks something
 	# required (or that have no VMX at all) must get the refusal naming
@@ -53,11 +59,14 @@ boot_configs() {
 		--expect-msg "vmx: refusing VMX: no VMX: CPUID.1:ECX.VMX[5] = 0" \
 		--expect-msg "vmx.enabled_on_every_cpu # SKIP no VMX: CPUID.1:ECX.VMX[5] = 0"
 	# Bad input: an unknown option is named and the boot goes on; the
-	# second one checks that quotes, '$' and ';' reach the kernel intact.
+	# second one checks that quotes, '$' and ';' reach the kernel intact;
+	# a bad value keeps the value before it (hardlockup_thresh=7).
 	boot qemu-badopt --emu qemu --cpus 2 --mem 256 \
-		--cmdline "expect_mem_mb=256 expect_cpus=2 frobnicate exit=qemu fr'\$x;\"q" \
+		--cmdline "expect_mem_mb=256 expect_cpus=2 hardlockup_thresh=7 hardlockup_thresh=7s frobnicate exit=qemu fr'\$x;\"q" \
 		--module "$mod" "$modcmd" \
 		--expect-msg "cmdline: unknown option 'frobnicate'" \
+		--expect-msg "cmdline: bad value '7s' for option 'hardlockup_thresh'" \
+		--expect-msg "watchdog: hard lockup after 7 s with interrupts off" \
 		--expect-msg "cmdline: unknown option 'fr'\$x;\"q'"
 	# Bad input: no ACPI at all (no RSDP, so no MADT): named, 1 CPU.
 	boot qemu-noacpi --emu qemu --cpus 2 --mem 128 \
