@@ -70,17 +70,32 @@ int handle_triple_fault(struct vcpu *v)
 }
 
 /*
- * No virtual interrupt controller yet: a HLT with IF=0 can never be
- * woken, so that vCPU is finished (the usual "cli; hlt" at the end of an
- * AP's work). With IF=1 the wake-up is spurious: the guest continues
- * after the HLT once the host CPU has been offered to others.
+ * HLT: the guest waits for an interrupt. The instruction is skipped now,
+ * so whatever wakes the vCPU enters the guest after the HLT and the
+ * delivered interrupt's handler returns there (the activity state stays
+ * "active": a halted vCPU is simply not entered).
+ *
+ * IF=1: an interrupt already requested is delivered by the next entry
+ * (irq_pending set so the run loop looks, even if the requester on
+ * another CPU has set the IRR bit but not yet the flag); otherwise the
+ * vCPU halts and its thread sleeps (vcpu_halt() in vmm/vcpu.c) until an
+ * interrupt is requested or the guest dies.
+ *
+ * IF=0: only an NMI, INIT or SMI could wake it, and we inject none of
+ * these, so the vCPU is finished (the usual "cli; hlt" at the end of an
+ * AP's work); interrupts queued for it later are ignored.
  */
 int handle_hlt(struct vcpu *v)
 {
 	vcpu_skip_insn(v);
+	v->halt_exits++;
 	if (!(vmread(GUEST_RFLAGS) & RFLAGS_IF))
 		return VCPU_STOP;
-	return VCPU_YIELD;
+	if (vcpu_interrupt_requested(v)) {
+		__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);
+		return VCPU_RESUME;
+	}
+	return VCPU_HALT;
 }
 
 int handle_skip(struct vcpu *v)

@@ -67,6 +67,7 @@ struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 		v->last_cpu = -1;
 		v->migrate_to = -1;
 		v->start_cpu = -1;
+		init_waitqueue_head(&v->halt_wq);
 		v->vpid = vpid_alloc();
 		if (!v->vpid)
 			goto fail;

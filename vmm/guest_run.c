@@ -131,9 +131,16 @@ int guest_wait(struct guest *g, u64 timeout_ns)
 
 void vcpu_kick(struct vcpu *v)
 {
-	int cpu = READ_ONCE(v->cpu);
+	int cpu;
 	struct percpu *pc;
 
+	/*
+	 * A halted vCPU is not in guest mode: wake its thread (KVM's
+	 * kvm_vcpu_kick() does the same). Its VMCS was cleared when the
+	 * thread slept, so cpu reads -1 below and no IPI goes out.
+	 */
+	vcpu_wake_up(v);
+	cpu = READ_ONCE(v->cpu);
 	if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VCPU_STATE_RUNNING ||
 	    cpu < 0 || cpu == (int)plat_cpu_id())
 		return;

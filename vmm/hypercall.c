@@ -81,6 +81,24 @@ static u64 hc_vcpu_info(struct vcpu *v, bool *stop)
 	return plat_cpu_id();
 }
 
+/*
+ * An "IPI" between the guest's vCPUs (KVM_HC_SEND_IPI, one target). The
+ * guest chooses both numbers, so both are checked: a vCPU that does not
+ * exist or an exception vector gets -HV_EINVAL, the guest's clear answer
+ * (nothing is logged: a hostile guest could flood the log). Queuing for a
+ * vCPU that has stopped is harmless: it is never delivered.
+ */
+static u64 hc_send_ipi(struct vcpu *v, bool *stop)
+{
+	struct guest *g = v->guest;
+	u64 target = v->regs.rbx, vector = v->regs.rcx;
+
+	if (target >= g->nr_vcpus || vector < 32 || vector > 255)
+		return HC_RET(HV_EINVAL);
+	vcpu_queue_interrupt(g->vcpus[target], (u8)vector);
+	return 0;
+}
+
 /* X(number, handler) */
 #define HYPERCALLS(X)							\
 	X(HC_CONSOLE_WRITE,	hc_console_write)			\
@@ -88,6 +106,7 @@ static u64 hc_vcpu_info(struct vcpu *v, bool *stop)
 	X(HC_KTAP_PLAN,		hc_ktap_plan)				\
 	X(HC_KTAP_RESULT,	hc_ktap_result)				\
 	X(HC_VCPU_INFO,		hc_vcpu_info)				\
+	X(HC_SEND_IPI,		hc_send_ipi)				\
 	X(HC_MMU_ZAP_GFN_RANGE,	hc_mmu_zap_gfn_range)			\
 	X(HC_MMU_INVALIDATE_ROOTS, hc_mmu_invalidate_roots)		\
 	X(HC_MMU_RECLAIM_GFN,	hc_mmu_reclaim_gfn)			\

@@ -126,10 +126,40 @@ __asm__(
 "	vmxon 0x9000\n"
 "	movq $0xbad, 0x8060\n"
 "1:\n"
-	/* HLT with interrupts on: a spurious wake-up, then on. */
+	/*
+	 * HLT with interrupts on and an interrupt pending: a self-IPI
+	 * (HC_SEND_IPI) queued with IF=0, then STI; HLT. The vCPU must not
+	 * sleep: the interrupt is delivered at once and its handler returns
+	 * to the instruction after the HLT. Bad IPIs are refused first.
+	 */
+"	lea tg_basic_irq(%rip), %rax\n"
+"	mov $0x7400, %edi\n"			/* IDT entry 0x40 */
+"	call tg_set_gate\n"
+"	mov $6, %eax\n"				/* HC_SEND_IPI */
+"	mov $1, %ebx\n"				/* no vCPU 1 */
+"	mov $0x40, %ecx\n"
+"	vmcall\n"
+"	mov %rax, 0x80d8\n"
+"	mov $6, %eax\n"
+"	xor %ebx, %ebx\n"
+"	mov $3, %ecx\n"				/* an exception vector */
+"	vmcall\n"
+"	mov %rax, 0x80e0\n"
+"	mov $6, %eax\n"
+"	movabs $0x8000000000000000, %rbx\n"	/* a huge index */
+"	mov $0x40, %ecx\n"
+"	vmcall\n"
+"	mov %rax, 0x80e8\n"
+"	mov $6, %eax\n"
+"	xor %ebx, %ebx\n"				/* ourselves */
+"	mov $0x40, %ecx\n"
+"	vmcall\n"
+"	mov %rax, 0x80b8\n"
+"	lea 1f(%rip), %rax\n"
+"	mov %rax, 0x80d0\n"
 "	sti\n"
 "	hlt\n"
-"	cli\n"
+"1:	cli\n"
 "	movq $1, 0x8068\n"
 	/* Round trips: N VMCALLs (HC_VCPU_INFO), then N CPUIDs. */
 "	test %r15, %r15\n"
@@ -176,6 +206,13 @@ __asm__(
 "	mov %eax, 8(%rdi)\n"
 "	movl $0, 12(%rdi)\n"
 "	ret\n"
+"tg_basic_irq:\n"
+"	incq 0x80c0\n"
+"	push %rax\n"
+"	mov 8(%rsp), %rax\n"
+"	mov %rax, 0x80c8\n"
+"	pop %rax\n"
+"	iretq\n"
 "tg_syscall:\n"
 "	movq $1, 0x80a0\n"
 "	jmp *%rcx\n"
@@ -193,7 +230,7 @@ __asm__(
 "	mov %rax, (%rsp)\n"
 "	iretq\n"
 "tg_idtr:\n"
-"	.word 16 * 32 - 1\n"
+"	.word 16 * 256 - 1\n"
 "	.quad 0x7000\n"
 "tg_hc_msg:\n"
 "	.ascii \"hello via HC_CONSOLE_WRITE\\n\"\n"
@@ -307,6 +344,102 @@ __asm__(
 "3:	lock incq 0x8000\n"
 "	jmp 3b\n"
 "tg_tf_smp_end:\n"
+/* ---- tg_hlt: vCPUs that halt (modes in RBX: TGH_MODE_*) ----------------- */
+"	.globl tg_hlt_start, tg_hlt_end\n"
+"tg_hlt_start:\n"
+"	mov %rdi, %r14\n"
+"	lea tg_hlt_irq(%rip), %rax\n"
+"	mov $0x7400, %edi\n"			/* IDT entry 0x40 */
+"	call tg_hlt_gate\n"
+"	lidt tg_hlt_idtr(%rip)\n"
+"	cmp $" STR(TGH_MODE_PENDING) ", %rbx\n"
+"	je tg_hlt_pending\n"
+"	test %r14, %r14\n"
+"	jnz tg_hlt_idle\n"			/* vCPU 1+: halt */
+"	cmp $" STR(TGH_MODE_KILL) ", %rbx\n"
+"	je tg_hlt_kill\n"
+"	cmp $" STR(TGH_MODE_IPI) ", %rbx\n"
+"	je tg_hlt_ipi\n"
+	/* Nothing pending: sleep until an interrupt comes. */
+"tg_hlt_idle:\n"
+"	lea 1f(%rip), %rax\n"
+"	mov %rax, 0x8038\n"			/* TGH_HLT_NEXT_RIP */
+"	lock incq 0x8000\n"			/* TGS_COUNT: about to halt */
+"	sti\n"
+"	hlt\n"
+"1:	cli\n"
+"	lock incq 0x8030\n"			/* TGH_AFTER */
+"	test %r14, %r14\n"
+"	jz tg_hlt_exit\n"
+"2:	hlt\n"					/* IF=0: this vCPU is done */
+"	jmp 2b\n"
+	/* IF=0 until the host has queued an interrupt, then STI; HLT. */
+"tg_hlt_pending:\n"
+"	movq $1, 0x8000\n"
+"1:	pause\n"
+"	cmpq $0, 0x8010\n"			/* TGS_STOP */
+"	je 1b\n"
+"	lea 2f(%rip), %rax\n"
+"	mov %rax, 0x8038\n"
+"	sti\n"
+"	hlt\n"
+"2:	cli\n"
+"	lock incq 0x8030\n"
+"	jmp tg_hlt_exit\n"
+	/* vCPU 0 shuts down (no #UD gate) once the host says so. */
+"tg_hlt_kill:\n"
+"	pause\n"
+"	cmpq $0, 0x8010\n"
+"	je tg_hlt_kill\n"
+"	ud2\n"
+	/* vCPU 0 wakes vCPU 1 with HC_SEND_IPI once the host says so. */
+"tg_hlt_ipi:\n"
+"	pause\n"
+"	cmpq $0, 0x8010\n"
+"	je tg_hlt_ipi\n"
+"	mov $6, %eax\n"
+"	mov $" STR(GUEST_MAX_VCPUS) ", %ebx\n"	/* no such vCPU */
+"	mov $0x40, %ecx\n"
+"	vmcall\n"
+"	mov %rax, 0x8048\n"			/* TGH_IPI_BAD_VCPU */
+"	mov $6, %eax\n"
+"	mov $1, %ebx\n"
+"	mov $0x1f, %ecx\n"			/* an exception vector */
+"	vmcall\n"
+"	mov %rax, 0x8050\n"			/* TGH_IPI_BAD_VECTOR */
+"	mov $6, %eax\n"
+"	mov $1, %ebx\n"
+"	mov $0x40, %ecx\n"
+"	vmcall\n"
+"	mov %rax, 0x8058\n"			/* TGH_IPI */
+"1:	pause\n"
+"	cmpq $0, 0x8030\n"			/* until vCPU 1 is past HLT */
+"	je 1b\n"
+"tg_hlt_exit:\n"
+"	mov $" STR(TG_EXIT_STATUS) ", %eax\n"
+"	out %al, $0xf4\n"
+"	ud2\n"
+"tg_hlt_irq:\n"
+"	lock incq 0x8020\n"			/* TGH_IRQS */
+"	push %rax\n"
+"	mov 8(%rsp), %rax\n"
+"	mov %rax, 0x8028\n"			/* TGH_IRQ_RIP */
+"	pop %rax\n"
+"	iretq\n"
+"tg_hlt_gate:\n"
+"	mov %ax, (%rdi)\n"
+"	movw $0x08, 2(%rdi)\n"
+"	movw $0x8e00, 4(%rdi)\n"
+"	shr $16, %rax\n"
+"	mov %ax, 6(%rdi)\n"
+"	shr $16, %rax\n"
+"	mov %eax, 8(%rdi)\n"
+"	movl $0, 12(%rdi)\n"
+"	ret\n"
+"tg_hlt_idtr:\n"
+"	.word 16 * 256 - 1\n"
+"	.quad 0x7000\n"
+"tg_hlt_end:\n"
 "	.text\n"
 );
 
@@ -317,6 +450,7 @@ extern const u8 tg_quiet_start[], tg_quiet_end[];
 extern const u8 tg_irq_start[], tg_irq_end[];
 extern const u8 tg_user_start[], tg_user_end[];
 extern const u8 tg_tf_smp_start[], tg_tf_smp_end[];
+extern const u8 tg_hlt_start[], tg_hlt_end[];
 
 #define TG_PML4		0x1000
 #define TG_PDPT		0x2000
@@ -362,6 +496,9 @@ struct guest *test_guest_create(const char *name, enum test_guest_kind kind,
 		break;
 	case TG_USER:
 		start = tg_user_start, end = tg_user_end;
+		break;
+	case TG_HLT:
+		start = tg_hlt_start, end = tg_hlt_end;
 		break;
 	default:
 		start = tg_spin_start, end = tg_spin_end;

@@ -43,6 +43,13 @@
 #define TGR_SYSCALL		0xa0	/* 1: SYSCALL reached LSTAR */
 #define TGR_SWAPPED_GS		0xa8	/* GS base after SWAPGS */
 #define TGR_SWAPPED_KGS		0xb0	/* KERNEL_GS_BASE after SWAPGS */
+#define TGR_IPI_SELF		0xb8	/* HC_SEND_IPI to itself: 0 */
+#define TGR_HLT_IRQS		0xc0	/* vector 0x40 taken */
+#define TGR_HLT_IRQ_RIP		0xc8	/* where that interrupt returned */
+#define TGR_HLT_NEXT_RIP	0xd0	/* the instruction after the HLT */
+#define TGR_IPI_BAD_VCPU	0xd8	/* HC_SEND_IPI to vCPU 1 of 1 */
+#define TGR_IPI_BAD_VECTOR	0xe0	/* HC_SEND_IPI of vector 3 */
+#define TGR_IPI_HUGE_VCPU	0xe8	/* HC_SEND_IPI to vCPU 1 << 63 */
 
 /* Results of tg_spin. */
 #define TGS_COUNT		0x00	/* loop iterations done */
@@ -54,10 +61,28 @@
 #define TGI_TAKEN_IF0		0x28	/* interrupts taken while IF=0 */
 #define TGI_TAKEN_AFTER_STI	0x30	/* interrupts taken by then */
 
+/* Results of tg_hlt (TGS_COUNT: vCPUs about to halt, TGS_STOP: go). */
+#define TGH_IRQS		0x20	/* vector TGI_VECTOR taken, all vCPUs */
+#define TGH_IRQ_RIP		0x28	/* where the last one returned */
+#define TGH_AFTER		0x30	/* vCPUs past their HLT */
+#define TGH_HLT_NEXT_RIP	0x38	/* the instruction after that HLT */
+#define TGH_IPI_BAD_VCPU	0x48	/* HC_SEND_IPI to vCPU GUEST_MAX_VCPUS */
+#define TGH_IPI_BAD_VECTOR	0x50	/* HC_SEND_IPI of vector 0x1f */
+#define TGH_IPI			0x58	/* HC_SEND_IPI to vCPU 1: 0 */
+/* tg_hlt modes (RBX). */
+#define TGH_MODE_IDLE		0	/* every vCPU: STI; HLT with nothing
+					   pending, then vCPU 0 exits */
+#define TGH_MODE_PENDING	1	/* IF=0 until TGS_STOP, then STI; HLT */
+#define TGH_MODE_KILL		2	/* vCPU 1+ halt; vCPU 0 shuts down at
+					   TGS_STOP */
+#define TGH_MODE_IPI		3	/* vCPU 1+ halt; vCPU 0 at TGS_STOP
+					   sends HC_SEND_IPI to vCPU 1, exits */
+
 #define TG_EXIT_STATUS		0x42	/* what each test guest writes to 0xf4 */
 
 enum test_guest_kind {
-	TG_BASIC,	/* CPUID, VMCALLs, UART, MSRs, #GP, #UD, HLT, exit */
+	TG_BASIC,	/* CPUID, VMCALLs, UART, MSRs, #GP, #UD, self-IPI +
+			   HLT, exit */
 	TG_TRIPLE_FAULT,/* ud2 with no IDT: the guest shuts down */
 	TG_SPIN,	/* VMCALL loop for RBX rounds (0: until TGS_STOP) */
 	TG_QUIET,	/* sets TGS_COUNT to 1, then loops without any exit
@@ -68,6 +93,7 @@ enum test_guest_kind {
 			   TGS_COUNT, exit */
 	TG_IRQ,		/* TGS_COUNT = 1, waits for TGS_STOP with IF=0, 100
 			   VMCALLs, STI: vector 0x40 counted at TGI_* */
+	TG_HLT,		/* HLT with IF=1: RBX = TGH_MODE_*; results TGH_* */
 };
 
 /*

@@ -190,13 +190,75 @@ static void vcpu_serve_requests(struct vcpu *v)
 		thread_migrate(READ_ONCE(v->migrate_to));
 }
 
+/*
+ * What ends a halt: a requested interrupt (the guest runs its handler,
+ * which returns to the instruction after HLT) or the guest's death (the
+ * next slice stops at once). A pending request also wakes the thread,
+ * which serves it and goes back to sleep still halted.
+ */
+static bool vcpu_halt_ends(struct vcpu *v)
+{
+	return vcpu_interrupt_requested(v) || READ_ONCE(v->guest->dead);
+}
+
+static bool vcpu_should_wake(struct vcpu *v)
+{
+	return vcpu_halt_ends(v) || READ_ONCE(v->requests);
+}
+
+void vcpu_wake_up(struct vcpu *v)
+{
+	wake_up(&v->halt_wq);
+}
+
+/*
+ * KVM's kvm_vcpu_halt()/kvm_vcpu_block(): sleep until the halt ends.
+ * The condition is read after prepare_to_wait() has queued us and marked
+ * us SLEEPING, and every waker sets its condition before vcpu_wake_up():
+ * either the waker finds us queued and wakes us, or we see its condition.
+ * Sleeping switches the thread out, and the sched-out notifier VMCLEARs
+ * the VMCS here, so a halted vCPU holds no CPU and may be woken, or
+ * migrated, to any CPU; the next slice loads the VMCS where it runs.
+ */
+static void vcpu_halt(struct vcpu *v)
+{
+	struct wait_queue_entry wait;
+	bool slept = false;
+	u64 t0 = 0;
+
+	init_wait_entry(&wait);
+	while (!vcpu_halt_ends(v)) {
+		for (;;) {
+			prepare_to_wait(&v->halt_wq, &wait);
+			if (vcpu_should_wake(v))
+				break;
+			if (!slept) {
+				slept = true;
+				t0 = plat_now_ns();
+			}
+			sched_sleep();
+		}
+		finish_wait(&v->halt_wq, &wait);
+		if (READ_ONCE(v->requests))
+			vcpu_serve_requests(v);
+	}
+	WRITE_ONCE(v->halted, false);
+	if (slept) {
+		v->halt_wakeups++;
+		v->halt_wait_ns += plat_now_ns() - t0;
+	}
+}
+
 int vcpu_run(struct vcpu *v)
 {
 	int r;
 
 	do {
 		r = vcpu_run_slice(v);
-		if (r == VCPU_YIELD) {
+		if (r == VCPU_HALT) {
+			WRITE_ONCE(v->halted, true);
+			vcpu_halt(v);
+		} else if (r == VCPU_YIELD) {
 			if (READ_ONCE(v->requests))
 				vcpu_serve_requests(v);
 			rcu_note_quiescent_state();
@@ -204,6 +266,16 @@ int vcpu_run(struct vcpu *v)
 		}
 	} while (r != VCPU_STOP);
 	return 0;
+}
+
+int vcpu_format_stats(struct vcpu *v, char *buf, size_t size)
+{
+	return ksnprintf(buf, size, "vcpu%u: %lu exits, %lu HLT exits, %lu "
+			 "halt wake-ups (%lu us asleep), %lu interrupts "
+			 "injected, %lu migrations", v->index, v->exits,
+			 v->halt_exits, v->halt_wakeups,
+			 v->halt_wait_ns / 1000, v->nr_injected_irqs,
+			 v->nr_migrations);
 }
 
 void vcpu_request_migrate(struct vcpu *v, int cpu)

@@ -96,6 +96,19 @@ struct vcpu {
 	u64 irr[4];
 	bool irq_pending;		/* irr may have a bit set: look */
 	u64 nr_injected_irqs;
+	/*
+	 * Halted (KVM's mp_state HALTED): the guest ran HLT with IF=1 and no
+	 * interrupt was requested, so its thread sleeps on halt_wq instead of
+	 * entering the guest (vcpu_halt()). Only the vCPU's thread writes
+	 * halted (others read it for diagnostics and tests). Wakers make their condition true (an IRR bit,
+	 * g->dead, a request) and then wake_up(&halt_wq): vcpu_kick() does
+	 * it, so every path that kicks a vCPU also wakes a halted one.
+	 */
+	bool halted;
+	struct wait_queue_head halt_wq;	/* the halted vCPU's thread */
+	u64 halt_exits;			/* HLT exits (KVM's halt_exits) */
+	u64 halt_wakeups;		/* halts that slept, then woke */
+	u64 halt_wait_ns;		/* host time spent asleep halted */
 	int start_cpu;			/* host CPU to start on; -1: spread */
 	/* VCPU_REQ_* bits: work for the run loop between slices. */
 	unsigned long requests;
@@ -217,6 +230,7 @@ enum {
 	VCPU_STOP = 0,		/* this vCPU is finished (or its guest died) */
 	VCPU_RESUME = 1,	/* enter the guest again */
 	VCPU_YIELD = 2,		/* give the host CPU to someone else first */
+	VCPU_HALT = 3,		/* HLT: sleep until an interrupt can wake it */
 };
 
 /*
@@ -252,6 +266,15 @@ void vcpu_inject_exception(struct vcpu *vcpu, unsigned int vector,
 void vcpu_queue_interrupt(struct vcpu *vcpu, u8 vector);
 /* The run loop's half: deliver or arm interrupt-window exiting. */
 void vcpu_deliver_interrupt(struct vcpu *vcpu);
+/* Some vector is requested (set in the IRR) and not yet delivered. */
+bool vcpu_interrupt_requested(struct vcpu *vcpu);
+/*
+ * Wake @vcpu's thread if it sleeps halted (any CPU, any context): it
+ * rechecks why it sleeps. Callers make the reason true first.
+ */
+void vcpu_wake_up(struct vcpu *vcpu);
+/* "vcpuN: E exits, H HLT exits, W halt wake-ups, ..." into @buf. */
+int vcpu_format_stats(struct vcpu *vcpu, char *buf, size_t size);
 /* Advance RIP past the instruction that exited. */
 void vcpu_skip_insn(struct vcpu *vcpu);
 /* Kill the guest with a message naming the exit and the qualification. */

@@ -10,6 +10,11 @@
  * interrupt-window exiting, whose exit (handle_interrupt_window) comes as
  * soon as the guest can, and the next entry delivers it. KVM does the
  * same with its pending-interrupt request.
+ *
+ * A vCPU halted by HLT (IF=1) sleeps until an IRR bit is set: the kick in
+ * vcpu_queue_interrupt() wakes it (vcpu_wake_up()) after the bit is set,
+ * and the halted thread reads the IRR after joining its wait queue, so a
+ * request from another CPU or an interrupt handler is never missed.
  */
 #include "vmm/exit_handlers.h"
 #include "vmm/guest_run.h"
@@ -36,6 +41,11 @@ static int irr_highest(struct vcpu *v)
 			return i * 64 + 63 - __builtin_clzll(w);
 	}
 	return -1;
+}
+
+bool vcpu_interrupt_requested(struct vcpu *v)
+{
+	return irr_highest(v) >= 0;
 }
 
 static void set_window_exiting(bool on)

@@ -140,6 +140,11 @@ __noreturn void hc_exit(u64 status);
 static inline long hc_ktap_plan(u64 n) { return hypercall1(HC_KTAP_PLAN, n); }
 static inline long hc_ktap_result(u64 r) { return hypercall1(HC_KTAP_RESULT, r); }
 static inline long hc_vcpu_info(void) { return hypercall0(HC_VCPU_INFO); }
+/* Interrupt @vector on vCPU @vcpu of this guest (wakes it from HLT). */
+static inline long hc_send_ipi(u64 vcpu, u64 vector)
+{
+	return hypercall4(HC_SEND_IPI, vcpu, vector, 0, 0);
+}
 /* MMU test requests: -HV_ENOSYS until the TDP MMU implements them. */
 static inline long hc_mmu_zap_gfn_range(u64 gfn, u64 count)
 {

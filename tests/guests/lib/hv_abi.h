@@ -20,6 +20,13 @@
 #define HC_KTAP_RESULT		4	/* rbx = 0 pass, 1 fail, 2 skip */
 #define HC_VCPU_INFO		5	/* returns the host CPU running us */
 /*
+ * Raise external interrupt rcx (32..255) on this guest's vCPU rbx (KVM's
+ * KVM_HC_SEND_IPI, one target): it wakes that vCPU if halted; delivered
+ * through its IDT once it runs with IF=1. 0, or -HV_EINVAL for a vCPU
+ * index >= nr_vcpus or a vector below 32 (those are exceptions).
+ */
+#define HC_SEND_IPI		6
+/*
  * Requests for the MMU tests (vmm/hypercall_mmu.c). GFN ranges are
  * [rbx, rbx + rcx); an empty, wrapping or out-of-width range is
  * -HV_EINVAL, a GFN outside every memslot -HV_EFAULT.
