@@ -237,6 +237,12 @@ static bool report(struct boot_guest *bg, unsigned int nr, const char *skip)
 			end,
 			(unsigned long long)exits, (unsigned long long)us,
 			(unsigned long long)(exits ? us * 1000 / exits : 0));
+		for (unsigned int i = 0; i < bg->g->nr_vcpus; i++) {
+			char stats[160];
+
+			vcpu_format_stats(bg->g->vcpus[i], stats, sizeof(stats));
+			log_raw("    # %s: %s\n", bg->label, stats);
+		}
 		if (r->died)
 			log_raw("    # %s: death: %s%s\n", bg->label, r->death,
 				bg->cfg.expect == GUEST_EXPECT_TRIPLE_FAULT ?
