@@ -7,6 +7,7 @@
  */
 #include "vmm/test_guest.h"
 #include "kernel/log.h"
+#include "tests/guests/lib/hv_abi.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -135,22 +136,22 @@ __asm__(
 "	lea tg_basic_irq(%rip), %rax\n"
 "	mov $0x7400, %edi\n"			/* IDT entry 0x40 */
 "	call tg_set_gate\n"
-"	mov $6, %eax\n"				/* HC_SEND_IPI */
+"	mov $" STR(HC_SEND_IPI) ", %eax\n"
 "	mov $1, %ebx\n"				/* no vCPU 1 */
 "	mov $0x40, %ecx\n"
 "	vmcall\n"
 "	mov %rax, 0x80d8\n"
-"	mov $6, %eax\n"
+"	mov $" STR(HC_SEND_IPI) ", %eax\n"
 "	xor %ebx, %ebx\n"
 "	mov $3, %ecx\n"				/* an exception vector */
 "	vmcall\n"
 "	mov %rax, 0x80e0\n"
-"	mov $6, %eax\n"
+"	mov $" STR(HC_SEND_IPI) ", %eax\n"
 "	movabs $0x8000000000000000, %rbx\n"	/* a huge index */
 "	mov $0x40, %ecx\n"
 "	vmcall\n"
 "	mov %rax, 0x80e8\n"
-"	mov $6, %eax\n"
+"	mov $" STR(HC_SEND_IPI) ", %eax\n"
 "	xor %ebx, %ebx\n"				/* ourselves */
 "	mov $0x40, %ecx\n"
 "	vmcall\n"
@@ -397,17 +398,17 @@ __asm__(
 "	pause\n"
 "	cmpq $0, 0x8010\n"
 "	je tg_hlt_ipi\n"
-"	mov $6, %eax\n"
+"	mov $" STR(HC_SEND_IPI) ", %eax\n"
 "	mov $" STR(GUEST_MAX_VCPUS) ", %ebx\n"	/* no such vCPU */
 "	mov $0x40, %ecx\n"
 "	vmcall\n"
 "	mov %rax, 0x8048\n"			/* TGH_IPI_BAD_VCPU */
-"	mov $6, %eax\n"
+"	mov $" STR(HC_SEND_IPI) ", %eax\n"
 "	mov $1, %ebx\n"
 "	mov $0x1f, %ecx\n"			/* an exception vector */
 "	vmcall\n"
 "	mov %rax, 0x8050\n"			/* TGH_IPI_BAD_VECTOR */
-"	mov $6, %eax\n"
+"	mov $" STR(HC_SEND_IPI) ", %eax\n"
 "	mov $1, %ebx\n"
 "	mov $0x40, %ecx\n"
 "	vmcall\n"

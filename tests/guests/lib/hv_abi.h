@@ -25,7 +25,7 @@
  * through its IDT once it runs with IF=1. 0, or -HV_EINVAL for a vCPU
  * index >= nr_vcpus or a vector below 32 (those are exceptions).
  */
-#define HC_SEND_IPI		6
+#define HC_SEND_IPI		10	/* KVM_HC_SEND_IPI's number */
 /*
  * Requests for the MMU tests (vmm/hypercall_mmu.c). GFN ranges are
  * [rbx, rbx + rcx); an empty, wrapping or out-of-width range is
