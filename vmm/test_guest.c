@@ -359,6 +359,8 @@ __asm__(
 "	jnz tg_hlt_idle\n"			/* vCPU 1+: halt */
 "	cmp $" STR(TGH_MODE_KILL) ", %rbx\n"
 "	je tg_hlt_kill\n"
+"	cmp $" STR(TGH_MODE_LOOP) ", %rbx\n"
+"	je tg_hlt_loop\n"
 "	cmp $" STR(TGH_MODE_IPI) ", %rbx\n"
 "	je tg_hlt_ipi\n"
 	/* Nothing pending: sleep until an interrupt comes. */
@@ -387,6 +389,18 @@ __asm__(
 "2:	cli\n"
 "	lock incq 0x8030\n"
 "	jmp tg_hlt_exit\n"
+	/* TGS_STOP rounds of STI; HLT, each ended by one interrupt. */
+"tg_hlt_loop:\n"
+"	lea 1f(%rip), %rax\n"
+"	mov %rax, 0x8038\n"
+"2:	mov 0x8030, %rax\n"
+"	cmp 0x8010, %rax\n"
+"	jae tg_hlt_exit\n"
+"	sti\n"
+"	hlt\n"
+"1:	cli\n"
+"	incq 0x8030\n"
+"	jmp 2b\n"
 	/* vCPU 0 shuts down (no #UD gate) once the host says so. */
 "tg_hlt_kill:\n"
 "	pause\n"

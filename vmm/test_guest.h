@@ -77,6 +77,8 @@
 					   TGS_STOP */
 #define TGH_MODE_IPI		3	/* vCPU 1+ halt; vCPU 0 at TGS_STOP
 					   sends HC_SEND_IPI to vCPU 1, exits */
+#define TGH_MODE_LOOP		4	/* vCPU 0: STI; HLT until TGH_AFTER
+					   reaches TGS_STOP, then exits */
 
 #define TG_EXIT_STATUS		0x42	/* what each test guest writes to 0xf4 */
 

@@ -12,6 +12,7 @@
 #include "kernel/ktest.h"
 #include "kernel/platform.h"
 #include "kernel/rcu.h"
+#include "kernel/sched.h"
 #include "kernel/string.h"
 #include "kernel/thread.h"
 #include "tests/guests/lib/hv_abi.h"
@@ -789,5 +790,54 @@ KTEST_FLAGS(vmx_guest, halted_vcpu_migrates, KTEST_F_SMP)
 	KTEST_EXPECT_EQ(t, v->halt_exits, 1);
 	KTEST_EXPECT_EQ(t, v->halt_wakeups, 1);
 	KTEST_EXPECT_EQ(t, test_guest_result(g, TGH_IRQS), 1);
+	guest_destroy(g);
+}
+
+/*
+ * The lost-wake-up race: the host, on another CPU, queues the next
+ * interrupt as soon as the guest is past its HLT, so each request lands
+ * anywhere between that HLT and the next one - before the HLT exit,
+ * during it, or after the thread went to sleep. A missed wake-up hangs
+ * the guest (the wait times out); every round must take exactly one
+ * interrupt and one HLT exit.
+ */
+KTEST_FLAGS(vmx_guest, hlt_wake_up_race, KTEST_F_SMP)
+{
+	const u64 rounds = 200;
+	struct guest *g;
+	struct vcpu *v;
+	u64 end, queued = 0;
+
+	if (!need_vmx(t))
+		return;
+	g = test_guest_create("tg-hlt-race", TG_HLT, 1, TGH_MODE_LOOP);
+	if (!KTEST_EXPECT(t, g))
+		return;
+	v = g->vcpus[0];
+	v->start_cpu = (plat_cpu_id() + 1) % plat_nr_cpus();
+	KTEST_EXPECT(t, guest_write(g, TG_RESULTS + TGS_STOP, &rounds,
+				    sizeof(rounds)));
+	KTEST_EXPECT_EQ(t, guest_start(g), 0);
+	end = plat_now_ns() + TG_TIMEOUT_NS;
+	while (queued < rounds && plat_now_ns() < end) {
+		if (test_guest_result(g, TGH_AFTER) == queued) {
+			vcpu_queue_interrupt(v, TGI_VECTOR);
+			queued++;
+		}
+		cond_resched();
+	}
+	KTEST_EXPECT_EQ(t, queued, rounds);
+	KTEST_EXPECT_EQ(t, guest_wait(g, TG_TIMEOUT_NS), 0);
+	diag_report(t, g);
+	diag_vcpu(t, v);
+	ktest_diag(t, "%lu rounds: %lu HLTs slept, %lu found the interrupt "
+		   "already pending", rounds, v->halt_wakeups,
+		   v->halt_exits - v->halt_wakeups);
+	KTEST_EXPECT_EQ(t, g->report.exit_status, TG_EXIT_STATUS);
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGH_AFTER), rounds);
+	KTEST_EXPECT_EQ(t, test_guest_result(g, TGH_IRQS), rounds);
+	KTEST_EXPECT_EQ(t, v->halt_exits, rounds);
+	KTEST_EXPECT_EQ(t, v->nr_injected_irqs, rounds);
+	KTEST_EXPECT(t, v->halt_wakeups <= rounds);
 	guest_destroy(g);
 }
