@@ -227,6 +227,12 @@ global boot_pml4
 boot_pml4:	resb 4096
 boot_pdpt:	resb 4096
 boot_pd:	resb 4096 * 4
+; The page under the boot stack is its guard page: unmapped once paging
+; is up (arch/x86/gdt.c, gdt_guard_boot_cpu_stacks()), so an overflow of
+; the BSP's boot stack (kmain's thread) faults instead of running into
+; boot_pd below it. Page-aligned: the tables before it are whole pages.
+global boot_stack_guard
+boot_stack_guard:	resb 4096
 global boot_stack_top
 boot_stack:	resb 16384
 boot_stack_top:

@@ -87,10 +87,47 @@ bool symbols_range(u64 *st, u64 *st_len, u64 *str, u64 *str_len)
 	return true;
 }
 
+/*
+ * Named ranges of copied code. Written while CPUs are brought up, read
+ * lock-free by backtraces: len is published last (release), so a reader
+ * that sees it sees start and name.
+ */
+static struct {
+	u64 start;
+	u64 len;
+	const char *name;
+} symbol_ranges[SYMBOL_RANGES_MAX];
+
+bool symbols_add_range(u64 start, u64 len, const char *name)
+{
+	for (unsigned int i = 0; i < SYMBOL_RANGES_MAX; i++) {
+		u64 cur = READ_ONCE(symbol_ranges[i].len);
+
+		if (cur && symbol_ranges[i].start != start)
+			continue;
+		WRITE_ONCE(symbol_ranges[i].len, 0);
+		symbol_ranges[i].start = start;
+		symbol_ranges[i].name = name;
+		smp_store_release(&symbol_ranges[i].len, len);
+		return true;
+	}
+	pr_warn("symbols: no room to name [%#llx, +%#llx) '%s'\n",
+		(unsigned long long)start, (unsigned long long)len, name);
+	return false;
+}
+
 const char *symbol_lookup(u64 addr, u64 *offset)
 {
 	const struct elf64_sym *best = NULL;
 
+	for (unsigned int i = 0; i < SYMBOL_RANGES_MAX; i++) {
+		u64 len = smp_load_acquire(&symbol_ranges[i].len);
+
+		if (len && addr - symbol_ranges[i].start < len) {
+			*offset = addr - symbol_ranges[i].start;
+			return symbol_ranges[i].name;
+		}
+	}
 	for (u64 i = 0; i < nr_syms; i++) {
 		const struct elf64_sym *s = &symtab[i];
 

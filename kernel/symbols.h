@@ -20,6 +20,15 @@ bool symbols_range(u64 *symtab, u64 *symtab_len, u64 *strtab,
 const char *symbol_lookup(u64 addr, u64 *offset);
 /* Address of the function named @name, 0 if none. */
 u64 symbol_address(const char *name);
+/*
+ * Name code that runs from a copy where no ELF symbol lies (the AP
+ * trampoline at TRAMP_BASE): symbol_lookup() then answers @name and the
+ * offset into [@start, @start + @len). Up to SYMBOL_RANGES_MAX ranges;
+ * registering the same start again replaces it. @name must stay valid.
+ */
+#define SYMBOL_RANGES_MAX	4
+bool symbols_add_range(u64 start, u64 len, const char *name);
+
 /* "func+0xoff" (or the bare hex address) into @buf. */
 void symbolize(u64 addr, char *buf, size_t size);
 

@@ -3,8 +3,9 @@
  * Kernel threads: creation, start, exit, join, migration and preempt
  * notifiers (the scheduler itself is kernel/sched.c).
  *
- * Lifetime: kthread_create() allocates a 16 KiB stack block whose base
- * holds the struct thread itself;
+ * Lifetime: kthread_create() allocates a stack block (kernel/thread.h)
+ * whose lowest page it unmaps as a guard page and whose top holds the
+ * struct thread itself;
  * the thread's function returns into thread_exit(), which completes
  * t->exited and switches away for good as THREAD_DEAD. kthread_join()
  * waits for that completion and then for on_cpu to drop (set by the next
@@ -19,8 +20,27 @@
 #include "kernel/platform.h"
 #include "kernel/string.h"
 #include "mm/page_alloc.h"
+#include "mm/paging.h"
 
 void thread_entry_asm(void);
+
+/*
+ * Map the guard page back before the block goes back to the allocator,
+ * which poisons it and hands it out as ordinary memory; the restore also
+ * undoes the split the unmap caused, so the page count is exact again.
+ * If even that fails (no page table: cannot happen for a restore of a
+ * page that is already 4 KiB-mapped), leaking the block beats handing
+ * out a page that faults.
+ */
+static void stack_free(u8 *stack)
+{
+	if (paging_restore_4k((u64)(unsigned long)stack)) {
+		pr_err("thread: cannot map back guard page %p; leaking its stack\n",
+		       stack);
+		return;
+	}
+	page_free(stack, THREAD_STACK_ORDER);
+}
 
 void thread_init_struct(struct thread *t, const char *name, int cpu)
 {
@@ -86,22 +106,34 @@ struct thread *__kthread_create(int (*fn)(void *arg), void *arg,
 				const char *name, int cpu)
 {
 	struct thread *t;
-	void *stack;
+	u8 *stack;
 	u64 *sp;
 
 	/*
-	 * The struct lives at the base of its own stack block (no heap
-	 * object per thread), the canary right above it.
+	 * The struct lives at the top of its own stack block (no heap
+	 * object per thread), the canary at the lowest usable word, just
+	 * above the guard page.
 	 */
 	stack = page_alloc(THREAD_STACK_ORDER);
 	if (!stack) {
 		pr_err("kthread_create: out of memory for thread '%s'\n", name);
 		return NULL;
 	}
-	t = stack;
+	/*
+	 * Unmapped (everywhere: paging_unmap_4k() shoots down the other
+	 * CPUs' TLBs) before the thread can run on any CPU.
+	 */
+	if (paging_unmap_4k((u64)(unsigned long)stack)) {
+		pr_err("kthread_create: no memory for a page table to unmap the guard page of thread '%s'\n",
+		       name);
+		page_free(stack, THREAD_STACK_ORDER);
+		return NULL;
+	}
+	t = (struct thread *)(stack + THREAD_STACK_BLOCK -
+			      ALIGN_UP(sizeof(*t), 16));
 	memset(t, 0, sizeof(*t));
 	t->stack = stack;
-	t->canary = (u64 *)ALIGN_UP((unsigned long)(t + 1), 8);
+	t->canary = (u64 *)(stack + PAGE_SIZE);
 	thread_init_struct(t, name, cpu);
 	t->fn = fn;
 	t->arg = arg;
@@ -111,9 +143,9 @@ struct thread *__kthread_create(int (*fn)(void *arg), void *arg,
 	 * The frame __switch_to pops: r15 r14 r13 r12 rbx rbp (zero), the
 	 * return address thread_entry_asm, then a zero word that ends
 	 * backtraces and leaves RSP 16-byte aligned at thread_entry_asm's
-	 * call, as the ABI wants.
+	 * call, as the ABI wants (t is 16-byte aligned, as a page was).
 	 */
-	sp = (u64 *)((u8 *)t->stack + THREAD_STACK_SIZE);
+	sp = (u64 *)t;
 	*--sp = 0;
 	*--sp = 0;
 	*--sp = (u64)(unsigned long)thread_entry_asm;
@@ -165,8 +197,23 @@ int kthread_join(struct thread *t)
 	while (smp_load_acquire(&t->on_cpu))
 		cpu_relax();
 	ret = t->ret;
-	page_free(t->stack, THREAD_STACK_ORDER);	/* t itself is in there */
+	stack_free(t->stack);	/* t itself is in there */
 	return ret;
+}
+
+struct thread *thread_find_by_guard(u64 addr, unsigned int *cpu)
+{
+	u64 page = addr & ~(u64)(PAGE_SIZE - 1);
+
+	for (unsigned int c = 0; c < MAX_CPUS; c++) {
+		struct thread *t = sched_cpu_curr(c);
+
+		if (t && t->stack && (u64)(unsigned long)t->stack == page) {
+			*cpu = c;
+			return t;
+		}
+	}
+	return NULL;
 }
 
 void thread_migrate(int cpu)

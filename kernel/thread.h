@@ -30,10 +30,17 @@
 
 struct exception_frame;
 
-#define THREAD_STACK_ORDER	2	/* 16 KiB */
-#define THREAD_STACK_SIZE	(PAGE_SIZE << THREAD_STACK_ORDER)
+/*
+ * A thread's stack block: its lowest page is an unmapped guard page, then
+ * the stack (growing down from the top), with struct thread at the very
+ * top, above the first frame, where an overflow reaches it last (it
+ * faults on the guard page first), so the #DF report can still name it.
+ */
+#define THREAD_STACK_ORDER	3	/* 32 KiB block */
+#define THREAD_STACK_BLOCK	(PAGE_SIZE << THREAD_STACK_ORDER)
+#define THREAD_STACK_SIZE	(THREAD_STACK_BLOCK - PAGE_SIZE) /* usable */
 #define THREAD_NAME_MAX		24
-/* Written at the lowest free word of every allocated stack; checked at switch. */
+/* Written at the lowest usable word of every allocated stack; checked at switch. */
 #define THREAD_STACK_CANARY	0x57ac4ca9a1e5f00dULL
 
 enum thread_state {
@@ -55,7 +62,7 @@ struct thread {
 	struct list_head sleep_node;	/* timed sleepers (sched.c), rq lock */
 	u64 wake_at_ns;			/* deadline of a timed sleep */
 	bool timed_out;			/* the tick, not a waker, woke it */
-	void *stack;			/* stack block (holds this struct); NULL: boot stack */
+	void *stack;			/* stack block = its guard page (holds this struct); NULL: boot stack */
 	u64 *canary;			/* lowest usable stack word; NULL: boot stack */
 	int (*fn)(void *arg);
 	void *arg;
@@ -74,6 +81,12 @@ struct thread *kthread_run(int (*fn)(void *arg), void *arg, const char *name,
 			   int cpu);
 /* Wait for fn to return; returns its value and frees @t. */
 int kthread_join(struct thread *t);
+
+/*
+ * The thread running on some CPU whose stack's guard page holds @addr,
+ * or NULL (then *@cpu is untouched). Lock-free, for the #DF report.
+ */
+struct thread *thread_find_by_guard(u64 addr, unsigned int *cpu);
 
 struct thread *current_thread(void);
 /* Move the calling thread to @cpu's run queue (it continues there). */

@@ -10,6 +10,7 @@
  */
 #include "mm/paging.h"
 #include "mm/page_alloc.h"
+#include "kernel/lockdep.h"
 #include "kernel/spinlock.h"
 #include "arch/x86/acpi.h"
 #include "arch/x86/cpu.h"
@@ -24,9 +25,12 @@
 #define TABLE_FLAGS		(PTE_P | PTE_RW)
 
 /*
- * Protects changes to the tables after paging_init() (map/unmap/split).
- * Walkers that only read (paging_is_mapped) do not take it: entries are
- * written whole with WRITE_ONCE, and tables are never freed.
+ * Protects changes to the tables after paging_init() (map/unmap/split/
+ * collapse). Walkers that only read (paging_translate) do not take it:
+ * entries are written whole with WRITE_ONCE, and a walk runs with
+ * interrupts off, so the TLB shootdown that precedes freeing a collapsed
+ * table (paging_restore_4k) is also a grace period for them: every other
+ * CPU has served the flush IPI, hence finished any walk it was in.
  */
 static DEFINE_SPINLOCK(pt_lock);
 static u64 *kernel_pml4;
@@ -238,7 +242,7 @@ u64 paging_ram_end(void)
 	return mapped_end;
 }
 
-bool paging_translate(u64 va, phys_addr_t *pa, u64 *leaf_flags)
+static bool __paging_translate(u64 va, phys_addr_t *pa, u64 *leaf_flags)
 {
 	u64 *table = table_va(read_cr3());
 	int l;
@@ -261,6 +265,16 @@ bool paging_translate(u64 va, phys_addr_t *pa, u64 *leaf_flags)
 		table = table_va(e);
 	}
 	return false;
+}
+
+bool paging_translate(u64 va, phys_addr_t *pa, u64 *leaf_flags)
+{
+	/* Interrupts off: see pt_lock on why tables may then be freed. */
+	unsigned long flags = local_irq_save();
+	bool ret = __paging_translate(va, pa, leaf_flags);
+
+	local_irq_restore(flags);
+	return ret;
 }
 
 bool paging_is_mapped(u64 va)
@@ -350,4 +364,92 @@ int paging_map_4k(u64 va, phys_addr_t pa, u64 flags)
 int paging_unmap_4k(u64 va)
 {
 	return set_4k(va, 0);
+}
+
+/*
+ * Can the table at level @level - 1 that *e points to be replaced by one
+ * large leaf at @level? Yes when its 512 entries are present leaves that
+ * map one contiguous, aligned range with the same attributes (A and D
+ * aside: the CPU sets those). Returns that leaf, or 0.
+ */
+static u64 collapsed_leaf(u64 e, int level)
+{
+	const u64 *t = table_va(e);
+	u64 ad = PTE_A | PTE_D;
+	u64 child_ps = level - 1 > 1 ? PTE_PS : 0;
+	u64 base = t[0] & PTE_ADDR_MASK;
+	u64 attrs = t[0] & ~PTE_ADDR_MASK & ~ad;
+
+	if (!(attrs & PTE_P) || (attrs & PTE_PS) != child_ps ||
+	    !IS_ALIGNED(base, LEVEL_SIZE(level)))
+		return 0;
+	for (unsigned int i = 1; i < 512; i++)
+		if ((READ_ONCE(t[i]) & ~ad) !=
+		    ((base + i * LEVEL_SIZE(level - 1)) | attrs))
+			return 0;
+	return base | (attrs & ~PTE_PS) | PTE_PS;
+}
+
+/*
+ * Undo the splits that a 4 KiB change at @va caused once the range is
+ * uniform again: the 2 MiB range's page table, then (with 1 GiB pages)
+ * the 1 GiB range's directory. A table paging_init() built is never
+ * uniform (it would have used the large page itself), so only split
+ * tables go, and the page allocator's count comes back exactly.
+ * Collapsed tables are put in @freed; the caller frees them after the
+ * TLB shootdown. Called with pt_lock held.
+ */
+static unsigned int collapse_around(u64 va, u64 **freed)
+{
+	u64 *pdpte = &table_va(kernel_pml4[PTE_INDEX(va, 4)])[PTE_INDEX(va, 3)];
+	u64 *pde, leaf;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&pt_lock);
+	if (!(*pdpte & PTE_P) || (*pdpte & PTE_PS))
+		return 0;
+	pde = &table_va(*pdpte)[PTE_INDEX(va, 2)];
+	if ((*pde & PTE_P) && !(*pde & PTE_PS) && (leaf = collapsed_leaf(*pde, 2))) {
+		freed[n++] = table_va(*pde);
+		WRITE_ONCE(*pde, leaf);
+	}
+	if (cpu_has_1g_pages() && (leaf = collapsed_leaf(*pdpte, 3))) {
+		freed[n++] = table_va(*pdpte);
+		WRITE_ONCE(*pdpte, leaf);
+	}
+	return n;
+}
+
+int paging_restore_4k(u64 va)
+{
+	unsigned long flags;
+	bool split = false;
+	u64 *pte, *freed[2];
+	unsigned int nr_freed = 0;
+
+	if (WARN_ON(!kernel_pml4) || WARN_ON(!IS_ALIGNED(va, PAGE_SIZE)) ||
+	    WARN_ON(va >= mapped_end || va < PAGE_SIZE))
+		return -1;
+	flags = spin_lock_irqsave(&pt_lock);
+	pte = pte_for_4k(va, &split);
+	if (pte) {
+		WRITE_ONCE(*pte, va | PTE_P | PTE_RW | cache_flags(va, PAGE_SIZE));
+		nr_freed = collapse_around(va, freed);
+	}
+	spin_unlock_irqrestore(&pt_lock, flags);
+	if (!pte)
+		return -1;
+	/*
+	 * A collapse changes the page size, and the freed tables may sit in
+	 * any CPU's paging-structure caches: flush everything everywhere
+	 * before the pages can be reused.
+	 */
+	if (split || nr_freed)
+		flush_tlb_local();
+	else
+		invlpg((const void *)(uintptr_t)va);
+	tlb_shootdown(va, split || nr_freed);
+	while (nr_freed)
+		page_free(freed[--nr_freed], 0);
+	return 0;
 }

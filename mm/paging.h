@@ -59,4 +59,14 @@ bool paging_translate(u64 va, phys_addr_t *pa, u64 *leaf_flags);
 int paging_map_4k(u64 va, phys_addr_t pa, u64 flags);
 int paging_unmap_4k(u64 va);
 
+/*
+ * Give @va (in RAM) back its identity mapping with the attributes
+ * paging_init() gives RAM, e.g. a stack's guard page when the stack is
+ * freed; then, if the 2 MiB (and 1 GiB) range around it is uniform
+ * again, put the large page back and free the tables its split took, so
+ * that unmap + restore leaves the page allocator's count unchanged.
+ * Same context rules as paging_map_4k(). Returns 0 or -1.
+ */
+int paging_restore_4k(u64 va);
+
 #endif

@@ -19,6 +19,7 @@
 #include "kernel/log.h"
 #include "kernel/percpu.h"
 #include "kernel/string.h"
+#include "kernel/thread.h"
 #include "mm/page_alloc.h"
 #include "mm/paging.h"
 
@@ -81,6 +82,45 @@ static bool crash_stack_overflow(struct ktest *t)
 	__builtin_unreachable();
 }
 
+/*
+ * crash_test=stack: unbounded recursion in an ordinary kernel thread,
+ * whose stack block has its guard page from kthread_create(): the report
+ * must name the thread ("BUG: stack overflow in thread crash_stack").
+ * The thread runs on cpu1 when there is one, so the report also comes
+ * from a CPU other than the test's.
+ */
+static __attribute__((noinline)) void crash_thread_recurse(u64 depth)
+{
+	/* Not the df test's twin: GCC would fold identical functions. */
+	volatile u8 pad[192];
+
+	pad[0] = (u8)depth;
+	pad[2] = 0x5a;
+	if (depth < (1ULL << 40))
+		crash_thread_recurse(depth + 1);
+	pad[1] = pad[0] ^ pad[2];
+}
+
+static int crash_stack_thread(void *arg)
+{
+	crash_thread_recurse(0);
+	return 0;
+}
+
+static bool crash_thread_stack(struct ktest *t)
+{
+	int cpu = READ_ONCE(nr_cpus_online) > 1 ? 1 : 0;
+	struct thread *th = kthread_run(crash_stack_thread, NULL,
+					"crash_stack", cpu);
+
+	if (!KTEST_EXPECT(t, th != NULL))
+		return false;
+	ktest_diag(t, "thread crash_stack on cpu%d recurses into its guard page at %p",
+		   cpu, th->stack);
+	kthread_join(th);
+	return true;
+}
+
 static bool crash_ipi(struct ktest *t)
 {
 	if (READ_ONCE(nr_cpus_online) < 2) {
@@ -105,6 +145,7 @@ static const struct {
 	{ "pf", crash_pf },
 	{ "ipi", crash_ipi },
 	{ "df", crash_stack_overflow },
+	{ "stack", crash_thread_stack },
 };
 
 KTEST(crash, on_purpose)
@@ -127,5 +168,5 @@ KTEST(crash, on_purpose)
 		return;
 	}
 	ktest_fail(t, __FILE__, __LINE__,
-		   "unknown crash_test '%s' (known: pf, ipi, df)", kind);
+		   "unknown crash_test '%s' (known: pf, ipi, df, stack)", kind);
 }

@@ -4,16 +4,33 @@
  * the descriptor is marked busy by LTR) and its own IST stacks, so that an
  * NMI, #DF or #MC always lands on a known-good stack even when the current
  * one is exhausted.
+ *
+ * Every IST stack is an IST_BLOCK_SIZE block whose lowest page is an
+ * unmapped guard page (arch/x86/stack_guard.h): an NMI or #MC handler
+ * that overflows its stack then ends in a #DF naming it instead of
+ * corrupting memory below.
  */
 #include "arch/x86/gdt.h"
 #include "arch/x86/interrupts.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/stack_guard.h"
+#include "kernel/log.h"
 #include "kernel/string.h"
 #include "mm/page_alloc.h"
 
-/* The BSP's TSS and IST stacks are static: it sets them up before mm. */
+#define IST_BLOCK_ORDER	(PERCPU_IST_ORDER + 1)
+#define IST_BLOCK_SIZE	(PAGE_SIZE << IST_BLOCK_ORDER)
+
+/*
+ * The BSP's TSS and IST stacks are static: it sets them up before mm.
+ * Their guard pages are unmapped once paging is up
+ * (gdt_guard_boot_cpu_stacks()).
+ */
 static struct tss64 bsp_tss __aligned(16);
-static u8 bsp_ist_stacks[NR_IST][PAGE_SIZE << PERCPU_IST_ORDER] __aligned(16);
+static u8 bsp_ist_blocks[NR_IST][IST_BLOCK_SIZE] __aligned(PAGE_SIZE);
+
+/* boot/boot.asm: the BSP's boot stack and the guard page below it. */
+extern u8 boot_stack_guard[], boot_stack_top[];
 
 struct gdtr {
 	u16 limit;
@@ -38,22 +55,14 @@ bool gdt_init_cpu(struct percpu *pc)
 		tss = &bsp_tss;
 		for (int i = 0; i < NR_IST; i++)
 			tss->ist[i] = (u64)(unsigned long)
-				(bsp_ist_stacks[i] + sizeof(bsp_ist_stacks[i]));
+				(bsp_ist_blocks[i] + IST_BLOCK_SIZE);
+		tss->iomap_base = sizeof(*tss);	/* no I/O bitmap */
+		pc->tss = tss;
 	} else {
-		tss = page_alloc_zeroed(0);
+		tss = pc->tss;		/* gdt_prepare_cpu() */
 		if (!tss)
 			return false;
-		for (int i = 0; i < NR_IST; i++) {
-			u8 *stack = page_alloc_zeroed(PERCPU_IST_ORDER);
-
-			if (!stack)
-				return false;
-			tss->ist[i] = (u64)(unsigned long)
-				(stack + (PAGE_SIZE << PERCPU_IST_ORDER));
-		}
 	}
-	tss->iomap_base = sizeof(*tss);	/* no I/O bitmap */
-	pc->tss = tss;
 
 	base = (u64)(unsigned long)tss;
 	memset(pc->gdt, 0, sizeof(pc->gdt));
@@ -85,4 +94,45 @@ bool gdt_init_cpu(struct percpu *pc)
 		    "r"((u16)GDT_TSS)
 		: "rax", "memory");
 	return true;
+}
+
+void gdt_guard_boot_cpu_stacks(void)
+{
+	for (int i = 0; i < NR_IST; i++)
+		cpu_stack_guard_install(0, (enum cpu_stack)(i + 1),
+					bsp_ist_blocks[i],
+					bsp_ist_blocks[i] + IST_BLOCK_SIZE);
+	cpu_stack_guard_install(0, CPU_STACK_BOOT, boot_stack_guard,
+				boot_stack_top);
+}
+
+bool gdt_prepare_cpu(struct percpu *pc)
+{
+	struct tss64 *tss = page_alloc_zeroed(0);
+	u8 *blocks[NR_IST] = { 0 };
+	int i;
+
+	if (!tss)
+		goto oom;
+	for (i = 0; i < NR_IST; i++) {
+		blocks[i] = page_alloc_zeroed(IST_BLOCK_ORDER);
+		if (!blocks[i])
+			goto oom;
+	}
+	for (i = 0; i < NR_IST; i++) {
+		/* Unguarded is still usable: install says why, we go on. */
+		cpu_stack_guard_install(pc->cpu_id, (enum cpu_stack)(i + 1),
+					blocks[i], blocks[i] + IST_BLOCK_SIZE);
+		tss->ist[i] = (u64)(unsigned long)(blocks[i] + IST_BLOCK_SIZE);
+	}
+	tss->iomap_base = sizeof(*tss);	/* no I/O bitmap */
+	pc->tss = tss;
+	return true;
+oom:
+	pr_err("gdt: cpu%u: no memory for its TSS and IST stacks\n",
+	       pc->cpu_id);
+	for (i = 0; i < NR_IST; i++)
+		page_free(blocks[i], IST_BLOCK_ORDER);
+	page_free(tss, 0);
+	return false;
 }

@@ -20,10 +20,25 @@ struct tss64 {
 } __packed;
 
 /*
- * Fill @pc's GDT and TSS, allocate its IST stacks, load GDTR, the
- * segment registers and TR. Returns false when the stacks could not be
- * allocated. Must run on the CPU that owns @pc.
+ * Fill @pc's GDT and TSS, load GDTR, the segment registers and TR. The
+ * BSP's TSS and IST stacks are static; an AP's come from
+ * gdt_prepare_cpu(). Returns false when an AP has none. Must run on the
+ * CPU that owns @pc.
  */
 bool gdt_init_cpu(struct percpu *pc);
+
+/*
+ * On the BSP, before starting the AP that owns @pc: allocate its TSS and
+ * IST stacks, each with an unmapped guard page below it. Done by the BSP
+ * because unmapping needs a TLB shootdown, which the AP, without a LAPIC
+ * set up yet, cannot send. False (said on the console) on no memory.
+ */
+bool gdt_prepare_cpu(struct percpu *pc);
+
+/*
+ * Unmap the guard pages under the BSP's static IST stacks and its boot
+ * stack: once paging is up, before the APs start.
+ */
+void gdt_guard_boot_cpu_stacks(void);
 
 #endif

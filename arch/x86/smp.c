@@ -13,9 +13,11 @@
 #include "arch/x86/gdt.h"
 #include "arch/x86/interrupts.h"
 #include "arch/x86/lapic.h"
+#include "arch/x86/stack_guard.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
 #include "kernel/string.h"
+#include "kernel/symbols.h"
 #include "mm/page_alloc.h"
 
 struct trampoline_params {
@@ -144,7 +146,7 @@ static __noreturn void ap_entry(struct percpu *pc)
 {
 	percpu_install(pc);
 	if (!gdt_init_cpu(pc))
-		pr_err("smp: cpu%u: no memory for its TSS stacks\n",
+		pr_err("smp: cpu%u: has no TSS; NMI, #DF and #MC will fault\n",
 		       pc->cpu_id);
 	idt_load();
 	lapic_init_cpu();
@@ -155,21 +157,42 @@ static __noreturn void ap_entry(struct percpu *pc)
 	cpu_idle_loop();
 }
 
+/*
+ * An AP's boot stack (later its idle thread's): a block of twice
+ * PERCPU_STACK_ORDER whose lowest page is its guard page, so the stack
+ * itself is larger than PERCPU_STACK_ORDER, never smaller.
+ */
+#define AP_STACK_BLOCK_ORDER	(PERCPU_STACK_ORDER + 1)
+
 static bool start_ap(u32 apic_id, unsigned int cpu)
 {
 	struct percpu *pc = page_alloc_zeroed(0);
-	void *stack = page_alloc_zeroed(PERCPU_STACK_ORDER);
+	u8 *stack = page_alloc_zeroed(AP_STACK_BLOCK_ORDER);
 	u64 deadline;
 
 	BUILD_BUG_ON(sizeof(struct percpu) > PAGE_SIZE);
 	if (!pc || !stack) {
 		pr_err("smp: no memory to start the CPU with APIC id %u\n",
 		       apic_id);
+		page_free(pc, 0);
+		page_free(stack, AP_STACK_BLOCK_ORDER);
 		return false;
 	}
 	pc->cpu_id = cpu;
 	pc->apic_id = apic_id;
-	pc->kernel_stack_top = (u8 *)stack + (PAGE_SIZE << PERCPU_STACK_ORDER);
+	pc->kernel_stack_top = stack + (PAGE_SIZE << AP_STACK_BLOCK_ORDER);
+	/*
+	 * Guard pages and the TLB shootdown they need are done here, on the
+	 * BSP: the AP has no LAPIC set up to send the shootdown's IPIs.
+	 * A guard that cannot be had (no page table) is said and skipped.
+	 */
+	if (!gdt_prepare_cpu(pc)) {
+		page_free(pc, 0);
+		page_free(stack, AP_STACK_BLOCK_ORDER);
+		return false;
+	}
+	cpu_stack_guard_install(cpu, CPU_STACK_BOOT, stack,
+				pc->kernel_stack_top);
 
 	trampoline_params.cr3 = read_cr3();
 	trampoline_params.stack = (u64)(unsigned long)pc->kernel_stack_top;
@@ -207,6 +230,15 @@ void smp_boot_aps(unsigned int max_cpus)
 	unsigned int next = 1;
 
 	irq_register(VEC_CALL_FUNCTION, smp_call_interrupt);
+	/* Paging is up and no AP runs yet: no shootdown needed. */
+	gdt_guard_boot_cpu_stacks();
+	/*
+	 * The trampoline runs from its copy at TRAMP_BASE, where no ELF
+	 * symbol lies: name that range, so an AP's backtrace ends in
+	 * "ap_trampoline+0x.." (its call of ap_entry) and not a raw address.
+	 */
+	symbols_add_range(TRAMP_BASE, trampoline_end - trampoline_start,
+			  "ap_trampoline");
 	if (max_cpus > MAX_CPUS)
 		max_cpus = MAX_CPUS;
 	for (unsigned int i = 0; i < acpi_info.nr_lapics; i++) {

@@ -7,11 +7,13 @@
 #include "arch/x86/interrupts.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/smp.h"
+#include "arch/x86/stack_guard.h"
 #include "arch/x86/uart.h"
 #include "kernel/exit.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
 #include "kernel/symbols.h"
+#include "kernel/thread.h"
 #include "kernel/watchdog.h"
 
 bool (*exception_test_hook)(struct exception_frame *frame);
@@ -90,6 +92,35 @@ void exception_dump(const struct exception_frame *f)
 	backtrace_print_regs(f->rip, f->rsp, f->rbp);
 }
 
+/*
+ * A #DF (or #PF) whose CR2 or RSP lies in a stack's guard page is a stack
+ * overflow: the overflowing push faulted, and since the #PF frame had
+ * nowhere to go either the CPU raised #DF on its IST stack. Say whose
+ * stack it was before the register dump.
+ */
+static void report_stack_overflow(const struct exception_frame *f)
+{
+	u64 addrs[2] = { read_cr2(), f->rsp };
+	char name[48];
+	unsigned int cpu;
+
+	if (f->vector != X86_VEC_DF && f->vector != X86_VEC_PF)
+		return;
+	for (unsigned int i = 0; i < ARRAY_SIZE(addrs); i++) {
+		u64 guard = addrs[i] & ~(u64)(PAGE_SIZE - 1);
+		struct thread *t = thread_find_by_guard(addrs[i], &cpu);
+
+		if (t)
+			ksnprintf(name, sizeof(name), "thread %s", t->name);
+		else if (!cpu_stack_guard_name(addrs[i], name, sizeof(name),
+					       &cpu))
+			continue;
+		log_raw("BUG: stack overflow in %s (cpu %u), guard page %#llx\n",
+			name, cpu, (unsigned long long)guard);
+		return;
+	}
+}
+
 static int dying_cpu = -1;
 
 static __noreturn void die(struct exception_frame *f)
@@ -111,6 +142,7 @@ static __noreturn void die(struct exception_frame *f)
 	/* Stop the others first: one of them may hold the console. */
 	parked = smp_stop_other_cpus();
 	uart_bust_lock();
+	report_stack_overflow(f);
 	exception_dump(f);
 	log_raw("*** stopped other CPUs: %u of %u parked by NMI\n", parked,
 		READ_ONCE(nr_cpus_online) - 1);

@@ -96,12 +96,23 @@ boot_configs() {
 		--expect-msg "] crash_ipi_victim+0x" \
 		--expect-msg "] x86_interrupt+0x" --expect-msg "] isr_common+0x" \
 		--expect-msg "<interrupt: vector 0xf1>" \
+		--expect-msg "] ap_entry+0x" --expect-msg "] ap_trampoline+0x" \
 		--expect-msg "*** stopped other CPUs: 1 of 1 parked by NMI"
 	boot qemu-crash-df --emu qemu --cpus 1 --mem 128 --expect-crash \
 		--cmdline "ktest=crash.* crash_test=df exit=qemu" \
 		--expect-msg "*** EXCEPTION #DF double fault (vector 8) on cpu0" \
 		--expect-msg "] crash_stack_overflow_recurse+0x" \
 		--expect-msg "*** stopped other CPUs: 0 of 0"
+	# stack: a kernel thread on cpu1 recurses into the guard page under
+	# its stack; #PF cannot push its frame there, so #DF on its IST
+	# stack must name the thread and its guard page.
+	boot qemu-crash-stack --emu qemu --cpus 2 --mem 128 --expect-crash \
+		--cmdline "ktest=crash.* crash_test=stack exit=qemu" \
+		--expect-msg "BUG: stack overflow in thread crash_stack (cpu 1), guard page 0x" \
+		--expect-msg "*** EXCEPTION #DF double fault (vector 8) on cpu1" \
+		--expect-msg "RAX: " \
+		--expect-msg "] crash_thread_recurse+0x" \
+		--expect-msg "*** stopped other CPUs: 1 of 1 parked by NMI"
 	# Guests: the demonstration set, all at once on 2 CPUs.
 	boot bochs-guests --emu bochs --cpus 2 --mem 128 \
 		--cmdline "exit=bochs ktest=guests.*" "${guest_set[@]}"
