@@ -45,8 +45,13 @@ struct percpu {
 	void *sched;
 };
 
-#define PERCPU_STACK_ORDER	2	/* 16 KiB boot stack per AP */
-#define PERCPU_IST_ORDER	1	/* 8 KiB per IST stack */
+/*
+ * Minimum sizes; each stack's block is twice that, its lowest page an
+ * unmapped guard page (arch/x86/stack_guard.h): 28 KiB of boot stack per
+ * AP, 12 KiB per IST stack.
+ */
+#define PERCPU_STACK_ORDER	2	/* >= 16 KiB boot stack per AP */
+#define PERCPU_IST_ORDER	1	/* >= 8 KiB per IST stack */
 
 extern struct percpu *percpu_ptr[MAX_CPUS];
 extern unsigned int nr_cpus_online;
