@@ -327,45 +327,6 @@ static u64 *pte_for_4k(u64 va, bool *split)
 	return &table[PTE_INDEX(va, 1)];
 }
 
-static int set_4k(u64 va, u64 new_pte)
-{
-	unsigned long flags;
-	bool split = false;
-	u64 *pte;
-
-	if (WARN_ON(!kernel_pml4) || WARN_ON(!IS_ALIGNED(va, PAGE_SIZE)))
-		return -1;
-	flags = spin_lock_irqsave(&pt_lock);
-	pte = pte_for_4k(va, &split);
-	if (pte)
-		WRITE_ONCE(*pte, new_pte);
-	spin_unlock_irqrestore(&pt_lock, flags);
-	if (!pte)
-		return -1;
-	/*
-	 * A split changed the page size: drop every cached translation;
-	 * else the one page. Here and (after the lock, which a CPU may wait
-	 * for with interrupts off) on every other CPU.
-	 */
-	if (split)
-		flush_tlb_local();
-	else
-		invlpg((const void *)(uintptr_t)va);
-	tlb_shootdown(va, split);
-	return 0;
-}
-
-int paging_map_4k(u64 va, phys_addr_t pa, u64 flags)
-{
-	return set_4k(va, (pa & PTE_ADDR_MASK) | (flags & ~PTE_ADDR_MASK) |
-			  PTE_P);
-}
-
-int paging_unmap_4k(u64 va)
-{
-	return set_4k(va, 0);
-}
-
 /*
  * Can the table at level @level - 1 that *e points to be replaced by one
  * large leaf at @level? Yes when its 512 entries are present leaves that
@@ -420,29 +381,36 @@ static unsigned int collapse_around(u64 va, u64 **freed)
 	return n;
 }
 
-int paging_restore_4k(u64 va)
+/*
+ * Every change ends with the collapse check, whoever made it: so no split
+ * table is ever left uniform, and a collapse can only free the tables
+ * that this range's own earlier unmaps took (a stack's guard page and its
+ * restore balance within one test, which the runner's leak check sees).
+ */
+static int set_4k(u64 va, u64 new_pte)
 {
 	unsigned long flags;
 	bool split = false;
 	u64 *pte, *freed[2];
 	unsigned int nr_freed = 0;
 
-	if (WARN_ON(!kernel_pml4) || WARN_ON(!IS_ALIGNED(va, PAGE_SIZE)) ||
-	    WARN_ON(va >= mapped_end || va < PAGE_SIZE))
+	if (WARN_ON(!kernel_pml4) || WARN_ON(!IS_ALIGNED(va, PAGE_SIZE)))
 		return -1;
 	flags = spin_lock_irqsave(&pt_lock);
 	pte = pte_for_4k(va, &split);
 	if (pte) {
-		WRITE_ONCE(*pte, va | PTE_P | PTE_RW | cache_flags(va, PAGE_SIZE));
+		WRITE_ONCE(*pte, new_pte);
 		nr_freed = collapse_around(va, freed);
 	}
 	spin_unlock_irqrestore(&pt_lock, flags);
 	if (!pte)
 		return -1;
 	/*
-	 * A collapse changes the page size, and the freed tables may sit in
-	 * any CPU's paging-structure caches: flush everything everywhere
-	 * before the pages can be reused.
+	 * A split or a collapse changed the page size, and collapsed tables
+	 * may sit in any CPU's paging-structure caches: drop every cached
+	 * translation, here and (after the lock, which a CPU may wait for
+	 * with interrupts off) on every other CPU, before the tables can be
+	 * reused. Else the one page.
 	 */
 	if (split || nr_freed)
 		flush_tlb_local();
@@ -452,4 +420,22 @@ int paging_restore_4k(u64 va)
 	while (nr_freed)
 		page_free(freed[--nr_freed], 0);
 	return 0;
+}
+
+int paging_map_4k(u64 va, phys_addr_t pa, u64 flags)
+{
+	return set_4k(va, (pa & PTE_ADDR_MASK) | (flags & ~PTE_ADDR_MASK) |
+			  PTE_P);
+}
+
+int paging_unmap_4k(u64 va)
+{
+	return set_4k(va, 0);
+}
+
+int paging_restore_4k(u64 va)
+{
+	if (WARN_ON(va >= mapped_end || va < PAGE_SIZE))
+		return -1;
+	return set_4k(va, va | PTE_P | PTE_RW | cache_flags(va, PAGE_SIZE));
 }

@@ -52,7 +52,8 @@ bool paging_translate(u64 va, phys_addr_t *pa, u64 *leaf_flags);
  * besides PTE_P. Returns 0, or -1 when a page-table page cannot be had.
  * Flushes the TLB of this CPU and, once the APs are up, of every other
  * online CPU (arch/x86/tlb.h) before returning, so no CPU keeps using the
- * old translation. Not callable from NMI context or under a lock that
+ * old translation. A change that makes the 2 MiB (1 GiB) range around va
+ * uniform again puts the large page back and frees the split's tables. Not callable from NMI context or under a lock that
  * other CPUs spin on with interrupts off. Tests use unmap to make an
  * address that is guaranteed to fault.
  */
@@ -62,10 +63,8 @@ int paging_unmap_4k(u64 va);
 /*
  * Give @va (in RAM) back its identity mapping with the attributes
  * paging_init() gives RAM, e.g. a stack's guard page when the stack is
- * freed; then, if the 2 MiB (and 1 GiB) range around it is uniform
- * again, put the large page back and free the tables its split took, so
- * that unmap + restore leaves the page allocator's count unchanged.
- * Same context rules as paging_map_4k(). Returns 0 or -1.
+ * freed; with the collapse above, unmap + restore leaves the page
+ * allocator's count unchanged. Same rules as paging_map_4k().
  */
 int paging_restore_4k(u64 va);
 

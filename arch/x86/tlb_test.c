@@ -60,7 +60,7 @@ KTEST_FLAGS(tlb, remap_seen_by_every_cpu, KTEST_F_SMP)
 	unsigned long served0 = 0, served1 = 0;
 	unsigned int others;
 
-	/* The split below keeps up to two page-table pages for good. */
+	/* The split below may keep up to two page-table pages. */
 	t->allow_leak = true;
 	if (!KTEST_EXPECT(t, a && b))
 		goto out;
