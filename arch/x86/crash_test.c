@@ -121,6 +121,17 @@ static bool crash_thread_stack(struct ktest *t)
 	return true;
 }
 
+/*
+ * crash_test=bootstack: the same recursion right here, in kmain's thread,
+ * which runs on the BSP's boot stack (boot/boot.asm) and its guard page.
+ */
+static bool crash_boot_stack(struct ktest *t)
+{
+	ktest_diag(t, "kmain recurses into the guard page under the boot stack");
+	crash_thread_recurse(0);
+	return true;
+}
+
 static bool crash_ipi(struct ktest *t)
 {
 	if (READ_ONCE(nr_cpus_online) < 2) {
@@ -146,6 +157,7 @@ static const struct {
 	{ "ipi", crash_ipi },
 	{ "df", crash_stack_overflow },
 	{ "stack", crash_thread_stack },
+	{ "bootstack", crash_boot_stack },
 };
 
 KTEST(crash, on_purpose)
@@ -168,5 +180,5 @@ KTEST(crash, on_purpose)
 		return;
 	}
 	ktest_fail(t, __FILE__, __LINE__,
-		   "unknown crash_test '%s' (known: pf, ipi, df, stack)", kind);
+		   "unknown crash_test '%s' (known: pf, ipi, df, stack, bootstack)", kind);
 }

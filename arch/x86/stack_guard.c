@@ -58,7 +58,7 @@ bool cpu_stack_bounds(unsigned int cpu, enum cpu_stack which, u64 *lo,
 }
 
 bool cpu_stack_guard_name(u64 addr, char *buf, size_t size,
-			  unsigned int *cpu)
+			  unsigned int *cpu, enum cpu_stack *which)
 {
 	u64 page = addr & ~(u64)(PAGE_SIZE - 1);
 
@@ -68,6 +68,7 @@ bool cpu_stack_guard_name(u64 addr, char *buf, size_t size,
 				continue;
 			ksnprintf(buf, size, "cpu%u %s", c, cpu_stack_names[s]);
 			*cpu = c;
+			*which = (enum cpu_stack)s;
 			return true;
 		}
 	return false;

@@ -43,10 +43,11 @@ bool cpu_stack_bounds(unsigned int cpu, enum cpu_stack which, u64 *lo,
 
 /*
  * Is @addr in the guard page of a per-CPU stack? Then write its name
- * ("cpu1 NMI IST stack") to @buf, its CPU to *@cpu, and return true.
- * Lock-free: callable from a #DF handler on any CPU.
+ * ("cpu1 NMI IST stack") to @buf, its CPU to *@cpu, which stack it is to
+ * *@which, and return true. Lock-free: callable from a #DF handler on
+ * any CPU.
  */
 bool cpu_stack_guard_name(u64 addr, char *buf, size_t size,
-			  unsigned int *cpu);
+			  unsigned int *cpu, enum cpu_stack *which);
 
 #endif

@@ -27,6 +27,7 @@ KTEST(stack_guard, every_cpu_stack_has_one)
 		for (unsigned int s = 0; s < NR_CPU_STACKS; s++) {
 			u64 lo = 0, hi = 0;
 			unsigned int owner = ~0u;
+			enum cpu_stack which = NR_CPU_STACKS;
 
 			if (!KTEST_EXPECT(t, cpu_stack_bounds(cpu, (enum cpu_stack)s,
 							      &lo, &hi))) {
@@ -37,15 +38,18 @@ KTEST(stack_guard, every_cpu_stack_has_one)
 			KTEST_EXPECT(t, paging_is_mapped(lo));
 			KTEST_EXPECT(t, paging_is_mapped(hi - 8));
 			KTEST_EXPECT(t, cpu_stack_guard_name(lo - 1, name,
-							     sizeof(name), &owner));
+							     sizeof(name), &owner,
+							     &which));
 			KTEST_EXPECT_EQ(t, owner, cpu);
+			KTEST_EXPECT_EQ(t, which, s);
 			if (s == CPU_STACK_NMI) {
 				ksnprintf(want, sizeof(want), "cpu%u NMI IST stack", cpu);
 				KTEST_EXPECT(t, !strcmp(name, want));
 			}
 			/* The stack itself is no guard page. */
 			KTEST_EXPECT(t, !cpu_stack_guard_name(lo, name,
-							      sizeof(name), &owner));
+							      sizeof(name), &owner,
+							      &which));
 		}
 	/* The IST slots in each TSS are the tops of those stacks. */
 	for (unsigned int cpu = 0; cpu < n; cpu++) {

@@ -101,7 +101,8 @@ void exception_dump(const struct exception_frame *f)
 static void report_stack_overflow(const struct exception_frame *f)
 {
 	u64 addrs[2] = { read_cr2(), f->rsp };
-	char name[48];
+	char name[80], sname[40];
+	enum cpu_stack which;
 	unsigned int cpu;
 
 	if (f->vector != X86_VEC_DF && f->vector != X86_VEC_PF)
@@ -110,11 +111,21 @@ static void report_stack_overflow(const struct exception_frame *f)
 		u64 guard = addrs[i] & ~(u64)(PAGE_SIZE - 1);
 		struct thread *t = thread_find_by_guard(addrs[i], &cpu);
 
-		if (t)
+		if (t) {
 			ksnprintf(name, sizeof(name), "thread %s", t->name);
-		else if (!cpu_stack_guard_name(addrs[i], name, sizeof(name),
-					       &cpu))
+		} else if (cpu_stack_guard_name(addrs[i], sname, sizeof(sname),
+						&cpu, &which)) {
+			/* A boot stack is also a thread's (kmain, idle). */
+			t = sched_cpu_curr(cpu);
+			if (which == CPU_STACK_BOOT && t && !t->stack &&
+			    cpu == this_cpu_id())
+				ksnprintf(name, sizeof(name), "thread %s on %s",
+					  t->name, sname);
+			else
+				ksnprintf(name, sizeof(name), "%s", sname);
+		} else {
 			continue;
+		}
 		log_raw("BUG: stack overflow in %s (cpu %u), guard page %#llx\n",
 			name, cpu, (unsigned long long)guard);
 		return;

@@ -113,6 +113,13 @@ boot_configs() {
 		--expect-msg "RAX: " \
 		--expect-msg "] crash_thread_recurse+0x" \
 		--expect-msg "*** stopped other CPUs: 1 of 1 parked by NMI"
+	# bootstack: kmain's thread (the ktest runner) on the BSP's boot stack.
+	boot qemu-crash-bootstack --emu qemu --cpus 1 --mem 128 --expect-crash \
+		--cmdline "ktest=crash.* crash_test=bootstack exit=qemu" \
+		--expect-msg "BUG: stack overflow in thread kmain on cpu0 boot stack (cpu 0), guard page 0x" \
+		--expect-msg "*** EXCEPTION #DF double fault (vector 8) on cpu0" \
+		--expect-msg "] crash_thread_recurse+0x" \
+		--expect-msg "*** stopped other CPUs: 0 of 0"
 	# Guests: the demonstration set, all at once on 2 CPUs.
 	boot bochs-guests --emu bochs --cpus 2 --mem 128 \
 		--cmdline "exit=bochs ktest=guests.*" "${guest_set[@]}"
