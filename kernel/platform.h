@@ -47,6 +47,32 @@ void schedule(void);
 u64 plat_now_ns(void);
 
 /*
+ * Sleeping for the core's waiters (synchronize_rcu(), rcu_barrier()).
+ *
+ * plat_wait_event(cond, arg, timeout_ns) returns once cond(arg) holds,
+ * after about @timeout_ns (> 0), or spuriously; it returns cond's last
+ * value and the caller re-checks. While the caller sleeps its CPU runs
+ * other threads or idles in an RCU extended quiescent state (the hosted
+ * build enters one around the wait itself), so the caller must hold no
+ * lock and no RCU read-side section. Where sleeping is impossible (no
+ * thread yet, interrupts off, in an interrupt handler, the idle thread,
+ * a lock held) it takes one polling step instead (schedule() if
+ * need_resched(), else cpu_relax()). cond must be cheap and side-effect
+ * free; it runs on the caller's CPU.
+ *
+ * plat_wake_waiters() makes every sleeper re-evaluate its cond; callable
+ * from any context, interrupts off and interrupt handlers included.
+ *
+ * plat_kick_cpu(cpu) interrupts @cpu (itself included) so that it leaves
+ * HLT or guest mode and passes a quiescent state, running its ready RCU
+ * callbacks (kernel: the reschedule IPI). The hosted build has no halted
+ * CPUs and does nothing.
+ */
+bool plat_wait_event(bool (*cond)(void *arg), void *arg, u64 timeout_ns);
+void plat_wake_waiters(void);
+void plat_kick_cpu(unsigned int cpu);
+
+/*
  * Page allocation for the core (page-table pages, root objects). Pages are
  * 4 KiB, 4 KiB-aligned and zeroed; NULL when memory is exhausted. Freed
  * pages are poisoned in the hosted build so a use-after-free reads garbage

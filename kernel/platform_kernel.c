@@ -3,15 +3,19 @@
  * kernel/platform.h for the real kernel: CPU ids from the per-CPU area,
  * time from the calibrated TSC, pages from the buddy allocator, console
  * on COM1. need_resched()/schedule() are weak defaults that the scheduler
- * (kernel/sched.c) replaces.
+ * (kernel/sched.c) replaces. The core's waiters sleep on one wait queue.
  */
 #include "kernel/platform.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/interrupts.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/uart.h"
 #include "kernel/exit.h"
+#include "kernel/lockdep.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
+#include "kernel/thread.h"
+#include "kernel/wait.h"
 #include "mm/kmalloc.h"
 #include "mm/page_alloc.h"
 
@@ -59,6 +63,62 @@ __attribute__((weak)) void schedule(void)
 u64 plat_now_ns(void)
 {
 	return tsc_to_ns(rdtsc());
+}
+
+/*
+ * Sleepers of plat_wait_event() (RCU waiters). Its lock is taken irqsave:
+ * wakers run with interrupts off (idle entry) and in interrupt handlers.
+ */
+static struct wait_queue_head plat_waitq = {
+	.lock = SPINLOCK_INIT(plat_waitq.lock),
+	.head = LIST_HEAD_INIT(plat_waitq.head),
+};
+
+static bool plat_can_sleep(void)
+{
+	struct thread *t;
+
+	if (irqs_disabled() || this_cpu()->irq_depth || lockdep_depth())
+		return false;
+	t = current_thread();
+	return t && !t->is_idle;
+}
+
+bool plat_wait_event(bool (*cond)(void *arg), void *arg, u64 timeout_ns)
+{
+	if (!plat_can_sleep()) {
+		if (need_resched())
+			schedule();
+		else
+			cpu_relax();
+		return cond(arg);
+	}
+	return wait_event_timeout(plat_waitq, cond(arg),
+				  timeout_ns ? timeout_ns : 1);
+}
+
+void plat_wake_waiters(void)
+{
+	struct thread *t;
+
+	if (!wake_up_all(&plat_waitq))
+		return;
+	/*
+	 * A sleeper of this CPU woken from the idle loop (its RCU EQS entry
+	 * ended the grace period) only has need_resched set, and the idle
+	 * loop already looked: interrupt the HLT that follows.
+	 */
+	t = current_thread();
+	if (t && t->is_idle && need_resched())
+		plat_kick_cpu(plat_cpu_id());
+}
+
+void plat_kick_cpu(unsigned int cpu)
+{
+	struct percpu *pc = per_cpu(cpu);
+
+	if (pc && smp_load_acquire(&pc->online))
+		lapic_send_ipi(pc->apic_id, APIC_ICR_FIXED | VEC_RESCHEDULE);
 }
 
 void *plat_alloc_page(void)

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Quiescent-state-based RCU (design and proof sketch in kernel/rcu.h).
+ * Quiescent-state-based RCU (design and proof sketch in kernel/rcu.h):
+ * per-CPU QS counters, callbacks run at QSs, waiters that sleep until the
+ * CPU whose QS ends their grace period wakes them, and the interrupt
+ * entry's way out of an extended quiescent state.
  */
 #include "kernel/rcu.h"
 #include "kernel/lockdep.h"
@@ -16,6 +19,13 @@ struct rcu_cpu {
 	 */
 	u64 qs_ctr;
 	int nesting;			/* read-side depth (CONFIG_DEBUG) */
+	/*
+	 * Owner only, interrupts off: rcu_irq_enter() depth, and the depth
+	 * at which an interrupt left an EQS (0: none did), which is where
+	 * rcu_irq_exit() enters it again.
+	 */
+	int irq_nesting;
+	int irq_eqs_level;
 	bool in_callbacks;		/* invoking callbacks: no re-entry */
 	/*
 	 * Callback lists, touched only by the owning CPU with IRQs off.
@@ -25,6 +35,12 @@ struct rcu_cpu {
 	struct rcu_head *next_head, **next_tail;
 	struct rcu_head *wait_head, **wait_tail;
 	u64 wait_target;
+	/*
+	 * wait_target while `wait` holds callbacks, else 0. Owner writes,
+	 * rcu_gp_advance() on any CPU reads it to kick this CPU out of an
+	 * EQS once the batch is ready.
+	 */
+	u64 cbs_gp;
 	u64 wait_since_ns;
 	u64 wait_report_ns;
 	/* Owner increments, rcu_barrier() on any CPU reads. */
@@ -34,6 +50,16 @@ struct rcu_cpu {
 
 static struct rcu_cpu rcu_cpus[MAX_CPUS];
 static u64 rcu_gp_ctr __cacheline_aligned;	/* latest grace period started */
+/*
+ * Every grace period <= rcu_gp_completed has ended (a scan proved it).
+ * Monotonic (raised by CAS), maintained only while someone waits: a hint
+ * for waking sleepers, never needed for correctness of the check itself.
+ */
+static u64 rcu_gp_completed __cacheline_aligned;
+/* synchronize_rcu()/rcu_barrier() callers between their check and return. */
+static unsigned int rcu_nr_waiters;
+static u64 nr_waiter_sleeps;
+static u64 nr_cpu_kicks;
 static u64 nr_gps_completed;
 static u64 nr_cbs_invoked;
 static unsigned long nr_stalls;
@@ -50,7 +76,8 @@ void __rcu_read_lock_debug(void)
 
 	if (unlikely(READ_ONCE(c->qs_ctr) == RCU_EQS))
 		lockdep_report_fmt("rcu_read_lock() in extended quiescent "
-				   "state (cpu %u)", plat_cpu_id());
+				   "state (cpu %u; an interrupt handler needs "
+				   "rcu_irq_enter())", plat_cpu_id());
 	c->nesting++;
 }
 
@@ -86,6 +113,16 @@ u64 rcu_nr_callbacks_invoked(void)
 	return __atomic_load_n(&nr_cbs_invoked, __ATOMIC_RELAXED);
 }
 
+u64 rcu_nr_waiter_sleeps(void)
+{
+	return __atomic_load_n(&nr_waiter_sleeps, __ATOMIC_RELAXED);
+}
+
+u64 rcu_nr_cpu_kicks(void)
+{
+	return __atomic_load_n(&nr_cpu_kicks, __ATOMIC_RELAXED);
+}
+
 static u64 qs_ctr_load(unsigned int cpu)
 {
 	return __atomic_load_n(&rcu_cpus[cpu].qs_ctr, __ATOMIC_ACQUIRE);
@@ -110,6 +147,63 @@ static bool rcu_gp_done(u64 target)
 	return true;
 }
 
+/* As rcu_gp_done(), trying the cheap hint first. */
+static bool rcu_gp_ended(u64 target)
+{
+	if (__atomic_load_n(&rcu_gp_completed, __ATOMIC_ACQUIRE) >= target) {
+		smp_mb();
+		return true;
+	}
+	return rcu_gp_done(target);
+}
+
+/*
+ * Some CPU's qs_ctr moved forward and someone waits: find the newest
+ * grace period that has ended (no CPU's counter below it, and started, so
+ * at most rcu_gp_ctr read first); if that is news, wake every sleeper and
+ * kick the CPUs halted in an EQS whose callbacks it made ready.
+ */
+static void rcu_gp_advance(void)
+{
+	unsigned int cpu, nr = plat_nr_cpus();
+	u64 done = __atomic_load_n(&rcu_gp_ctr, __ATOMIC_ACQUIRE), old, q;
+
+	for (cpu = 0; cpu < nr; cpu++) {
+		q = qs_ctr_load(cpu);
+		if (q < done)
+			done = q;
+	}
+	old = __atomic_load_n(&rcu_gp_completed, __ATOMIC_RELAXED);
+	do {
+		if (done <= old)
+			return;
+	} while (!__atomic_compare_exchange_n(&rcu_gp_completed, &old, done,
+					      false, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+	for (cpu = 0; cpu < nr; cpu++) {
+		q = READ_ONCE(rcu_cpus[cpu].cbs_gp);
+		if (q && q <= done && qs_ctr_load(cpu) == RCU_EQS) {
+			__atomic_add_fetch(&nr_cpu_kicks, 1, __ATOMIC_RELAXED);
+			plat_kick_cpu(cpu);
+		}
+	}
+	plat_wake_waiters();
+}
+
+/*
+ * The caller has just stored a larger qs_ctr for this CPU (or RCU_EQS).
+ * The smp_mb() orders that store before the read of rcu_nr_waiters; it
+ * pairs with the one in rcu_wait() between the increment and the check.
+ */
+static bool rcu_qs_advanced(void)
+{
+	smp_mb();
+	if (likely(!__atomic_load_n(&rcu_nr_waiters, __ATOMIC_RELAXED)))
+		return false;
+	rcu_gp_advance();
+	return true;
+}
+
 /* Start a new grace period; the caller is at a QS (or in an EQS). */
 static u64 rcu_gp_start(struct rcu_cpu *c)
 {
@@ -118,8 +212,11 @@ static u64 rcu_gp_start(struct rcu_cpu *c)
 	/* Full barrier: the updater's removal precedes the new number. */
 	smp_mb();
 	target = __atomic_add_fetch(&rcu_gp_ctr, 1, __ATOMIC_SEQ_CST);
-	if (READ_ONCE(c->qs_ctr) != RCU_EQS)
+	if (READ_ONCE(c->qs_ctr) != RCU_EQS) {
 		qs_ctr_store(c, target);
+		/* May be the last QS an older grace period waited for. */
+		rcu_qs_advanced();
+	}
 	smp_mb();
 	return target;
 }
@@ -173,10 +270,11 @@ static void rcu_process_callbacks(struct rcu_cpu *c)
 		return;
 	flags = plat_irq_save();
 	rcu_list_init(c);
-	if (c->wait_head && rcu_gp_done(c->wait_target)) {
+	if (c->wait_head && rcu_gp_ended(c->wait_target)) {
 		done = c->wait_head;
 		c->wait_head = NULL;
 		c->wait_tail = &c->wait_head;
+		WRITE_ONCE(c->cbs_gp, 0);
 	}
 	if (!c->wait_head && c->next_head) {
 		c->wait_head = c->next_head;
@@ -184,6 +282,7 @@ static void rcu_process_callbacks(struct rcu_cpu *c)
 		c->next_head = NULL;
 		c->next_tail = &c->next_head;
 		c->wait_target = rcu_gp_start(c);
+		WRITE_ONCE(c->cbs_gp, c->wait_target);
 		c->wait_since_ns = plat_now_ns();
 		c->wait_report_ns = c->wait_since_ns;
 	} else if (c->wait_head) {
@@ -204,11 +303,16 @@ static void rcu_process_callbacks(struct rcu_cpu *c)
 	c->in_callbacks = false;
 	__atomic_add_fetch(&nr_cbs_invoked, n, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->nr_invoked, c->nr_invoked + n, __ATOMIC_RELEASE);
+	/* rcu_barrier() sleepers count nr_invoked: same pairing as a QS. */
+	smp_mb();
+	if (__atomic_load_n(&rcu_nr_waiters, __ATOMIC_RELAXED))
+		plat_wake_waiters();
 }
 
 void rcu_note_quiescent_state(void)
 {
 	struct rcu_cpu *c = this_rcu();
+	u64 old, gp;
 
 	if (CONFIG_DEBUG && unlikely(c->nesting)) {
 		lockdep_report_fmt("quiescent state inside RCU read-side "
@@ -216,11 +320,20 @@ void rcu_note_quiescent_state(void)
 				   plat_cpu_id(), c->nesting);
 		return;
 	}
-	if (READ_ONCE(c->qs_ctr) == RCU_EQS)
+	old = READ_ONCE(c->qs_ctr);
+	if (old == RCU_EQS)
 		return;
-	/* Every read-side access of ours precedes the published QS. */
-	smp_mb();
-	qs_ctr_store(c, __atomic_load_n(&rcu_gp_ctr, __ATOMIC_ACQUIRE));
+	/*
+	 * Nothing new to report while no grace period started since our
+	 * last QS: skip the barrier and the store (the common case).
+	 */
+	gp = __atomic_load_n(&rcu_gp_ctr, __ATOMIC_ACQUIRE);
+	if (gp != old) {
+		/* Every read-side access of ours precedes the published QS. */
+		smp_mb();
+		qs_ctr_store(c, gp);
+		rcu_qs_advanced();
+	}
 	if (c->next_head || c->wait_head)
 		rcu_process_callbacks(c);
 }
@@ -235,6 +348,18 @@ void rcu_eqs_enter(void)
 				   plat_cpu_id(), c->nesting);
 	smp_mb();
 	qs_ctr_store(c, RCU_EQS);
+	/*
+	 * Our callbacks may have become ready just before we stopped
+	 * looking (a grace period ending between our last QS and now, seen
+	 * by a scan that still found us outside the EQS): kick ourselves so
+	 * that the HLT or guest entry ends at once and they run. Not from
+	 * rcu_irq_exit(): the interrupt already ended the HLT, and the idle
+	 * loop passes a QS next; a kick there would interrupt the return
+	 * from every interrupt, forever.
+	 */
+	if (rcu_qs_advanced() && !c->irq_nesting && c->cbs_gp &&
+	    __atomic_load_n(&rcu_gp_completed, __ATOMIC_ACQUIRE) >= c->cbs_gp)
+		plat_kick_cpu(plat_cpu_id());
 }
 
 void rcu_eqs_exit(void)
@@ -251,6 +376,39 @@ bool rcu_in_eqs(void)
 	return READ_ONCE(this_rcu()->qs_ctr) == RCU_EQS;
 }
 
+void rcu_irq_enter(void)
+{
+	struct rcu_cpu *c = this_rcu();
+
+	c->irq_nesting++;
+	if (READ_ONCE(c->qs_ctr) == RCU_EQS && !c->irq_eqs_level) {
+		c->irq_eqs_level = c->irq_nesting;
+		rcu_eqs_exit();
+	}
+}
+
+bool rcu_irq_from_eqs(void)
+{
+	return this_rcu()->irq_eqs_level != 0;
+}
+
+void rcu_irq_exit(void)
+{
+	struct rcu_cpu *c = this_rcu();
+
+	if (CONFIG_DEBUG && unlikely(c->irq_nesting <= 0)) {
+		lockdep_report_fmt("rcu_irq_exit() without rcu_irq_enter() "
+				   "(cpu %u)", plat_cpu_id());
+		return;
+	}
+	if (c->irq_eqs_level == c->irq_nesting) {
+		c->irq_eqs_level = 0;
+		/* Reports a read-side section the handler left open. */
+		rcu_eqs_enter();
+	}
+	c->irq_nesting--;
+}
+
 /* One step of waiting for other CPUs: be quiescent ourselves, let others run. */
 static void rcu_wait_step(void)
 {
@@ -261,10 +419,64 @@ static void rcu_wait_step(void)
 		cpu_relax();
 }
 
+struct rcu_wait {
+	bool (*done)(void *arg);
+	void *arg;
+};
+
+/*
+ * What a sleeping waiter wakes up for: its own condition, or callbacks of
+ * its own CPU that are ready (a hosted CPU-thread asleep in its EQS is the
+ * only one that can run them; the loop in rcu_wait() does).
+ */
+static bool rcu_wait_cond(void *arg)
+{
+	struct rcu_wait *w = arg;
+	u64 g = READ_ONCE(this_rcu()->cbs_gp);
+
+	if (w->done(w->arg))
+		return true;
+	return g && __atomic_load_n(&rcu_gp_completed, __ATOMIC_ACQUIRE) >= g;
+}
+
+/*
+ * Sleep until done(arg). With @stall_target, report the CPUs holding that
+ * grace period up every rcu_stall_timeout_ms, waking up for it if need be.
+ */
+static void rcu_wait(bool (*done)(void *arg), void *arg, u64 stall_target)
+{
+	struct rcu_wait w = { done, arg };
+	u64 start = plat_now_ns(), next_report = start, limit, now, timeout;
+
+	__atomic_add_fetch(&rcu_nr_waiters, 1, __ATOMIC_SEQ_CST);
+	/* Pairs with rcu_qs_advanced(): we see its QS, or it sees us. */
+	smp_mb();
+	for (;;) {
+		/* Our own QS, and our own callbacks that are ready. */
+		rcu_note_quiescent_state();
+		if (done(arg))
+			break;
+		if (stall_target)
+			rcu_check_stall(stall_target, start, &next_report);
+		limit = READ_ONCE(rcu_stall_timeout_ms) * 1000000ULL;
+		now = plat_now_ns();
+		timeout = next_report + limit > now ? next_report + limit - now
+						    : 1;
+		__atomic_add_fetch(&nr_waiter_sleeps, 1, __ATOMIC_RELAXED);
+		plat_wait_event(rcu_wait_cond, &w, timeout);
+	}
+	__atomic_sub_fetch(&rcu_nr_waiters, 1, __ATOMIC_RELEASE);
+}
+
+static bool rcu_sync_done(void *arg)
+{
+	return rcu_gp_ended(*(u64 *)arg);
+}
+
 void synchronize_rcu(void)
 {
 	struct rcu_cpu *c = this_rcu();
-	u64 target, start, next_report;
+	u64 target;
 
 	if (CONFIG_DEBUG && unlikely(c->nesting)) {
 		lockdep_report_fmt("synchronize_rcu() inside RCU read-side "
@@ -273,11 +485,8 @@ void synchronize_rcu(void)
 		return;
 	}
 	target = rcu_gp_start(c);
-	start = next_report = plat_now_ns();
-	while (!rcu_gp_done(target)) {
-		rcu_wait_step();
-		rcu_check_stall(target, start, &next_report);
-	}
+	if (!rcu_gp_done(target))
+		rcu_wait(rcu_sync_done, &target, target);
 	__atomic_add_fetch(&nr_gps_completed, 1, __ATOMIC_RELAXED);
 }
 
@@ -297,25 +506,35 @@ void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head))
 	plat_irq_restore(flags);
 }
 
+struct rcu_barrier_wait {
+	unsigned int nr;
+	u64 queued[MAX_CPUS];
+};
+
+static bool rcu_barrier_done(void *arg)
+{
+	struct rcu_barrier_wait *b = arg;
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < b->nr; cpu++)
+		if (__atomic_load_n(&rcu_cpus[cpu].nr_invoked,
+				    __ATOMIC_ACQUIRE) < b->queued[cpu])
+			return false;
+	return true;
+}
+
 void rcu_barrier(void)
 {
-	u64 queued[MAX_CPUS];
-	unsigned int cpu, nr = plat_nr_cpus();
-	bool pending;
+	struct rcu_barrier_wait b = { .nr = plat_nr_cpus() };
+	unsigned int cpu;
 
-	for (cpu = 0; cpu < nr; cpu++)
-		queued[cpu] = __atomic_load_n(&rcu_cpus[cpu].nr_queued,
-					      __ATOMIC_ACQUIRE);
-	for (;;) {
-		pending = false;
-		for (cpu = 0; cpu < nr; cpu++)
-			if (__atomic_load_n(&rcu_cpus[cpu].nr_invoked,
-					    __ATOMIC_ACQUIRE) < queued[cpu])
-				pending = true;
-		if (!pending)
-			break;
-		rcu_wait_step();
-	}
+	for (cpu = 0; cpu < b.nr; cpu++)
+		b.queued[cpu] = __atomic_load_n(&rcu_cpus[cpu].nr_queued,
+						__ATOMIC_ACQUIRE);
+	/* Our own callbacks first: rcu_wait() only sleeps if others remain. */
+	rcu_note_quiescent_state();
+	if (!rcu_barrier_done(&b))
+		rcu_wait(rcu_barrier_done, &b, 0);
 }
 
 void rcu_cpu_drain_callbacks(void)

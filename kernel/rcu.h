@@ -41,6 +41,37 @@
  * lock held). rcu_barrier() waits until every CPU has invoked every
  * callback queued before the call (per-CPU lists are FIFO).
  *
+ * Waiting sleeps
+ *   synchronize_rcu() and rcu_barrier() do not spin: they sleep through
+ *   the platform seam (plat_wait_event(): a wait queue in the kernel, a
+ *   condition variable when hosted), so the waiter leaves the run queue,
+ *   other threads get its CPU, and a CPU with nothing else to run halts
+ *   in its idle EQS (the hosted build puts the sleeping CPU-thread in an
+ *   EQS itself). Wake-ups come from the CPUs that move grace periods on:
+ *   while rcu_nr_waiters > 0, every CPU whose qs_ctr moves forward (a new
+ *   QS value, entering an EQS, starting a grace period) rescans the
+ *   counters; if the newest ended grace period (rcu_gp_completed, a
+ *   monotonic hint) moved on, it wakes every sleeper to re-check and
+ *   kicks (IPI) the CPUs in an EQS whose callbacks became ready, since a
+ *   halted CPU runs callbacks only when something wakes it. A CPU that
+ *   invokes callbacks wakes the sleepers too (rcu_barrier()). No wake-up
+ *   is lost: the waiter increments rcu_nr_waiters, smp_mb(), then checks;
+ *   a CPU stores its qs_ctr, smp_mb(), then reads rcu_nr_waiters; one of
+ *   the two sees the other's store. A waiter also re-checks at least
+ *   every stall period, which is how the stall warning still fires while
+ *   it sleeps. Where sleeping is impossible (before the scheduler, with
+ *   interrupts off, in an interrupt handler) plat_wait_event() polls.
+ *
+ * Interrupts in an EQS
+ *   An interrupt taken by a CPU in an EQS (idle's HLT) would otherwise run
+ *   its handler while the CPU claims to hold no readers. The interrupt
+ *   entry brackets every handler with rcu_irq_enter()/rcu_irq_exit(): if
+ *   the CPU was in an EQS, enter leaves it (as rcu_eqs_exit(), publishing
+ *   the current grace-period number before the handler loads anything)
+ *   and exit re-enters it, so rcu_read_lock() and call_rcu() are safe in
+ *   handlers. The debug build reports rcu_read_lock() in an EQS, which is
+ *   what a handler that did not enter hits.
+ *
  * Rule for every CPU (kernel thread or hosted pthread): pass a QS
  * regularly (schedule(), cond_resched(), rcu_note_quiescent_state()) or
  * be in an EQS; otherwise grace periods stall, and after
@@ -93,6 +124,14 @@ void rcu_note_quiescent_state(void);
 void rcu_eqs_enter(void);
 void rcu_eqs_exit(void);
 bool rcu_in_eqs(void);
+/*
+ * Around every interrupt handler (arch/x86/idt.c), with interrupts off:
+ * leave an EQS the CPU is in for the handler's duration. Nest.
+ */
+void rcu_irq_enter(void);
+void rcu_irq_exit(void);
+/* True inside an interrupt whose rcu_irq_enter() left an EQS. */
+bool rcu_irq_from_eqs(void);
 
 void synchronize_rcu(void);
 void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
@@ -110,5 +149,9 @@ unsigned long rcu_nr_stalls(void);
 /* Statistics. */
 u64 rcu_nr_grace_periods(void);
 u64 rcu_nr_callbacks_invoked(void);
+/* Times a synchronize_rcu()/rcu_barrier() waiter went to sleep. */
+u64 rcu_nr_waiter_sleeps(void);
+/* CPUs in an EQS kicked because their callbacks became ready. */
+u64 rcu_nr_cpu_kicks(void);
 
 #endif

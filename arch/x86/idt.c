@@ -2,7 +2,9 @@
 /*
  * The IDT (one table shared by all CPUs) and the C side of interrupt
  * entry: exceptions go to arch/x86/traps.c, everything else to the handler
- * registered for its vector, followed by an EOI to the local APIC.
+ * registered for its vector, followed by an EOI to the local APIC. Every
+ * handler runs between rcu_irq_enter() and rcu_irq_exit(), so it may use
+ * RCU even when it interrupted an idle CPU's extended quiescent state.
  */
 #include "arch/x86/interrupts.h"
 #include "arch/x86/gdt.h"
@@ -10,6 +12,7 @@
 #include "arch/x86/pic.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
+#include "kernel/rcu.h"
 
 struct idt_gate {
 	u16 offset_low;
@@ -93,6 +96,7 @@ void x86_interrupt(struct exception_frame *frame)
 	pc = this_cpu();
 	pc->irq_depth++;
 	pc->irq_count++;
+	rcu_irq_enter();
 	h = READ_ONCE(irq_handlers[frame->vector]);
 	if (h)
 		h(frame);
@@ -100,5 +104,6 @@ void x86_interrupt(struct exception_frame *frame)
 		pr_warn("irq: unexpected interrupt vector 0x%llx\n",
 			(unsigned long long)frame->vector);
 	lapic_eoi();
+	rcu_irq_exit();
 	pc->irq_depth--;
 }

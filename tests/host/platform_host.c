@@ -8,6 +8,7 @@
 #include "kernel/lockdep.h"
 #include "kernel/rcu.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -143,6 +144,50 @@ u64 plat_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * ---- the core's sleepers (RCU waiters) ----
+ * A CPU-thread that sleeps here is an idle CPU: it enters an RCU EQS for
+ * the wait, as the kernel's CPU does when it halts, so it holds up no
+ * grace period. cond runs under wait_mutex, which the waker also takes,
+ * so a wake-up after cond's last false evaluation is not lost.
+ */
+static pthread_mutex_t wait_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wait_cond;	/* CLOCK_MONOTONIC, see init */
+
+bool plat_wait_event(bool (*cond)(void *arg), void *arg, u64 timeout_ns)
+{
+	bool was_eqs = rcu_in_eqs(), ok;
+	u64 end = plat_now_ns() + (timeout_ns ? timeout_ns : 1);
+	struct timespec ts = { end / 1000000000ULL, end % 1000000000ULL };
+
+	if (!was_eqs)
+		rcu_eqs_enter();
+	pthread_mutex_lock(&wait_mutex);
+	while (!(ok = cond(arg))) {
+		if (pthread_cond_timedwait(&wait_cond, &wait_mutex, &ts) ==
+		    ETIMEDOUT) {
+			ok = cond(arg);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&wait_mutex);
+	if (!was_eqs)
+		rcu_eqs_exit();
+	return ok;
+}
+
+void plat_wake_waiters(void)
+{
+	pthread_mutex_lock(&wait_mutex);
+	pthread_cond_broadcast(&wait_cond);
+	pthread_mutex_unlock(&wait_mutex);
+}
+
+void plat_kick_cpu(unsigned int cpu)
+{
+	(void)cpu;
 }
 
 /* ---- pages: zeroed on alloc, poisoned and quarantined on free ---- */
@@ -325,6 +370,12 @@ __attribute__((constructor)) static void platform_host_init(void)
 	const char *s = getenv("HOST_SEED");
 	const char *r = getenv("HOST_RESCHED");
 	const char *q = getenv("HOST_QUARANTINE");
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&wait_cond, &ca);
+	pthread_condattr_destroy(&ca);
 
 	seed = s ? strtoull(s, NULL, 0) : ((u64)time(NULL) << 20) ^ getpid();
 	if (r)
