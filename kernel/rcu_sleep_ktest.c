@@ -35,8 +35,8 @@
 
 struct rs_ctx {
 	bool barrier;			/* rcu_barrier() instead of synchronize_rcu() */
-	struct thread *w;
-	int h_in, release, h_released, h_timed_out;
+	struct thread *w, *r;
+	int release, h_released, h_timed_out;
 	int w_in, w_done;
 	u64 r_count;			/* R's progress */
 	unsigned int seen_asleep;	/* R saw W SLEEPING and off the run queue */
@@ -81,7 +81,13 @@ static int rs_holder(void *arg)
 	if (x->barrier)
 		rs_queue_cbs(x);	/* callbacks on B too, freed after */
 	rcu_read_lock();
-	smp_store_release(&x->h_in, 1);
+	/*
+	 * Only now W and R on CPU A: W's grace period must wait for us.
+	 * Started from here, as B may be the CPU of the test's own thread,
+	 * which cannot run again before we are done.
+	 */
+	kthread_start(x->w);
+	kthread_start(x->r);
 	while (!smp_load_acquire(&x->release) && plat_now_ns() < end)
 		cpu_relax();
 	WRITE_ONCE(x->h_timed_out, !smp_load_acquire(&x->release));
@@ -139,38 +145,24 @@ static int rs_runner(void *arg)
 	return 0;
 }
 
-/* Let threads of this CPU run while waiting for *flag. */
-static void rs_wait_flag(int *flag)
-{
-	while (!smp_load_acquire(flag))
-		schedule();
-}
-
 static void rs_run(struct ktest *t, struct rs_ctx *x)
 {
 	unsigned int nr = plat_nr_cpus();
 	int cpu_a = 1, cpu_b = nr > 2 ? 2 : 0;
-	struct thread *h, *r;
+	struct thread *h;
 
 	atomic_set(&x->cbs_done, 0);
-	h = kthread_run(rs_holder, x, "rs_holder", cpu_b);
-	if (!KTEST_EXPECT(t, h != NULL))
-		return;
-	rs_wait_flag(&x->h_in);
 	x->w = kthread_create(rs_waiter, x, "rs_waiter", cpu_a);
-	r = kthread_create(rs_runner, x, "rs_runner", cpu_a);
-	if (!KTEST_EXPECT(t, x->w && r)) {
-		/* Cannot happen short of memory; unblock H and bail out. */
-		smp_store_release(&x->release, 1);
-		smp_store_release(&x->w_done, 1);
-		kthread_join(h);
+	x->r = kthread_create(rs_runner, x, "rs_runner", cpu_a);
+	h = kthread_create(rs_holder, x, "rs_holder", cpu_b);
+	/* Short of memory only; the threads created never start then. */
+	if (!KTEST_EXPECT(t, x->w && x->r && h))
 		return;
-	}
-	kthread_start(x->w);
-	kthread_start(r);
-	KTEST_EXPECT_EQ(t, kthread_join(x->w), 0);
-	KTEST_EXPECT_EQ(t, kthread_join(r), 0);
+	kthread_start(h);	/* H starts W and R once it holds the reader */
+	/* H first: joining a thread never started would start it here. */
 	KTEST_EXPECT_EQ(t, kthread_join(h), 0);
+	KTEST_EXPECT_EQ(t, kthread_join(x->w), 0);
+	KTEST_EXPECT_EQ(t, kthread_join(x->r), 0);
 
 	ktest_diag(t, "W waited %llu us, went to sleep %llu times; R ran %llu "
 		   "loops meanwhile, saw W asleep %u times, queued %u times",
