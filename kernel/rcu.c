@@ -64,6 +64,7 @@ static u64 nr_gps_completed;
 static u64 nr_cbs_invoked;
 static unsigned long nr_stalls;
 u64 rcu_stall_timeout_ms = 21000;
+u64 rcu_wait_spin_ns = 10000;
 
 static struct rcu_cpu *this_rcu(void)
 {
@@ -447,10 +448,22 @@ static void rcu_wait(bool (*done)(void *arg), void *arg, u64 stall_target)
 {
 	struct rcu_wait w = { done, arg };
 	u64 start = plat_now_ns(), next_report = start, limit, now, timeout;
+	u64 spin_end = start + READ_ONCE(rcu_wait_spin_ns);
 
 	__atomic_add_fetch(&rcu_nr_waiters, 1, __ATOMIC_SEQ_CST);
 	/* Pairs with rcu_qs_advanced(): we see its QS, or it sees us. */
 	smp_mb();
+	/*
+	 * Busy peers pass a QS within microseconds: poll that long first,
+	 * unless another thread wants this CPU, as a sleep and its wake-up
+	 * IPI cost more than that.
+	 */
+	while (!need_resched() && plat_now_ns() < spin_end) {
+		rcu_note_quiescent_state();
+		if (done(arg))
+			goto out;
+		cpu_relax();
+	}
 	for (;;) {
 		/* Our own QS, and our own callbacks that are ready. */
 		rcu_note_quiescent_state();
@@ -465,6 +478,7 @@ static void rcu_wait(bool (*done)(void *arg), void *arg, u64 stall_target)
 		__atomic_add_fetch(&nr_waiter_sleeps, 1, __ATOMIC_RELAXED);
 		plat_wait_event(rcu_wait_cond, &w, timeout);
 	}
+out:
 	__atomic_sub_fetch(&rcu_nr_waiters, 1, __ATOMIC_RELEASE);
 }
 

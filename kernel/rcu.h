@@ -61,6 +61,8 @@
  *   every stall period, which is how the stall warning still fires while
  *   it sleeps. Where sleeping is impossible (before the scheduler, with
  *   interrupts off, in an interrupt handler) plat_wait_event() polls.
+ *   Before its first sleep a waiter polls for rcu_wait_spin_ns (busy
+ *   peers pass QSs every few microseconds), unless its CPU is wanted.
  *
  * Interrupts in an EQS
  *   An interrupt taken by a CPU in an EQS (idle's HLT) would otherwise run
@@ -144,6 +146,11 @@ void rcu_cpu_drain_callbacks(void);
 
 /* Stall warning threshold (default 21 s, as Linux); tests lower it. */
 extern u64 rcu_stall_timeout_ms;
+/*
+ * A waiter polls this long (default 10 us) before it sleeps, unless
+ * another thread wants its CPU; 0: sleep at once.
+ */
+extern u64 rcu_wait_spin_ns;
 unsigned long rcu_nr_stalls(void);
 
 /* Statistics. */
