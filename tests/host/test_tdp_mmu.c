@@ -7,6 +7,7 @@
  * invalidated root), bad input, and leak-free VM destruction.
  */
 // host-srcs: vmm/mmu/*.c tests/host/tdp_host_support.c
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tests/host/tap.h"
@@ -201,7 +202,21 @@ static void race_worker(void *p, unsigned int i)
 	}
 	while (__atomic_load_n(&a->done, __ATOMIC_ACQUIRE) < (int)a->nr_vcpus) {
 		if (a->invalidate) {
+			u64 alloc = STAT(a->s, roots_allocated);
+
 			kvm_mmu_zap_all_fast(&a->s->vm);
+			/*
+			 * Count the round only once a vCPU has loaded a
+			 * fresh root: invalidating again before that would
+			 * find no valid root, and the rounds would not race
+			 * anything (roots_invalidated would stay low).
+			 */
+			while (STAT(a->s, roots_allocated) == alloc &&
+			       __atomic_load_n(&a->done, __ATOMIC_ACQUIRE) <
+			       (int)a->nr_vcpus) {
+				rcu_note_quiescent_state();
+				sched_yield();
+			}
 		} else {
 			gfn_t st = host_rand() % a->nr_gfns;
 
