@@ -423,6 +423,28 @@ static void lat_report(struct lat *l, const char *what, u64 size)
 		  (unsigned long long)size >> 10, what);
 }
 
+/*
+ * The machine's own noise floor for the hold figures: a loop that does
+ * nothing but read its thread CPU clock. Any gap between two reads is
+ * time the host (this VM's hypervisor, interrupts) charged to the thread
+ * while it ran no code of ours; a lock hold can be stretched by as much.
+ */
+static void bench_noise_floor(void)
+{
+	u64 start = thread_cpu_ns(), prev = start, now, max = 0, over = 0;
+
+	while ((now = thread_cpu_ns()) - start < 500000000ULL) {
+		if (now - prev > max)
+			max = now - prev;
+		over += now - prev > SLICE_NS;
+		prev = now;
+	}
+	bench_add("us", max / 1e3,
+		  "noise floor: largest thread-CPU gap in an empty loop");
+	bench_add("gaps", over, "noise floor: gaps > %llu us in 0.5 s",
+		  SLICE_NS / 1000);
+}
+
 static void bench_latency(u64 n)
 {
 	struct lat_job j;
@@ -467,6 +489,7 @@ int main(int argc, char **argv)
 	bench_zap(2, false);
 	bench_zap(1, true);
 	bench_zap(2, true);
+	bench_noise_floor();
 	bench_latency(256 << 10);
 	if (!quick) {
 		bench_latency(1 << 20);
