@@ -11,6 +11,7 @@
 
 int log_level = LOG_INFO;
 unsigned long warn_count;
+unsigned long bug_count;
 
 #define LOG_LINE_MAX 512
 
@@ -22,6 +23,14 @@ static void log_vemit(int level, bool prefix, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX];
 	int n = 0;
+
+	/*
+	 * Every report that starts "BUG:" (lockdep, RCU stall, lockups, MMU
+	 * invariants) is counted here, in one place, so a test run can fail
+	 * on any report it did not ask for.
+	 */
+	if (fmt[0] == 'B' && fmt[1] == 'U' && fmt[2] == 'G' && fmt[3] == ':')
+		__atomic_add_fetch(&bug_count, 1, __ATOMIC_RELAXED);
 
 	if (prefix)
 		n = ksnprintf(line, sizeof(line), "[cpu%u] %s", plat_cpu_id(),

@@ -37,6 +37,8 @@ __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 
 /* Counts every WARN that fired, so tests can assert "no warnings". */
 extern unsigned long warn_count;
+/* Counts every "BUG: ..." report printed (see log_vemit). */
+extern unsigned long bug_count;
 void warn_slowpath(const char *file, int line, const char *cond);
 
 #define WARN_ON(cond) ({						\

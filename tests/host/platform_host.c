@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "tests/host/platform_host.h"
+#include "kernel/log.h"
 #include "kernel/platform.h"
 #include "kernel/lockdep.h"
 #include "kernel/rcu.h"
@@ -225,6 +226,20 @@ void plat_free_page(void *va)
 	}
 	pthread_mutex_unlock(&page_mutex);
 	free(old);
+}
+
+static unsigned long reports_expected;
+
+void host_expect_reports(unsigned long n)
+{
+	__atomic_add_fetch(&reports_expected, n, __ATOMIC_RELAXED);
+}
+
+long host_unexpected_reports(void)
+{
+	return (long)(__atomic_load_n(&warn_count, __ATOMIC_RELAXED) +
+		      __atomic_load_n(&bug_count, __ATOMIC_RELAXED)) -
+	       (long)__atomic_load_n(&reports_expected, __ATOMIC_RELAXED);
 }
 
 u64 host_nr_pages_live(void)

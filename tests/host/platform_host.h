@@ -53,6 +53,15 @@ void host_set_resched_slice_ns(u64 ns);
 
 u64 host_nr_pages_live(void);
 
+/*
+ * Every WARN and every "BUG:" report fails the program (tap_done) unless
+ * the test announced it: a test that provokes @n reports on purpose calls
+ * host_expect_reports(n) once it has checked them.
+ */
+void host_expect_reports(unsigned long n);
+/* Reports printed minus reports announced (tap_done fails if non-zero). */
+long host_unexpected_reports(void);
+
 /* The last console line this CPU wrote (tests check reports by name). */
 const char *host_last_console(void);
 

@@ -17,6 +17,9 @@
 
 static int tap_planned, tap_run, tap_failed;
 
+/* tests/host/platform_host.c: WARN/BUG reports nobody announced. */
+long host_unexpected_reports(void);
+
 static inline void tap_plan(int n)
 {
 	tap_planned = n;
@@ -63,8 +66,16 @@ static inline void tap_skip(const char *name, const char *why)
 
 static inline int tap_done(void)
 {
+	long unexpected = host_unexpected_reports();
+
 	if (tap_run != tap_planned) {
 		printf("# planned %d tests but ran %d\n", tap_planned, tap_run);
+		return 1;
+	}
+	/* Any WARN or BUG report that no test asked for fails the program. */
+	if (unexpected) {
+		printf("# %ld WARN/BUG report(s) that no test announced "
+		       "(see stderr)\n", unexpected);
 		return 1;
 	}
 	return tap_failed ? 1 : 0;

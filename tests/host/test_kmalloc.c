@@ -90,6 +90,7 @@ static void test_bad(void)
 	kfree(big);
 	tap_ok(kmalloc_nr_bad_frees() == bad0 + 5, "large double free refused");
 	tap_ok(warn_count == w0 + 5, "each refusal WARNs");
+	host_expect_reports(5);
 	kfree(keep);
 	page_free(pg, 0);
 	tap_ok(kmalloc_nr_live() == 0 && page_alloc_check() == 0,

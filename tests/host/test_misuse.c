@@ -23,6 +23,7 @@ static DEFINE_RWLOCK(test_rwlock);
 	       strstr(host_last_console(), "BUG: ") &&			\
 	       strstr(host_last_console(), what),			\
 	       "reports '%s'", what);					\
+	host_expect_reports(1);						\
 } while (0)
 
 static int other_cpu_result;
@@ -38,6 +39,7 @@ static void unlock_from_other_cpu(void *arg, unsigned int i)
 		write_unlock(&test_rwlock);
 	other_cpu_result = lockdep_nr_reports() == before + 1 &&
 			   strstr(host_last_console(), "non-owner") != NULL;
+	host_expect_reports(1);
 }
 
 int main(void)

@@ -232,6 +232,8 @@ static void test_bad_frees(void)
 	page_free(b, 2);
 	tap_ok(page_alloc_nr_free() == free0 + 5 && page_alloc_check() == 0,
 	       "allocator intact after refused frees");
+	tap_ok(warn_count == warn0 + 4, "each refused free WARNs once");
+	host_expect_reports(4);
 	if (MM_DEBUG) {
 		bool poisoned = true;
 
@@ -358,7 +360,7 @@ int main(void)
 	region = aligned_alloc(REGION_ALIGN, REGION_SIZE);
 	if (!region)
 		return 1;
-	tap_plan(17);
+	tap_plan(18);
 	test_ranges();
 	test_drain_refill();
 	test_bad_frees();

@@ -314,6 +314,8 @@ int main(void)
 		       rcu_nr_stalls() - stalls);
 		tap_ok(sync_saw_reader_done, "... and the grace period still "
 		       "waited for it");
+		/* The stall reports this test asked for (one per period). */
+		host_expect_reports(rcu_nr_stalls() - stalls);
 	}
 	{
 		unsigned long stalls = rcu_nr_stalls();

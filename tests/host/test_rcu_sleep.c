@@ -146,12 +146,14 @@ static void irq_semantics(void)
 	tap_ok(lockdep_nr_reports() == reports + 1 &&
 	       strstr(host_last_console(), "rcu_irq_exit() without"),
 	       "rcu_irq_exit() without rcu_irq_enter() is reported");
+	host_expect_reports(1);
 	host_cpu_idle_enter();
 	rcu_read_lock();
 	tap_ok(lockdep_nr_reports() == reports + 2 &&
 	       strstr(host_last_console(), "needs rcu_irq_enter()"),
 	       "rcu_read_lock() in an EQS without rcu_irq_enter() is "
 	       "reported");
+	host_expect_reports(1);
 	rcu_read_unlock();
 	host_cpu_idle_exit();
 }
