@@ -38,6 +38,17 @@ static inline void refcount_set(refcount_t *r, int n)
 	__atomic_store_n(&r->refs, n, __ATOMIC_RELAXED);
 }
 
+/*
+ * A store that publishes everything before it to whoever takes a reference
+ * from the new count (refcount_inc_not_zero() is a full barrier on
+ * success): a count set to 1 after marking an object dead lets a racing
+ * increment see the mark.
+ */
+static inline void refcount_set_release(refcount_t *r, int n)
+{
+	__atomic_store_n(&r->refs, n, __ATOMIC_RELEASE);
+}
+
 static inline unsigned int refcount_read(const refcount_t *r)
 {
 	return (unsigned int)__atomic_load_n(&r->refs, __ATOMIC_RELAXED);

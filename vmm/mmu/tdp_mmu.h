@@ -8,8 +8,9 @@
  *  - FROZEN_SPTE marks an entry one thread is changing; others back off.
  *  - All walks run inside rcu_read_lock(); table pages and roots are
  *    freed through call_rcu().
- *  - Roots: refcounted, on an RCU list; a reference can be taken only on
- *    a valid root with a non-zero count (tdp_mmu_get_root). Putting the
+ *  - Roots: refcounted, on an RCU list; a vCPU or a valid-only walk takes
+ *    a reference only on a root that is valid and has a non-zero count,
+ *    checked as one step with the increment (tdp_mmu_get_root). Putting the
  *    last reference follows KVM commit "Allow yielding when zapping GFNs
  *    for defunct TDP MMU root" (seed 000).
  */
@@ -43,7 +44,8 @@ int tdp_mmu_vm_init(struct vm *vm, const struct vm_mmu_ops *ops,
 void tdp_mmu_vm_destroy(struct vm *vm);
 
 /* Roots (tdp_mmu_root.c). */
-bool tdp_mmu_get_root(struct kvm_mmu_page *root);
+/* A reference on a root valid while it is held (mmu_lock held), or false. */
+bool tdp_mmu_get_root(struct vm *vm, struct kvm_mmu_page *root);
 void tdp_mmu_put_root(struct vm *vm, struct kvm_mmu_page *root, bool shared);
 struct kvm_mmu_page *tdp_mmu_get_vcpu_root(struct vm *vm, int as_id);
 struct kvm_mmu_page *tdp_mmu_next_root(struct vm *vm,

@@ -13,17 +13,40 @@
 #include "kernel/platform.h"
 #include "vmm/mmu/tdp_mmu_internal.h"
 
+static void tdp_mmu_free_root(struct vm *vm, struct kvm_mmu_page *root,
+			      bool pages_locked);
+
 /*
- * Succeeds only on a valid root with a non-zero count. The two checks are
- * not one atomic step: a root whose last reference is being put (seed 000)
- * goes 0 -> invalid -> 1, and an increment may land on that temporary
- * reference. Callers therefore recheck validity after they used the root
- * and put it as usual; the root stays safe to use either way.
+ * A reference to a root that is valid while the reference is held, or
+ * false. The validity check and the increment must act as one step: a
+ * root whose last reference is being put (seed 000) goes count 0 ->
+ * invalid -> count 1 (the zap's temporary reference), so a caller that
+ * saw it valid just before the mark could otherwise land its increment on
+ * that temporary reference and walk on with a dying root it believes
+ * valid. The check is therefore repeated after the increment succeeded:
+ * the increment reads the count that put published after the mark
+ * (refcount_set_release), so it also sees the mark, and a reference that
+ * lands on a dying root is given back at once. Giving it back may be the
+ * root's last put; the root is already invalid and zapped by whoever
+ * marked it, so that only unlinks and frees it.
  */
-bool tdp_mmu_get_root(struct kvm_mmu_page *root)
+static bool __tdp_mmu_get_root(struct vm *vm, struct kvm_mmu_page *root,
+			       bool pages_locked)
 {
-	return !root_is_invalid(root) &&
-	       refcount_inc_not_zero(&root->tdp_mmu_root_count);
+	if (root_is_invalid(root) ||
+	    !refcount_inc_not_zero(&root->tdp_mmu_root_count))
+		return false;
+	if (likely(!root_is_invalid(root)))
+		return true;
+	if (refcount_dec_and_test(&root->tdp_mmu_root_count))
+		tdp_mmu_free_root(vm, root, pages_locked);
+	return false;
+}
+
+bool tdp_mmu_get_root(struct vm *vm, struct kvm_mmu_page *root)
+{
+	lockdep_assert_held(&vm->mmu_lock);
+	return __tdp_mmu_get_root(vm, root, false);
 }
 
 static void tdp_mmu_free_root_rcu_callback(struct rcu_head *head)
@@ -57,17 +80,27 @@ void tdp_mmu_put_root(struct vm *vm, struct kvm_mmu_page *root, bool shared)
 
 	if (!kvm_tdp_root_mark_invalid(root)) {
 		mmu_stat_inc(vm, roots_invalidated);
-		refcount_set(&root->tdp_mmu_root_count, 1);
+		/* Release: a getter that lands on this count sees the mark. */
+		refcount_set_release(&root->tdp_mmu_root_count, 1);
 		tdp_mmu_zap_root(vm, root, shared);
 		/* Give the temporary reference back; others may hold more. */
 		if (!refcount_dec_and_test(&root->tdp_mmu_root_count))
 			return;
 	}
+	tdp_mmu_free_root(vm, root, false);
+}
 
-	spin_lock(&vm->tdp_mmu_pages_lock);
+/* @root is invalid, zapped and unreferenced: unlink it, free after RCU. */
+static void tdp_mmu_free_root(struct vm *vm, struct kvm_mmu_page *root,
+			      bool pages_locked)
+{
+	if (!pages_locked)
+		spin_lock(&vm->tdp_mmu_pages_lock);
+	lockdep_assert_held(&vm->tdp_mmu_pages_lock);
 	list_del_rcu(&root->link);
-	spin_unlock(&vm->tdp_mmu_pages_lock);
-	tdp_mmu_unhash_sp(vm, root);
+	tdp_mmu_unhash_sp_locked(vm, root);
+	if (!pages_locked)
+		spin_unlock(&vm->tdp_mmu_pages_lock);
 	mmu_stat_inc(vm, roots_freed);
 	call_rcu(&root->rcu_head, tdp_mmu_free_root_rcu_callback);
 }
@@ -80,8 +113,11 @@ static struct list_head *root_list_next(struct list_head *pos)
 /*
  * The step of the yield-safe walks: reference the root after @prev_root
  * (or the first), then put @prev_root. With @only_valid the walk ends when
- * @prev_root was invalidated meanwhile (seed 002): invalidation happens
- * only with mmu_lock held for write, so the caller yielded, and because
+ * @prev_root was invalidated meanwhile (seed 002). A valid-only walk holds
+ * only roots that were valid when it took them (tdp_mmu_get_root), and a
+ * referenced root is never the one whose last put marks it, so what
+ * invalidated it is tdp_mmu_invalidate_all_roots(), under mmu_lock held
+ * for write: the caller yielded, and because
  * all roots are invalidated together, every valid root now on the list
  * was created after the invalidation and already reflects any state
  * change the caller made before starting the walk.
@@ -107,9 +143,8 @@ struct kvm_mmu_page *tdp_mmu_next_root(struct vm *vm,
 		struct kvm_mmu_page *root = list_entry(pos, struct kvm_mmu_page,
 						       link);
 
-		if (only_valid && root_is_invalid(root))
-			continue;
-		if (refcount_inc_not_zero(&root->tdp_mmu_root_count)) {
+		if (only_valid ? __tdp_mmu_get_root(vm, root, false) :
+		    refcount_inc_not_zero(&root->tdp_mmu_root_count)) {
 			next_root = root;
 			break;
 		}
@@ -121,12 +156,15 @@ struct kvm_mmu_page *tdp_mmu_next_root(struct vm *vm,
 	return next_root;
 }
 
-static struct kvm_mmu_page *find_vcpu_root(struct vm *vm, u32 role_word)
+/* Never hands out an invalid root, a dying one (seed 000) included. */
+static struct kvm_mmu_page *find_vcpu_root(struct vm *vm, u32 role_word,
+					   bool pages_locked)
 {
 	struct kvm_mmu_page *root;
 
 	list_for_each_entry_rcu(root, &vm->tdp_mmu_roots, link) {
-		if (sp_role(root).word == role_word && tdp_mmu_get_root(root))
+		if (sp_role(root).word == role_word &&
+		    __tdp_mmu_get_root(vm, root, pages_locked))
 			return root;
 	}
 	return NULL;
@@ -143,7 +181,7 @@ struct kvm_mmu_page *tdp_mmu_get_vcpu_root(struct vm *vm, int as_id)
 	role.as_id = as_id;
 
 	rcu_read_lock();
-	root = find_vcpu_root(vm, role.word);
+	root = find_vcpu_root(vm, role.word, false);
 	rcu_read_unlock();
 	if (root)
 		return root;
@@ -158,7 +196,8 @@ struct kvm_mmu_page *tdp_mmu_get_vcpu_root(struct vm *vm, int as_id)
 	spin_lock(&vm->tdp_mmu_pages_lock);
 	rcu_read_lock();
 	{
-		struct kvm_mmu_page *other = find_vcpu_root(vm, role.word);
+		struct kvm_mmu_page *other = find_vcpu_root(vm, role.word,
+							    true);
 
 		if (other) {
 			rcu_read_unlock();

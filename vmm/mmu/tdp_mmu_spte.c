@@ -50,11 +50,11 @@ struct kvm_mmu_page *tdp_mmu_alloc_sp(struct vm *vm, gfn_t gfn, int level)
 	return sp;
 }
 
-void tdp_mmu_unhash_sp(struct vm *vm, struct kvm_mmu_page *sp)
+void tdp_mmu_unhash_sp_locked(struct vm *vm, struct kvm_mmu_page *sp)
 {
 	struct kvm_mmu_page **pp;
 
-	spin_lock(&vm->tdp_mmu_pages_lock);
+	lockdep_assert_held(&vm->tdp_mmu_pages_lock);
 	for (pp = &vm->sp_hash[sp_hash_idx(sp->spt)]; *pp;
 	     pp = &(*pp)->hash_next) {
 		if (*pp == sp) {
@@ -62,6 +62,12 @@ void tdp_mmu_unhash_sp(struct vm *vm, struct kvm_mmu_page *sp)
 			break;
 		}
 	}
+}
+
+void tdp_mmu_unhash_sp(struct vm *vm, struct kvm_mmu_page *sp)
+{
+	spin_lock(&vm->tdp_mmu_pages_lock);
+	tdp_mmu_unhash_sp_locked(vm, sp);
 	spin_unlock(&vm->tdp_mmu_pages_lock);
 }
 
