@@ -24,7 +24,12 @@ struct kvm_mmu_page;
  * queue_zap_work zaps synchronously in the caller.
  */
 struct vm_mmu_ops {
-	/* All guest translations of this VM on all CPUs are gone on return. */
+	/*
+	 * All guest translations of this VM on all CPUs are gone on return,
+	 * cached paging structures included, and every vCPU that was in
+	 * guest mode has left it (the flush IPI waited for its VM exit), so
+	 * it rechecks its root before running again.
+	 */
 	void (*flush_remote_tlbs)(struct vm *vm);
 	void (*flush_remote_tlbs_range)(struct vm *vm, gfn_t gfn, u64 nr_pages);
 	/* Arrange for tdp_mmu_zap_invalidated_roots(vm) to run soon. */

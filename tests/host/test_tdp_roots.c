@@ -267,11 +267,85 @@ static void test_walk_race(void)
 	tap_ok(host_nr_pages_live() == pages0, "walk race: no page leaked");
 }
 
+/* ---- invalidate-all while a vCPU stays in guest mode on the old root ---- */
+
+#define GM_REGIONS	8
+#define GM_PER_REGION	64
+#define GM_GPAS		(GM_REGIONS * GM_PER_REGION)
+#define GM_RUN		(GM_GPAS * 64)
+
+struct guest_mode {
+	struct sim_vm *s;
+	gpa_t *gpas;
+	u64 *vals;
+	int zapped, errors;
+	u64 runs_after;
+};
+
+static void guest_mode_cpu(void *p, unsigned int i)
+{
+	struct guest_mode *a = p;
+	struct sim_vcpu *v = &a->s->vcpus[0];
+
+	if (i == 0) {
+		/*
+		 * The vCPU: long runs in guest mode over 8 regions x 64 GFNs,
+		 * more than its TLB holds, so most accesses walk through the
+		 * paging-structure cache. It stops two runs after the zap.
+		 */
+		while (a->runs_after < 2) {
+			if (__atomic_load_n(&a->zapped, __ATOMIC_ACQUIRE))
+				a->runs_after++;
+			if (sim_guest_run(v, a->gpas, GM_RUN, false, a->vals))
+				__atomic_add_fetch(&a->errors, 1,
+						   __ATOMIC_RELAXED);
+		}
+		return;
+	}
+	/* Once the vCPU's caches are warm, invalidate and zap everything. */
+	while (__atomic_load_n(&v->psc_hits, __ATOMIC_RELAXED) < GM_GPAS)
+		rcu_note_quiescent_state();
+	kvm_mmu_zap_all_fast(&a->s->vm);	/* no worker: zaps here */
+	rcu_barrier();				/* the freed tables are poison */
+	__atomic_store_n(&a->zapped, 1, __ATOMIC_RELEASE);
+}
+
+static void test_invalidate_guest_mode(void)
+{
+	struct sim_vm *s = sim_vm_create(1, 0);
+	struct guest_mode a = { .s = s };
+	u64 pages0 = host_nr_pages_live(), stale;
+	unsigned int i, j;
+
+	a.gpas = calloc(GM_RUN, sizeof(*a.gpas));
+	a.vals = calloc(GM_RUN, sizeof(*a.vals));
+	vm_add_memslot(&s->vm, 0, GM_REGIONS * SPTE_ENT_PER_PAGE, 0, 0);
+	for (i = 0; i < GM_RUN; i++) {
+		j = i % GM_GPAS;
+		a.gpas[i] = ((gfn_t)(j % GM_REGIONS) * SPTE_ENT_PER_PAGE +
+			     (j / GM_REGIONS) * 7) << PAGE_SHIFT;
+	}
+	host_run_cpus(2, guest_mode_cpu, &a);
+	stale = sim_stale_table_reads(s);
+	tap_ok(a.errors == 0 && stale == 0 && s->vcpus[0].kicked_exits > 0 &&
+	       STAT(s, roots_freed) >= 1,
+	       "invalidate-all while a vCPU runs in guest mode on the old root: it is kicked out (%llu kicks) before any table is freed (%llu walks read a freed table)",
+	       (unsigned long long)s->vcpus[0].kicked_exits,
+	       (unsigned long long)stale);
+	if (stale)
+		host_expect_reports(1);	/* sim_vm_destroy's report of it */
+	sim_vm_destroy(s);
+	free(a.gpas);
+	free(a.vals);
+	tap_ok(host_nr_pages_live() == pages0, "invalidate in guest mode: no page leaked");
+}
+
 int main(void)
 {
 	stress = getenv("HOST_STRESS") != NULL;
-	tap_plan(12);
+	tap_plan(14);
 	test_seed000_window();
 	test_walk_race();
+	test_invalidate_guest_mode();
 	return tap_done();
 }

@@ -287,11 +287,38 @@ void kvm_mmu_zap_all_fast(struct vm *vm)
 		tdp_mmu_zap_invalidated_roots(vm);
 }
 
+/*
+ * A vCPU may still be in guest mode on a root that was just invalidated.
+ * There it is in an RCU extended quiescent state, so the grace periods
+ * that free the zapped tables do not wait for it, yet its EPT walks and
+ * paging-structure caches still use them, and the root zap below does not
+ * flush (nobody will load these roots again). So before the first table of
+ * an invalidated root goes, every vCPU must have left it: the remote flush
+ * is a kick with acknowledgement (an IPI that waits for the VM exit, as
+ * KVM_REQ_MMU_FREE_OBSOLETE_ROOTS waits), after which each vCPU rechecks
+ * its root before it runs again and finds it invalid.
+ */
+static bool tdp_mmu_roots_to_zap(struct vm *vm)
+{
+	struct kvm_mmu_page *root;
+	bool any = false;
+
+	lockdep_assert_held_read(&vm->mmu_lock);
+	rcu_read_lock();
+	for_each_tdp_mmu_root(vm, root)
+		any |= __atomic_load_n(&root->tdp_mmu_scheduled_root_to_zap,
+				       __ATOMIC_ACQUIRE);
+	rcu_read_unlock();
+	return any;
+}
+
 void tdp_mmu_zap_invalidated_roots(struct vm *vm)
 {
 	struct kvm_mmu_page *root;
 
 	read_lock(&vm->mmu_lock);
+	if (tdp_mmu_roots_to_zap(vm))
+		kvm_flush_remote_tlbs(vm);
 	for_each_tdp_mmu_root_yield_safe(vm, root, true) {
 		if (!__atomic_exchange_n(&root->tdp_mmu_scheduled_root_to_zap,
 					 false, __ATOMIC_ACQ_REL))
