@@ -23,7 +23,8 @@
 	X(pt_pages_alive, "page-table pages alive (roots included)")	\
 	X(pt_pages_allocated, "page-table pages allocated")		\
 	X(tlb_flushes, "remote TLB flushes requested")			\
-	X(reclaims, "host pages reclaimed")
+	X(reclaims, "host pages reclaimed")				\
+	X(mmu_bugs, "MMU invariant violations reported as BUG")
 
 enum tdp_mmu_stat {
 #define X(n, d) TDP_MMU_STAT_##n,

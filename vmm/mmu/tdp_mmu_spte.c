@@ -227,14 +227,31 @@ u64 handle_changed_spte(struct vm *vm, gfn_t gfn, u64 old_spte,
 	bool was_leaf = was_present && is_last_spte(old_spte, level);
 	bool is_leaf = is_present && is_last_spte(new_spte, level);
 
-	(void)gfn;
 	if (old_spte == new_spte || !was_present)
 		return 0;
 	if (was_leaf) {
 		/* A leaf replaced by a table would be a huge-page split. */
 		WARN_ON_ONCE(is_present && !is_leaf);
-		return (!is_present || spte_to_pfn(old_spte) !=
-			spte_to_pfn(new_spte)) ? 1 : 0;
+		if (!is_present)
+			return 1;
+		/*
+		 * A present leaf may change its access bits (a write fault on
+		 * a read-only mapping), never its frame: whoever moves a GFN
+		 * to another host page (reclaim, migration) zaps and flushes
+		 * first, or a vCPU could keep writing the old page through a
+		 * cached translation. KVM treats this as a bug
+		 * (KVM_BUG_ON in handle_changed_spte); so do we, loudly, and
+		 * the old translation still counts as zapped.
+		 */
+		if (is_leaf && spte_to_pfn(old_spte) != spte_to_pfn(new_spte)) {
+			mmu_stat_inc(vm, mmu_bugs);
+			pr_err("BUG: TDP MMU: leaf SPTE of gfn 0x%llx (level %d) changed frame 0x%llx -> 0x%llx without a zap\n",
+			       (unsigned long long)gfn, level,
+			       (unsigned long long)spte_to_pfn(old_spte),
+			       (unsigned long long)spte_to_pfn(new_spte));
+			return 1;
+		}
+		return 0;
 	}
 	/* A table went away (zapped or replaced by a leaf). */
 	if (!is_present || is_leaf || spte_to_pfn(old_spte) !=
