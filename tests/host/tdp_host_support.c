@@ -43,6 +43,13 @@ static void sim_flush_remote_tlbs(struct vm *vm)
 	struct sim_vm *s = container_of(vm, struct sim_vm, vm);
 	unsigned int i;
 
+	/*
+	 * The MMU flushes what it zapped before it drops mmu_lock: once the
+	 * lock is free, another thread (host reclaim) may rely on the old
+	 * translations being gone. A flush issued later is a BUG report
+	 * here, whether or not a race happened to exploit it.
+	 */
+	lockdep_assert_held(&vm->mmu_lock);
 	if (s->break_flush)
 		return;
 	for (i = 0; i < s->nr_vcpus; i++)

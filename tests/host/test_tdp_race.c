@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Hosted race of vCPU faults against range zaps on the same GFNs, with a
+ * checker that holds mmu_lock for write between them:
+ *  - each vCPU writes and reads back its own GFNs (no write is lost and
+ *    no stale value read while the zaps tear their mappings down);
+ *  - the zapper zaps random ranges and whole 2M tables with need_resched
+ *    set often, so it yields (and must flush before it drops mmu_lock);
+ *  - the checker takes mmu_lock for write and compares every vCPU's TLB
+ *    and paging-structure cache with the SPTEs: whoever dropped mmu_lock
+ *    has flushed what it zapped, so nothing cached may differ (a flush
+ *    done late, after the lock was dropped, is seen here as a stale
+ *    entry, not only as a count);
+ *  - at the end a final zap leaves no leaf, every table page but the
+ *    root goes back, and no walk ever read a freed table.
+ * The same race with the flush broken must report stale entries, so the
+ * checker is known to bite.
+ */
+// host-srcs: vmm/mmu/*.c tests/host/tdp_host_support.c
+#include <stdlib.h>
+#include <string.h>
+#include "tests/host/tap.h"
+#include "tests/host/platform_host.h"
+#include "tests/host/tdp_host_support.h"
+#include "kernel/log.h"
+#include "kernel/platform.h"
+#include "kernel/rcu.h"
+
+#define RACE_TABLES	4
+#define RACE_GFNS	(RACE_TABLES * SPTE_ENT_PER_PAGE)
+#define RACE_VCPUS	2
+
+static bool stress;
+
+static u64 stat(struct sim_vm *s, enum tdp_mmu_stat i)
+{
+	return atomic64_read(&s->vm.stats.v[i]);
+}
+#define STAT(s, n) stat(s, TDP_MMU_STAT_##n)
+
+struct race {
+	struct sim_vm *s;
+	u64 accesses, zaps;		/* per thread budgets */
+	u64 version[RACE_GFNS];		/* written by the GFN's owner only */
+	int vcpus_done, zapper_done;
+	u64 errors, lost, stale, checks, table_zaps;
+};
+
+static u64 pattern(gfn_t gfn, u64 version)
+{
+	return gfn * 0x9e3779b97f4a7c15ULL ^ (version << 1) ^ 1;
+}
+
+static void vcpu_loop(struct race *a, unsigned int id)
+{
+	struct sim_vcpu *v = &a->s->vcpus[id];
+	u64 i;
+
+	for (i = 0; i < a->accesses; i++) {
+		/* vCPU id owns the GFNs congruent to id. */
+		gfn_t g = (host_rand() % (RACE_GFNS / RACE_VCPUS)) * RACE_VCPUS +
+			  id;
+		gpa_t gpa = g << PAGE_SHIFT;
+		u64 val = pattern(g, ++a->version[g]), got = 0;
+
+		if (sim_guest_access(v, gpa, true, &val) ||
+		    sim_guest_access(v, gpa, false, &got)) {
+			__atomic_add_fetch(&a->errors, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (got != val)
+			__atomic_add_fetch(&a->lost, 1, __ATOMIC_RELAXED);
+		if (!(i & 63))
+			rcu_note_quiescent_state();
+	}
+	__atomic_add_fetch(&a->vcpus_done, 1, __ATOMIC_RELEASE);
+}
+
+static void zapper_loop(struct race *a)
+{
+	struct vm *vm = &a->s->vm;
+	u64 i;
+
+	/* At least @zaps zaps, and on until the vCPUs are done. */
+	for (i = 0; i < a->zaps || __atomic_load_n(&a->vcpus_done,
+			__ATOMIC_ACQUIRE) < RACE_VCPUS; i++) {
+		gfn_t start, end;
+
+		if (host_rand() & 1) {
+			start = (host_rand() % RACE_TABLES) * SPTE_ENT_PER_PAGE;
+			end = start + SPTE_ENT_PER_PAGE;
+			a->table_zaps++;
+		} else {
+			start = host_rand() % RACE_GFNS;
+			end = start + 1 + host_rand() % (RACE_GFNS - start);
+		}
+		if (kvm_tdp_mmu_zap_gfn_range(vm, start, end))
+			__atomic_add_fetch(&a->errors, 1, __ATOMIC_RELAXED);
+		rcu_note_quiescent_state();
+	}
+	a->zaps = i;
+	__atomic_store_n(&a->zapper_done, 1, __ATOMIC_RELEASE);
+}
+
+static void checker_loop(struct race *a)
+{
+	struct vm *vm = &a->s->vm;
+
+	while (!__atomic_load_n(&a->zapper_done, __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&a->vcpus_done, __ATOMIC_ACQUIRE) <
+	       RACE_VCPUS) {
+		write_lock(&vm->mmu_lock);
+		a->stale += sim_tlb_stale_entries(a->s);
+		a->checks++;
+		write_unlock(&vm->mmu_lock);
+		rcu_note_quiescent_state();
+	}
+}
+
+static void race_cpu(void *p, unsigned int i)
+{
+	struct race *a = p;
+
+	if (i < RACE_VCPUS)
+		vcpu_loop(a, i);
+	else if (i == RACE_VCPUS)
+		zapper_loop(a);
+	else
+		checker_loop(a);
+}
+
+static void run_race(bool break_flush)
+{
+	struct race *a = calloc(1, sizeof(*a));
+	struct sim_vm *s = sim_vm_create(RACE_VCPUS, 0);
+	u64 pages0 = host_nr_pages_live(), yields, reads;
+	unsigned int i;
+	bool final_ok = true;
+
+	a->s = s;
+	a->accesses = stress ? 400000 : 20000;
+	a->zaps = stress ? 40000 : 2000;
+	s->break_flush = break_flush;
+	vm_add_memslot(&s->vm, 0, RACE_GFNS, 0, 0);
+	host_set_resched_rate(4);
+	host_run_cpus(RACE_VCPUS + 2, race_cpu, a);
+	host_set_resched_rate(64);
+	yields = STAT(s, yields);
+	reads = sim_stale_table_reads(s);
+
+	if (break_flush) {
+		tap_ok(a->stale > 0,
+		       "race with the flush broken: the checker sees stale TLB entries (%llu in %llu checks)",
+		       (unsigned long long)a->stale,
+		       (unsigned long long)a->checks);
+		if (reads)
+			host_expect_reports(1);	/* sim_vm_destroy's report */
+		sim_vm_destroy(s);
+		free(a);
+		return;
+	}
+
+	tap_ok(a->errors == 0 && a->lost == 0,
+	       "faults racing range zaps: %llu accesses per vCPU, no error, no lost or stale value (%llu lost)",
+	       (unsigned long long)a->accesses, (unsigned long long)a->lost);
+	tap_ok(a->stale == 0 && a->checks > 0 && yields > 0,
+	       "faults racing range zaps: no stale TLB or cached table entry whenever mmu_lock is free (%llu stale in %llu checks, %llu zaps of which %llu whole tables, %llu yields)",
+	       (unsigned long long)a->stale, (unsigned long long)a->checks, (unsigned long long)a->zaps,
+	       (unsigned long long)a->table_zaps,
+	       (unsigned long long)yields);
+
+	/* Every value is still there, then a final zap empties the root. */
+	for (i = 0; i < RACE_GFNS; i++) {
+		u64 got = 0;
+
+		if (sim_guest_access(&s->vcpus[i % RACE_VCPUS],
+				     (gpa_t)i << PAGE_SHIFT, false, &got) ||
+		    (a->version[i] && got != pattern(i, a->version[i])))
+			final_ok = false;
+	}
+	kvm_tdp_mmu_zap_gfn_range(&s->vm, 0, tdp_mmu_max_gfn(&s->vm));
+	read_lock(&s->vm.mmu_lock);
+	final_ok = final_ok && tdp_mmu_count_leafs(&s->vm, s->vcpus[0].root) == 0;
+	read_unlock(&s->vm.mmu_lock);
+	tap_ok(final_ok && reads == 0,
+	       "after the race every GFN reads its last value, a full zap leaves no leaf, and no walk read a freed table (%llu)",
+	       (unsigned long long)reads);
+	sim_vm_destroy(s);
+	free(a);
+	tap_ok(host_nr_pages_live() == pages0, "race: no page leaked");
+}
+
+int main(void)
+{
+	stress = getenv("HOST_STRESS") != NULL;
+	tap_plan(5);
+	run_race(false);
+	run_race(true);
+	return tap_done();
+}
