@@ -2,10 +2,11 @@
 /*
  * Hosted tests of the range zap's exact reach (tdp_mmu_zap_leafs, shared
  * via kvm_tdp_mmu_zap_gfn_range and exclusive via tdp_mmu_unmap_gfn_range):
- * it removes every 4K leaf in [start, end) and nothing else, counts each
- * removed leaf once in zapped_sptes, and flushes TLBs when it removed
- * something (once, plus once per yield at most) and never otherwise. The zap handles a leaf table's in-range entries in
- * one run, so the ranges start and end inside tables, on table boundaries
+ * it removes every 4K leaf in [start, end) and nothing else (the shared
+ * zap also unlinks exactly the leaf tables whose 2M span lies in the
+ * range), counts each removed leaf once in zapped_sptes, and flushes TLBs
+ * when it removed something (once, plus once per yield at most) and never
+ * otherwise. The zap handles a leaf table's in-range entries in one run, so the ranges start and end inside tables, on table boundaries
  * and one off them; random ranges run with frequent need_resched() so the
  * walk also yields and restarts between tables.
  */
@@ -23,12 +24,15 @@
 /* 4 full leaf tables and part of a fifth. */
 #define NR_GFNS		(4 * SPTE_ENT_PER_PAGE + 300)
 #define ALIAS_PAGES	16
+#define NR_TABLES	((NR_GFNS + SPTE_ENT_PER_PAGE - 1) / SPTE_ENT_PER_PAGE)
 #define NR_RANDOM	300
 
 struct zap_env {
 	struct vm *vm;
 	struct kvm_mmu_page *root;
 	bool present[NR_GFNS];	/* the model: which GFNs should be mapped */
+	/* ... and which 4K leaf tables are linked (shared zaps free them) */
+	bool linked[NR_TABLES];
 	const char *failure;
 };
 
@@ -68,6 +72,8 @@ static void populate_all(struct zap_env *e)
 	}
 	for (int g = 0; g < NR_GFNS; g++)
 		e->present[g] = true;
+	for (int t = 0; t < NR_TABLES; t++)
+		e->linked[t] = true;
 }
 
 /* Does the root map exactly the GFNs the model says? */
@@ -88,6 +94,11 @@ static bool matches_model(struct zap_env *e)
 			else
 				seen[iter.gfn] = true;
 		}
+	/* Each leaf table is linked exactly when the model says so. */
+	for_each_tdp_pte_min_level(iter, e->root, PG_LEVEL_2M, 0, NR_GFNS)
+		if (iter.level == PG_LEVEL_2M)
+			ok &= is_shadow_present_pte(iter.old_spte) ==
+			      e->linked[iter.gfn / SPTE_ENT_PER_PAGE];
 	rcu_read_unlock();
 	read_unlock(&e->vm->mmu_lock);
 	for (int g = 0; g < NR_GFNS; g++)
@@ -105,12 +116,22 @@ static void zap_and_check(struct zap_env *e, gfn_t start, gfn_t end,
 	u64 zapped0 = stat(e->vm, TDP_MMU_STAT_zapped_sptes);
 	u64 flushes0 = stat(e->vm, TDP_MMU_STAT_tlb_flushes);
 	u64 yields0 = stat(e->vm, TDP_MMU_STAT_yields);
-	u64 expect = 0, flushes, yields;
+	u64 expect = 0, unlinked = 0, flushes, yields;
 	bool flush = false;
 
 	for (gfn_t g = start; g < end && g < NR_GFNS; g++) {
 		expect += e->present[g];
 		e->present[g] = false;
+	}
+	/* A shared zap also unlinks each leaf table its range covers whole. */
+	for (int t = 0; shared && t < NR_TABLES; t++) {
+		gfn_t t0 = (gfn_t)t * SPTE_ENT_PER_PAGE;
+
+		if (e->linked[t] && start <= t0 &&
+		    t0 + SPTE_ENT_PER_PAGE <= MIN(end, tdp_mmu_max_gfn(e->vm))) {
+			e->linked[t] = false;
+			unlinked++;
+		}
 	}
 	if (shared) {
 		if (kvm_tdp_mmu_zap_gfn_range(e->vm, start, end))
@@ -126,8 +147,12 @@ static void zap_and_check(struct zap_env *e, gfn_t start, gfn_t end,
 		e->failure = e->failure ?: "SPTEs differ from the model";
 	if (stat(e->vm, TDP_MMU_STAT_zapped_sptes) - zapped0 != expect)
 		e->failure = e->failure ?: "zapped_sptes miscounted";
-	/* A yield with zapped leaves pending flushes before it drops the lock. */
-	if (shared && (expect ? flushes < 1 || flushes > 1 + yields :
+	/*
+	 * Zapped leaves or an unlinked table need a flush (the CPU may cache
+	 * the table); a yield with one pending flushes before it drops the
+	 * lock. Nothing zapped, nothing unlinked: no flush.
+	 */
+	if (shared && (expect || unlinked ? flushes < 1 || flushes > 1 + yields :
 			       flushes != 0))
 		e->failure = e->failure ?: "TLB flush missing or spurious";
 	if (!shared && flush != (expect != 0))

@@ -92,12 +92,16 @@ int kvm_tdp_mmu_prefault(struct vm *vm, struct kvm_mmu_page *root,
 long kvm_tdp_mmu_map_range(struct vm *vm, struct kvm_mmu_page *root,
 			   gfn_t gfn, u64 npages);
 
-/* Zaps (tdp_mmu_zap.c). */
+/* Zaps (tdp_mmu_zap.c). Leaves only; tables stay linked. */
 bool tdp_mmu_zap_leafs(struct vm *vm, struct kvm_mmu_page *root,
 		       gfn_t start, gfn_t end, bool can_yield, bool flush,
 		       bool shared);
 void tdp_mmu_zap_root(struct vm *vm, struct kvm_mmu_page *root, bool shared);
-/* Zap [start, end) in every root; takes mmu_lock for read. 0/-MMU_EINVAL */
+/*
+ * Zap [start, end) in every root; takes mmu_lock for read. Leaf tables
+ * whose 2M span and 2M-level tables whose 1G span lie wholly in the range
+ * are unlinked and freed too (their memory goes back). 0/-MMU_EINVAL
+ */
 int kvm_tdp_mmu_zap_gfn_range(struct vm *vm, gfn_t start, gfn_t end);
 /* Highest GFN + 1 that a root of this VM translates. */
 gfn_t tdp_mmu_max_gfn(struct vm *vm);

@@ -61,6 +61,16 @@ static int kvm_tdp_mmu_map(struct vm *vm, struct kvm_mmu_page *root,
 		ret = -MMU_EFAULT;
 		goto out;
 	}
+	/*
+	 * A table seen present on the way down may be unlinked before the
+	 * step into it (a range zap freeing it under the shared lock): the
+	 * walk then steps sideways out of @gfn's range and stops above 4K,
+	 * on another GFN's entry. Never install there: retry from the root.
+	 */
+	if (iter.level != PG_LEVEL_4K && !is_large_pte(iter.old_spte)) {
+		ret = RET_PF_RETRY;
+		goto out;
+	}
 
 	old = iter.old_spte;
 	new_spte = make_spte(pfn, PG_LEVEL_4K, map_access);

@@ -132,12 +132,15 @@ static u64 tdp_mmu_zap_leaf_run(struct tdp_iter *iter, gfn_t end,
 }
 
 /*
- * Zap the leaf SPTEs of [start, end) in @root. Returns whether a TLB flush
- * is pending (the caller flushes before it drops mmu_lock).
+ * Zap the leaf SPTEs of [start, end) in @root and, with @free_tables, also
+ * unlink every 4K leaf table whose whole 2M span lies in the range (one
+ * exchange of its parent SPTE instead of one per leaf; the table goes
+ * back through RCU). Returns whether a TLB flush is pending (the caller
+ * flushes before it drops mmu_lock).
  */
-bool tdp_mmu_zap_leafs(struct vm *vm, struct kvm_mmu_page *root,
-		       gfn_t start, gfn_t end, bool can_yield, bool flush,
-		       bool shared)
+static bool __tdp_mmu_zap_range(struct vm *vm, struct kvm_mmu_page *root,
+				gfn_t start, gfn_t end, bool can_yield,
+				bool flush, bool shared, bool free_tables)
 {
 	struct tdp_iter iter;
 	u64 zapped = 0, n;
@@ -159,12 +162,64 @@ retry:
 			flush |= n != 0;
 			continue;
 		}
-		if (!is_shadow_present_pte(iter.old_spte) ||
-		    !is_last_spte(iter.old_spte, iter.level))
+		if (!is_shadow_present_pte(iter.old_spte))
 			continue;
+		if (!is_last_spte(iter.old_spte, iter.level) &&
+		    !(free_tables && iter.level == PG_LEVEL_2M &&
+		      iter.gfn >= start &&
+		      iter.gfn + KVM_PAGES_PER_HPAGE(iter.level) <= end))
+			continue;	/* a table to walk into */
+		/* A huge leaf, or a whole leaf table in range. */
 		if (!shared)
 			zapped += tdp_mmu_set_spte(vm, &iter, 0);
 		else if (tdp_mmu_set_spte_atomic(vm, &iter, 0, &zapped))
+			goto retry;
+		flush = true;
+	}
+	rcu_read_unlock();
+	mmu_stat_add(vm, zapped_sptes, zapped);
+	return flush;
+}
+
+bool tdp_mmu_zap_leafs(struct vm *vm, struct kvm_mmu_page *root,
+		       gfn_t start, gfn_t end, bool can_yield, bool flush,
+		       bool shared)
+{
+	return __tdp_mmu_zap_range(vm, root, start, end, can_yield, flush,
+				   shared, false);
+}
+
+/*
+ * The second pass of a range zap: unlink every 2M-level table whose whole
+ * 1G span lies in [start, end). The first pass emptied them, but faults
+ * may have linked new leaf tables since: handle_removed_pt() freezes each
+ * entry and tears down what it finds (the frozen protocol at work under
+ * the shared lock). One step unlinks one table of 512 entries, so the
+ * yield check between steps still comes every 512 entries at most.
+ */
+static bool tdp_mmu_zap_range_1g_tables(struct vm *vm,
+					struct kvm_mmu_page *root,
+					gfn_t start, gfn_t end, bool flush)
+{
+	struct tdp_iter iter;
+	u64 zapped = 0;
+
+	lockdep_assert_held_read(&vm->mmu_lock);
+	end = MIN(end, tdp_mmu_max_gfn(vm));
+	rcu_read_lock();
+	for_each_tdp_pte_min_level(iter, root, PG_LEVEL_1G, start, end) {
+retry:
+		if (tdp_mmu_iter_cond_resched(vm, &iter, flush, true)) {
+			flush = false;
+			continue;
+		}
+		if (iter.level != PG_LEVEL_1G ||
+		    !is_shadow_present_pte(iter.old_spte) ||
+		    is_last_spte(iter.old_spte, iter.level) ||
+		    iter.gfn < start ||
+		    iter.gfn + KVM_PAGES_PER_HPAGE(iter.level) > end)
+			continue;
+		if (tdp_mmu_set_spte_atomic(vm, &iter, 0, &zapped))
 			goto retry;
 		flush = true;
 	}
@@ -254,12 +309,22 @@ int kvm_tdp_mmu_zap_gfn_range(struct vm *vm, gfn_t start, gfn_t end)
 
 	read_lock(&vm->mmu_lock);
 	/*
-	 * Flush per root: stepping to the next root may put the last
-	 * reference of this one, and that zap yields without flushing.
+	 * Flush per root, before the next step: stepping to the next root
+	 * may put the last reference of this one, and that zap yields
+	 * without flushing; the tables unlinked here must not be freed
+	 * before the flush (the zapping CPU passes no quiescent state until
+	 * it yields or returns).
 	 */
-	for_each_tdp_mmu_root_yield_safe(vm, root, true)
-		if (tdp_mmu_zap_leafs(vm, root, start, end, true, false, true))
+	for_each_tdp_mmu_root_yield_safe(vm, root, true) {
+		bool flush = __tdp_mmu_zap_range(vm, root, start, end, true,
+						 false, true, true);
+
+		if (end - start >= KVM_PAGES_PER_HPAGE(PG_LEVEL_1G))
+			flush = tdp_mmu_zap_range_1g_tables(vm, root, start,
+							    end, flush);
+		if (flush)
 			kvm_flush_remote_tlbs_range(vm, start, end - start);
+	}
 	read_unlock(&vm->mmu_lock);
 	return 0;
 }
