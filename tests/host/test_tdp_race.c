@@ -190,11 +190,84 @@ static void run_race(bool break_flush)
 	tap_ok(host_nr_pages_live() == pages0, "race: no page leaked");
 }
 
+/*
+ * Whole-1G zaps racing faults in that 1G: the second pass unlinks the
+ * 2M-level table under the shared lock while faults link leaf tables into
+ * it, so handle_removed_pt() freezes entries that faults are racing for
+ * (a fault's cmpxchg loses, or the freeze takes its new table).
+ */
+#define G1_GFNS	(1ULL << 18)
+
+struct race_1g {
+	struct sim_vm *s;
+	u64 faults, zaps, errors;
+	int stop;
+};
+
+static void race_1g_cpu(void *p, unsigned int i)
+{
+	struct race_1g *a = p;
+	struct vm *vm = &a->s->vm;
+
+	if (i == 0) {
+		u64 want = stress ? 20000 : 200;
+
+		/*
+		 * Zap until both counts are reached: a zapper that finishes
+		 * before the vCPU threads start would race nothing.
+		 */
+		for (a->zaps = 0; a->zaps < want ||
+		     __atomic_load_n(&a->faults, __ATOMIC_RELAXED) < 20 * want;
+		     a->zaps++) {
+			if (kvm_tdp_mmu_zap_gfn_range(vm, 0, G1_GFNS))
+				a->errors++;
+			rcu_note_quiescent_state();
+		}
+		__atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+		u64 val = 0;
+
+		/* Spread over many 2M regions: many leaf tables to link. */
+		if (sim_guest_access(&a->s->vcpus[i - 1],
+				     (host_rand() % G1_GFNS) << PAGE_SHIFT,
+				     false, &val))
+			__atomic_add_fetch(&a->errors, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&a->faults, 1, __ATOMIC_RELAXED);
+		rcu_note_quiescent_state();
+	}
+}
+
+static void test_race_1g(void)
+{
+	struct sim_vm *s = sim_vm_create(2, 0);
+	struct race_1g a = { .s = s };
+	u64 pages0 = host_nr_pages_live(), alive;
+
+	vm_add_memslot(&s->vm, 0, G1_GFNS, MEMSLOT_ALIAS, 8);
+	host_run_cpus(3, race_1g_cpu, &a);
+	kvm_tdp_mmu_zap_gfn_range(&s->vm, 0, G1_GFNS);
+	rcu_barrier();
+	/* The roots (one shared by both vCPUs) and one 1G-level table each. */
+	alive = STAT(s, pt_pages_alive);
+	tap_ok(a.errors == 0 && a.faults > 0 &&
+	       alive == 2 * STAT(s, roots_allocated) &&
+	       STAT(s, mmu_bugs) == 0 && sim_stale_table_reads(s) == 0,
+	       "1G zaps racing faults in that 1G: %llu zaps, %llu accesses (%llu retried), every 2M-level and leaf table back (%llu table pages left), nothing written to a frozen entry",
+	       (unsigned long long)a.zaps, (unsigned long long)a.faults,
+	       (unsigned long long)STAT(s, fault_retries),
+	       (unsigned long long)alive);
+	sim_vm_destroy(s);
+	tap_ok(host_nr_pages_live() == pages0, "1G race: no page leaked");
+}
+
 int main(void)
 {
 	stress = getenv("HOST_STRESS") != NULL;
-	tap_plan(5);
+	tap_plan(7);
 	run_race(false);
 	run_race(true);
+	test_race_1g();
 	return tap_done();
 }
