@@ -67,7 +67,7 @@ MB1_CFLAGS	:= -std=gnu11 -m32 -O2 -ffreestanding -nostdlib -fno-pic \
 		   -fno-pie -mgeneral-regs-only -fno-stack-protector \
 		   -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -MMD -MP
 
-.PHONY: all iso run run-qemu guests bench-guests bench-mmu test stress bench check-deps clean
+.PHONY: all iso run run-qemu guests bench-guests bench-mmu test stress bench mutants check-deps clean
 all: check-deps $(KERNEL) $(BUILD)/microhv.iso guests
 guests: $(GUESTS)
 # Keep the guests' objects between builds.
@@ -151,6 +151,11 @@ bench: bench-mmu bench-guests
 stress bench:
 	@if [ -f tests/host/Makefile ]; then $(MAKE) -C tests/host $@; \
 	else echo "make $@: tests/host/Makefile is missing (hosted tests not landed)"; exit 1; fi
+
+# Break the MMU on purpose and check the hosted tests notice
+# (tests/mutants/mutants.txt; MUTANTS_TRIES, MUTANTS_MIN_KILL, HOST_STRESS).
+mutants:
+	tests/mutants/run.sh
 
 # Install what is missing when root, otherwise say exactly what to run.
 check-deps:

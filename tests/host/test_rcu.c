@@ -16,6 +16,7 @@
 #include "tests/host/platform_host.h"
 #include "tests/host/tap.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -249,6 +250,58 @@ static void list_test(void *arg, unsigned int i)
 	}
 }
 
+/*
+ * ---- a reader on CPU 0 holds grace periods up too ----
+ * The threads of host_run_cpus() are CPUs 1.., so the tests above never
+ * put a reader on CPU 0 (the main thread). Here the main thread reads
+ * while a second CPU waits in synchronize_rcu() and has a callback queued:
+ * a grace-period check that skips a CPU is caught wherever it skips.
+ */
+static int cpu0_reader_leaving, cpu0_sync_saw_leaving, cpu0_cb_saw_leaving;
+static int cpu0_cb_ran, cpu0_updater_done;
+static struct rcu_head cpu0_head;
+
+static void cpu0_cb(struct rcu_head *h)
+{
+	(void)h;
+	cpu0_cb_saw_leaving = __atomic_load_n(&cpu0_reader_leaving,
+					      __ATOMIC_ACQUIRE);
+	__atomic_store_n(&cpu0_cb_ran, 1, __ATOMIC_RELEASE);
+}
+
+static void *cpu0_updater(void *p)
+{
+	(void)p;
+	host_cpu_register();
+	call_rcu(&cpu0_head, cpu0_cb);
+	synchronize_rcu();
+	cpu0_sync_saw_leaving = __atomic_load_n(&cpu0_reader_leaving,
+						__ATOMIC_ACQUIRE);
+	while (!__atomic_load_n(&cpu0_cb_ran, __ATOMIC_ACQUIRE))
+		rcu_note_quiescent_state();
+	host_cpu_unregister();
+	__atomic_store_n(&cpu0_updater_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void test_reader_on_cpu0(void)
+{
+	pthread_t th;
+
+	rcu_read_lock();
+	if (pthread_create(&th, NULL, cpu0_updater, NULL))
+		abort();
+	sleep_ms(100);		/* no QS of CPU 0 meanwhile */
+	__atomic_store_n(&cpu0_reader_leaving, 1, __ATOMIC_RELEASE);
+	rcu_read_unlock();
+	while (!__atomic_load_n(&cpu0_updater_done, __ATOMIC_ACQUIRE))
+		rcu_note_quiescent_state();
+	pthread_join(th, NULL);
+	tap_ok(plat_cpu_id() == 0 && cpu0_sync_saw_leaving &&
+	       cpu0_cb_saw_leaving,
+	       "a reader on CPU 0 holds up synchronize_rcu and call_rcu on CPU 1");
+}
+
 int main(void)
 {
 	unsigned long n = scale(2000), list_n = scale(3000);
@@ -256,7 +309,7 @@ int main(void)
 	struct obj *o, *tmp;
 	u64 t0;
 
-	tap_plan(13);
+	tap_plan(14);
 
 	/* Single-CPU basics. */
 	t0 = rcu_nr_grace_periods();
@@ -336,5 +389,6 @@ int main(void)
 	}
 	tap_ok(frees_done == list_n / 3, "rcu list: deleted entries freed "
 	       "after grace periods");
+	test_reader_on_cpu0();
 	return tap_done();
 }

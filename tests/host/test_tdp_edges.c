@@ -325,12 +325,63 @@ static void test_leaf_pfn_change(void)
 	tap_ok(host_nr_pages_live() == pages0, "leaf frame change: no page leaked");
 }
 
+/*
+ * What a fault may not do, whatever the SPTEs say: serve a write to a
+ * read-only memslot, or install into a root that was invalidated (its
+ * zap may be under way, and the root would keep a translation the zap
+ * already passed).
+ */
+static void test_fault_refusals(void)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	struct kvm_mmu_page *root;
+	u64 pages0 = host_nr_pages_live();
+	int rw, rr, rinv;
+	bool ro_leaf, inv_mapped;
+	u64 *sptep;
+
+	tdp_mmu_vm_init(vm, NULL, 0);
+	vm_add_memslot(vm, 0, 16, 0, 0);
+	vm_add_memslot(vm, 32, 16, MEMSLOT_READONLY, 0);
+	read_lock(&vm->mmu_lock);
+	root = tdp_mmu_get_vcpu_root(vm, 0);
+	read_unlock(&vm->mmu_lock);
+
+	rw = kvm_tdp_page_fault(vm, root, 33ULL << PAGE_SHIFT, ACC_WRITE);
+	rr = kvm_tdp_page_fault(vm, root, 34ULL << PAGE_SHIFT, ACC_READ);
+	read_lock(&vm->mmu_lock);
+	sptep = sptep_at(root, 34, PG_LEVEL_4K);
+	ro_leaf = sptep && is_shadow_present_pte(*sptep) &&
+		  !is_writable_pte(*sptep);
+	read_unlock(&vm->mmu_lock);
+	ro_leaf = ro_leaf && !mapped(vm, root, 33);
+	tap_ok(rw == -MMU_EFAULT && rr == RET_PF_FIXED && ro_leaf,
+	       "read-only memslot: a write fault is refused (%d), a read maps the page read-only", rw);
+
+	write_lock(&vm->mmu_lock);
+	tdp_mmu_invalidate_all_roots(vm);
+	write_unlock(&vm->mmu_lock);
+	rinv = kvm_tdp_page_fault(vm, root, 5ULL << PAGE_SHIFT, ACC_WRITE);
+	inv_mapped = mapped(vm, root, 5);
+	tdp_mmu_zap_invalidated_roots(vm);
+	tap_ok(rinv == RET_PF_RETRY && !inv_mapped,
+	       "a fault on an invalidated root retries and installs nothing (%d)", rinv);
+
+	read_lock(&vm->mmu_lock);
+	tdp_mmu_put_root(vm, root, true);
+	read_unlock(&vm->mmu_lock);
+	tdp_mmu_vm_destroy(vm);
+	free(vm);
+	tap_ok(host_nr_pages_live() == pages0, "fault refusals: no page leaked");
+}
+
 int main(void)
 {
-	tap_plan(2 * 6 + 8 + 3);
+	tap_plan(2 * 6 + 8 + 3 + 3);
 	test_top_and_edges(39);
 	test_top_and_edges(48);
 	test_frozen();
 	test_leaf_pfn_change();
+	test_fault_refusals();
 	return tap_done();
 }

@@ -340,12 +340,76 @@ static void test_invalidate_guest_mode(void)
 	tap_ok(host_nr_pages_live() == pages0, "invalidate in guest mode: no page leaked");
 }
 
+/*
+ * vCPUs that find no root at the same moment must end up sharing one: the
+ * allocator looks again under tdp_mmu_pages_lock before it adds its root.
+ * Each round invalidates every root and lets the vCPUs reload at once.
+ */
+#define SHARE_CPUS	4
+
+struct share_race {
+	struct vm *vm;
+	struct kvm_mmu_page *roots[SHARE_CPUS];
+	int round, loaded, checked, errors;
+};
+
+static void wait_for(int *p, int v)
+{
+	while (__atomic_load_n(p, __ATOMIC_ACQUIRE) < v)
+		cpu_relax();
+}
+
+static void share_cpu(void *p, unsigned int i)
+{
+	struct share_race *a = p;
+	int r, rounds = stress ? 20000 : 2000;
+
+	for (r = 1; r <= rounds; r++) {
+		/* CPU 0 invalidates; everyone then reloads together. */
+		if (i == 0) {
+			kvm_mmu_zap_all_fast(a->vm);
+			__atomic_store_n(&a->round, r, __ATOMIC_RELEASE);
+		}
+		wait_for(&a->round, r);
+		if (kvm_mmu_load(a->vm, &a->roots[i]))
+			__atomic_add_fetch(&a->errors, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&a->loaded, 1, __ATOMIC_ACQ_REL);
+		wait_for(&a->loaded, r * SHARE_CPUS);
+		if (i == 0) {
+			for (unsigned int j = 1; j < SHARE_CPUS; j++)
+				if (a->roots[j] != a->roots[0])
+					a->errors++;
+			__atomic_store_n(&a->checked, r, __ATOMIC_RELEASE);
+		}
+		/* Nobody moves to the next round before CPU 0 compared. */
+		wait_for(&a->checked, r);
+		rcu_note_quiescent_state();
+	}
+	kvm_mmu_unload(a->vm, &a->roots[i]);
+}
+
+static void test_root_sharing(void)
+{
+	struct sim_vm *s = sim_vm_create(1, 0);
+	struct share_race a = { .vm = &s->vm };
+	u64 pages0 = host_nr_pages_live();
+
+	host_run_cpus(SHARE_CPUS, share_cpu, &a);
+	tap_ok(a.errors == 0,
+	       "%d vCPUs reloading at once after each invalidation share one new root (%d mismatches, %llu roots allocated)",
+	       SHARE_CPUS, a.errors,
+	       (unsigned long long)STAT(s, roots_allocated));
+	sim_vm_destroy(s);
+	tap_ok(host_nr_pages_live() == pages0, "root sharing: no page leaked");
+}
+
 int main(void)
 {
 	stress = getenv("HOST_STRESS") != NULL;
-	tap_plan(14);
+	tap_plan(16);
 	test_seed000_window();
 	test_walk_race();
 	test_invalidate_guest_mode();
+	test_root_sharing();
 	return tap_done();
 }
