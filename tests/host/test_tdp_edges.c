@@ -375,13 +375,52 @@ static void test_fault_refusals(void)
 	tap_ok(host_nr_pages_live() == pages0, "fault refusals: no page leaked");
 }
 
+/*
+ * A zap of more than 1G unlinks only the 2M-level tables whose whole 1G
+ * lies inside the range: one that reaches past the end keeps the leaves
+ * beyond it.
+ */
+static void test_zap_1g_partial(void)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	struct kvm_mmu_page *root;
+	u64 pages0 = host_nr_pages_live();
+	gfn_t g1 = KVM_PAGES_PER_HPAGE(PG_LEVEL_1G);
+	bool inside_gone, beyond_kept, next_kept;
+
+	tdp_mmu_vm_init(vm, NULL, 0);
+	vm_add_memslot(vm, 0, 3 * g1, MEMSLOT_ALIAS, 4);
+	read_lock(&vm->mmu_lock);
+	root = tdp_mmu_get_vcpu_root(vm, 0);
+	read_unlock(&vm->mmu_lock);
+	kvm_tdp_mmu_prefault(vm, root, 5, 1);
+	kvm_tdp_mmu_prefault(vm, root, g1 + 5, 1);
+	kvm_tdp_mmu_prefault(vm, root, g1 + 1000, 1);
+	kvm_tdp_mmu_prefault(vm, root, 2 * g1 + 5, 1);
+	/* [0, 1G + 512): the first 1G whole, the second only in part. */
+	kvm_tdp_mmu_zap_gfn_range(vm, 0, g1 + 512);
+	inside_gone = !mapped(vm, root, 5) && !mapped(vm, root, g1 + 5);
+	beyond_kept = mapped(vm, root, g1 + 1000);
+	next_kept = mapped(vm, root, 2 * g1 + 5);
+	tap_ok(inside_gone && beyond_kept && next_kept,
+	       "a zap of 1G + 512 GFNs keeps the leaves past its end in the 1G it covers in part");
+
+	read_lock(&vm->mmu_lock);
+	tdp_mmu_put_root(vm, root, true);
+	read_unlock(&vm->mmu_lock);
+	tdp_mmu_vm_destroy(vm);
+	free(vm);
+	tap_ok(host_nr_pages_live() == pages0, "partial 1G zap: no page leaked");
+}
+
 int main(void)
 {
-	tap_plan(2 * 6 + 8 + 3 + 3);
+	tap_plan(2 * 6 + 8 + 3 + 3 + 2);
 	test_top_and_edges(39);
 	test_top_and_edges(48);
 	test_frozen();
 	test_leaf_pfn_change();
 	test_fault_refusals();
+	test_zap_1g_partial();
 	return tap_done();
 }

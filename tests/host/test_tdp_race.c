@@ -262,12 +262,73 @@ static void test_race_1g(void)
 	tap_ok(host_nr_pages_live() == pages0, "1G race: no page leaked");
 }
 
+/*
+ * Range zaps walk every root, invalid ones included, while the background
+ * zap tears the invalid ones down under the same shared lock: the tables
+ * it unlinks must stay readable until the range zaps have left them (its
+ * frees go through RCU).
+ */
+#define INV_GFNS	(1ULL << 16)
+
+struct inv_race {
+	struct sim_vm *s;
+	u64 rounds, zaps;
+	int errors, stop;
+};
+
+static void inv_race_cpu(void *p, unsigned int i)
+{
+	struct inv_race *a = p;
+	struct vm *vm = &a->s->vm;
+
+	if (i == 0) {
+		struct kvm_mmu_page *root = NULL;
+
+		for (a->rounds = 0; a->rounds < (stress ? 1000 : 60);
+		     a->rounds++) {
+			if (kvm_mmu_load(vm, &root) ||
+			    kvm_tdp_mmu_map_range(vm, root, 0, INV_GFNS) < 0)
+				a->errors++;
+			kvm_mmu_zap_all_fast(vm);
+			rcu_note_quiescent_state();
+		}
+		kvm_mmu_unload(vm, &root);
+		__atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+		if (kvm_tdp_mmu_zap_gfn_range(vm, host_rand() % 512,
+					      INV_GFNS - host_rand() % 512))
+			__atomic_add_fetch(&a->errors, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&a->zaps, 1, __ATOMIC_RELAXED);
+		rcu_note_quiescent_state();
+	}
+}
+
+static void test_race_invalidate(void)
+{
+	struct sim_vm *s = sim_vm_create(1, 0);
+	struct inv_race a = { .s = s };
+	u64 pages0 = host_nr_pages_live();
+
+	vm_add_memslot(&s->vm, 0, INV_GFNS, MEMSLOT_ALIAS, 8);
+	host_run_cpus(3, inv_race_cpu, &a);
+	rcu_barrier();
+	tap_ok(a.errors == 0 && STAT(s, roots_freed) == a.rounds &&
+	       STAT(s, mmu_bugs) == 0,
+	       "range zaps walking roots the background zap tears down: %llu invalidations, %llu range zaps, every root freed",
+	       (unsigned long long)a.rounds, (unsigned long long)a.zaps);
+	sim_vm_destroy(s);
+	tap_ok(host_nr_pages_live() == pages0, "invalidate race: no page leaked");
+}
+
 int main(void)
 {
 	stress = getenv("HOST_STRESS") != NULL;
-	tap_plan(7);
+	tap_plan(9);
 	run_race(false);
 	run_race(true);
 	test_race_1g();
+	test_race_invalidate();
 	return tap_done();
 }
