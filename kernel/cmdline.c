@@ -12,6 +12,7 @@ unsigned int cmdline_watchdog_thresh;
 unsigned int cmdline_hardlockup_thresh;
 unsigned int cmdline_expect_mem_mb;
 unsigned int cmdline_expect_cpus;
+unsigned int cmdline_zero_pool = CMDLINE_ZERO_POOL_AUTO;
 char cmdline_crash_test[CMDLINE_STR_MAX];
 unsigned int cmdline_expect_vmx;
 
@@ -29,6 +30,7 @@ static const struct cmdline_option kernel_options[] = {
 	{ "expect_cpus", CMDLINE_UINT, &cmdline_expect_cpus },
 	{ "crash_test", CMDLINE_STR, cmdline_crash_test },
 	{ "expect_vmx", CMDLINE_UINT, &cmdline_expect_vmx },
+	{ "zero_pool", CMDLINE_UINT, &cmdline_zero_pool },
 };
 
 static const char *const log_level_names[] = {

@@ -8,9 +8,12 @@
  *   hardlockup_thresh=SECONDS (interrupts off, default 10)
  *   exit=qemu|bochs|acpi|halt|auto
  *   timer_hz=N   expect_mem_mb=N   expect_cpus=N
- *   crash_test=pf|ipi|df   crash on purpose in the crash.on_purpose ktest
+ *   crash_test=pf|ipi|df|stack|bootstack  crash on purpose in the
+ *                          crash.on_purpose ktest
  *                          (arch/x86/crash_test.c), to test the crash path
  *   expect_vmx=1 (VMX tests fail instead of skipping without VMX)
+ *   zero_pool=PAGES  free pages idle CPUs keep zeroed for first touches
+ *                    (default: 1/128 of memory, at most 256; 0: none)
  * An unknown option prints "cmdline: unknown option 'xyz'" and boot goes
  * on; a bad value is reported the same way and leaves the default.
  */
@@ -44,6 +47,8 @@ extern unsigned int cmdline_expect_mem_mb;
 extern unsigned int cmdline_expect_cpus;
 extern char cmdline_crash_test[CMDLINE_STR_MAX];
 extern unsigned int cmdline_expect_vmx;
+#define CMDLINE_ZERO_POOL_AUTO	(~0U)
+extern unsigned int cmdline_zero_pool;	/* CMDLINE_ZERO_POOL_AUTO: not given */
 
 /*
  * Parse @s against @opts. Returns the number of problems (unknown option,

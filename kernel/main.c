@@ -86,6 +86,10 @@ static void memory_init(struct boot_info *bi)
 		(unsigned long long)bi->ram_end,
 		(unsigned long long)bi->max_phys);
 	page_alloc_init(bi->usable, bi->nr_usable, reserved, nr_reserved);
+	if (cmdline_zero_pool == CMDLINE_ZERO_POOL_AUTO)
+		page_zero_pool_set_target(MIN(256, page_alloc_nr_total() / 128));
+	else
+		page_zero_pool_set_target(cmdline_zero_pool);
 	if (paging_init)
 		paging_init(bi->ram_end);
 	else

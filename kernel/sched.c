@@ -29,6 +29,7 @@
 #include "kernel/platform.h"
 #include "kernel/rcu.h"
 #include "kernel/sched.h"
+#include "mm/page_alloc.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
 #include "kernel/wait.h"
@@ -425,6 +426,21 @@ static __noreturn void idle_loop(void)
 		if (!list_empty(&rq->queue) || READ_ONCE(rq->need_resched)) {
 			local_irq_enable();
 			schedule();
+			continue;
+		}
+		local_irq_enable();
+		/*
+		 * Idle time clears free pages ahead of need (mm/page_alloc.c's
+		 * zero pool), one page per pass so that work that arrives
+		 * meanwhile waits for one page at most.
+		 */
+		if (page_zero_pool_refill()) {
+			rcu_note_quiescent_state();
+			continue;
+		}
+		local_irq_disable();
+		if (!list_empty(&rq->queue) || READ_ONCE(rq->need_resched)) {
+			local_irq_enable();
 			continue;
 		}
 		/*

@@ -12,9 +12,19 @@
  * Invariant: a frame is in exactly one of three states - reserved, inside a
  * free block, inside an allocated block - and only a block's first frame
  * carries PG_buddy or PG_head, plus the order.
+ *
+ * The zero pool: free order-0 frames that an idle CPU has already zeroed
+ * (page_zero_pool_refill(), called from the idle loop), so that
+ * page_alloc_zeroed(0) - a guest's first touch of a page, a new page table
+ * - does not clear 4 KiB on its caller's time. Pool frames are free memory:
+ * they count in nr_free, carry PG_zeroed instead of PG_buddy (a free of one
+ * is a double free), and go back to the buddy lists when an allocation
+ * would otherwise fail. A frame being zeroed is in neither place but still
+ * counted free (nr_zeroing), so nr_free never dips while a refill runs.
  */
 #include "mm/page_alloc.h"
 #include "mm/mm_debug.h"
+#include "kernel/platform.h"
 #include "kernel/spinlock.h"
 #include "kernel/log.h"
 
@@ -34,7 +44,13 @@ static struct {
 	u64 nr_free_blocks[NR_ORDERS];
 	u64 nr_allocs[NR_ORDERS];
 	u64 nr_frees[NR_ORDERS];
-	u64 nr_free;		/* pages in free blocks */
+	u64 nr_free;		/* free pages: buddy + zero pool + zeroing */
+	/* The zero pool (see the top of this file). */
+	struct page_link zero_pool;
+	u64 nr_zero_pool;	/* frames on zero_pool */
+	u64 nr_zeroing;		/* frames a refill is clearing, unlocked */
+	u64 zero_pool_target;	/* refill up to this many; 0: no pool */
+	u64 zero_pool_hits, zero_pool_misses;	/* page_alloc_zeroed(0) */
 	u64 nr_total;		/* pages handed to the buddy at init */
 	u64 nr_bad_frees;
 	/* Set once by page_alloc_init(), read-only afterwards. */
@@ -128,12 +144,15 @@ static void free_area_del(struct page *page, unsigned order)
 	WRITE_ONCE(zone.nr_free_blocks[order], zone.nr_free_blocks[order] - 1);
 }
 
-/* Put a block (no flags set on its head) on the lists, merging buddies. */
-static void __free_block(struct page *page, unsigned order)
+/*
+ * Put a block (no flags set on its head) on the lists, merging buddies.
+ * Counts nothing: the zero pool moves frames that stay free, and the
+ * lock-free reader of nr_free must never see it dip and come back.
+ */
+static void __merge_free_block(struct page *page, unsigned order)
 {
 	u64 idx = page_idx(page);
 
-	WRITE_ONCE(zone.nr_free, zone.nr_free + (1ULL << order));
 	while (order < MAX_ORDER) {
 		u64 buddy_idx = idx ^ (1ULL << order);
 		struct page *buddy;
@@ -150,9 +169,18 @@ static void __free_block(struct page *page, unsigned order)
 	free_area_add(&zone.memmap[idx], order);
 }
 
-/* Take free block page (of order o) off its list, split it down to order. */
-static struct page *__take_block(struct page *page, unsigned o,
-				 unsigned order)
+static void __free_block(struct page *page, unsigned order)
+{
+	WRITE_ONCE(zone.nr_free, zone.nr_free + (1ULL << order));
+	__merge_free_block(page, order);
+}
+
+/*
+ * Take free block page (of order o) off its list and split it down to
+ * order, handing the upper halves back. Counts nothing (see above).
+ */
+static struct page *__split_block(struct page *page, unsigned o,
+				  unsigned order)
 {
 	free_area_del(page, o);
 	while (o > order) {
@@ -160,6 +188,14 @@ static struct page *__take_block(struct page *page, unsigned o,
 		free_area_add(page + (1ULL << o), o);
 	}
 	page->order = order;
+	return page;
+}
+
+/* The same, as an allocation: head flag, first reference, counters. */
+static struct page *__take_block(struct page *page, unsigned o,
+				 unsigned order)
+{
+	__split_block(page, o, order);
 	set_flag(page, PG_head);
 	WRITE_ONCE(page->refcount, 1);
 	WRITE_ONCE(zone.nr_free, zone.nr_free - (1ULL << order));
@@ -167,7 +203,8 @@ static struct page *__take_block(struct page *page, unsigned o,
 	return page;
 }
 
-static struct page *__alloc_block(unsigned order)
+/* The smallest free block of at least @order, still on its list; or NULL. */
+static struct page *__find_block(unsigned order, unsigned *found)
 {
 	unsigned o = order;
 
@@ -177,8 +214,58 @@ static struct page *__alloc_block(unsigned order)
 		o++;
 	if (o > MAX_ORDER)
 		return NULL;
-	return __take_block(container_of(zone.free_area[o].next, struct page,
-					 lru), o, order);
+	*found = o;
+	return container_of(zone.free_area[o].next, struct page, lru);
+}
+
+static struct page *__alloc_block(unsigned order)
+{
+	unsigned o;
+	struct page *page = __find_block(order, &o);
+
+	return page ? __take_block(page, o, order) : NULL;
+}
+
+/* ---- the zero pool; callers hold zone.lock ---- */
+
+static struct page *__zero_pool_pop(void)
+{
+	struct page *page;
+
+	if (link_empty(&zone.zero_pool))
+		return NULL;
+	page = container_of(zone.zero_pool.next, struct page, lru);
+	link_del(&page->lru);
+	clear_flag(page, PG_zeroed);
+	WRITE_ONCE(zone.nr_zero_pool, zone.nr_zero_pool - 1);
+	return page;
+}
+
+/*
+ * Give every pool frame back to the buddy lists, where they merge again:
+ * an allocation that found no block may find one after this. The frames
+ * stay free and zeroed; only the knowledge that they are zero is lost.
+ */
+static bool __zero_pool_drain(void)
+{
+	struct page *page;
+	bool any = false;
+
+	while ((page = __zero_pool_pop())) {
+		__merge_free_block(page, 0);	/* it was free all along */
+		any = true;
+	}
+	return any;
+}
+
+/* __alloc_block(), with the pool given back first if nothing fits. */
+static struct page *__alloc_block_or_drain(unsigned order)
+{
+	struct page *page = __alloc_block(order);
+
+	if (!page && __zero_pool_drain())
+		page = __alloc_block(order);
+	return page;
 }
 
 /*
@@ -198,7 +285,7 @@ static enum page_state __page_state(const struct page *page)
 		return PAGE_RESERVED;
 	if (page_test_flag(page, PG_head))
 		return PAGE_OK;
-	if (page_test_flag(page, PG_buddy))
+	if (page_test_flag(page, PG_buddy) || page_test_flag(page, PG_zeroed))
 		return PAGE_FREE;
 	idx = page_idx(page);
 	for (o = 1; o <= MAX_ORDER; o++) {
@@ -247,7 +334,7 @@ void *page_alloc(unsigned order)
 	if (WARN_ON(order > MAX_ORDER))
 		return NULL;
 	flags = spin_lock_irqsave(&zone.lock);
-	page = __alloc_block(order);
+	page = __alloc_block_or_drain(order);
 	spin_unlock_irqrestore(&zone.lock, flags);
 	return page ? page_to_virt(page) : NULL;
 }
@@ -266,6 +353,7 @@ void *page_alloc_below(unsigned order, phys_addr_t limit)
 	if (WARN_ON(order > MAX_ORDER))
 		return NULL;
 	flags = spin_lock_irqsave(&zone.lock);
+	__zero_pool_drain();	/* rare callers: let pool frames qualify */
 	for (o = order; o <= MAX_ORDER && !page && zone.memmap; o++) {
 		struct page_link *h = &zone.free_area[o], *n;
 
@@ -286,11 +374,120 @@ void *page_alloc_below(unsigned order, phys_addr_t limit)
 
 void *page_alloc_zeroed(unsigned order)
 {
-	void *va = page_alloc(order);
+	struct page *page = NULL;
+	unsigned long flags;
+	void *va;
 
+	if (order == 0 && READ_ONCE(zone.nr_zero_pool)) {
+		flags = spin_lock_irqsave(&zone.lock);
+		page = __zero_pool_pop();
+		if (page) {
+			page->order = 0;
+			set_flag(page, PG_head);
+			WRITE_ONCE(page->refcount, 1);
+			WRITE_ONCE(zone.nr_free, zone.nr_free - 1);
+			WRITE_ONCE(zone.nr_allocs[0], zone.nr_allocs[0] + 1);
+			WRITE_ONCE(zone.zero_pool_hits, zone.zero_pool_hits + 1);
+		}
+		spin_unlock_irqrestore(&zone.lock, flags);
+	}
+	if (page) {
+		va = page_to_virt(page);
+		/*
+		 * A free frame was written since it was zeroed (a use after
+		 * free): the canary words at both ends catch most of them.
+		 */
+		if (MM_DEBUG && (((u64 *)va)[0] || ((u64 *)va)[511])) {
+			pr_err("page_alloc: zero-pool frame %p written while free\n",
+			       va);
+			WARN_ON(1);
+		}
+		return va;
+	}
+	if (order == 0 && READ_ONCE(zone.zero_pool_target))
+		__atomic_fetch_add(&zone.zero_pool_misses, 1, __ATOMIC_RELAXED);
+	va = page_alloc(order);
 	if (va)
 		__builtin_memset(va, 0, PAGE_SIZE << order);
 	return va;
+}
+
+void page_zero_pool_set_target(u64 pages)
+{
+	unsigned long flags = spin_lock_irqsave(&zone.lock);
+
+	WRITE_ONCE(zone.zero_pool_target, pages);
+	if (zone.nr_zero_pool > pages) {
+		/* Shrink: give everything back; refills bring it to size. */
+		__zero_pool_drain();
+	}
+	spin_unlock_irqrestore(&zone.lock, flags);
+}
+
+/*
+ * Zero one buddy frame into the pool. Skipped when the pool is full and
+ * when free memory is low (pre-zeroing then only moves frames that an
+ * allocation of a higher order may need). The clearing runs unlocked, with
+ * interrupts as the caller has them.
+ */
+bool page_zero_pool_refill(void)
+{
+	unsigned long flags;
+	struct page *page = NULL;
+	u64 target = READ_ONCE(zone.zero_pool_target);
+
+	if (!target || READ_ONCE(zone.nr_zero_pool) +
+		       READ_ONCE(zone.nr_zeroing) >= target)
+		return false;
+	flags = spin_lock_irqsave(&zone.lock);
+	if (zone.nr_zero_pool + zone.nr_zeroing < zone.zero_pool_target &&
+	    zone.nr_free - zone.nr_zero_pool - zone.nr_zeroing >
+	    4 * zone.zero_pool_target) {
+		unsigned o;
+
+		page = __find_block(0, &o);
+		if (page) {
+			/* Still free memory: nr_free does not change. */
+			__split_block(page, o, 0);
+			set_flag(page, PG_zeroed);
+			WRITE_ONCE(zone.nr_zeroing, zone.nr_zeroing + 1);
+		}
+	}
+	spin_unlock_irqrestore(&zone.lock, flags);
+	if (!page)
+		return false;
+	__builtin_memset(page_to_virt(page), 0, PAGE_SIZE);
+	flags = spin_lock_irqsave(&zone.lock);
+	WRITE_ONCE(zone.nr_zeroing, zone.nr_zeroing - 1);
+	if (zone.nr_zero_pool < zone.zero_pool_target) {
+		link_add(&page->lru, &zone.zero_pool);
+		WRITE_ONCE(zone.nr_zero_pool, zone.nr_zero_pool + 1);
+	} else {
+		/* The pool shrank meanwhile (suspend, a new target). */
+		clear_flag(page, PG_zeroed);
+		__merge_free_block(page, 0);
+	}
+	spin_unlock_irqrestore(&zone.lock, flags);
+	return true;
+}
+
+u64 page_zero_pool_suspend(void)
+{
+	u64 old = READ_ONCE(zone.zero_pool_target);
+
+	page_zero_pool_set_target(0);
+	/* A refill past its check finishes into the buddy lists. */
+	while (READ_ONCE(zone.nr_zeroing))
+		cpu_relax();
+	return old;
+}
+
+void page_zero_pool_stats(struct zero_pool_stats *st)
+{
+	st->target = READ_ONCE(zone.zero_pool_target);
+	st->pages = READ_ONCE(zone.nr_zero_pool);
+	st->hits = READ_ONCE(zone.zero_pool_hits);
+	st->misses = __atomic_load_n(&zone.zero_pool_misses, __ATOMIC_RELAXED);
 }
 
 static void report_bad_free(const void *va, unsigned order, const char *why,
@@ -471,6 +668,30 @@ unsigned page_alloc_check(void)
 		}
 		pages += blocks << o;
 	}
+	{
+		const struct page_link *n;
+		u64 pooled = 0;
+
+		for (n = zone.zero_pool.next; n != &zone.zero_pool; n = n->next) {
+			const struct page *p =
+				container_of(n, struct page, lru);
+
+			pooled++;
+			if (p->flags != BIT(PG_zeroed)) {
+				pr_err("zero-pool frame %llu: flags %#x\n",
+				       (unsigned long long)page_idx(p),
+				       p->flags);
+				bad++;
+			}
+		}
+		if (pooled != zone.nr_zero_pool) {
+			pr_err("zero pool: %llu frames listed, counter %llu\n",
+			       (unsigned long long)pooled,
+			       (unsigned long long)zone.nr_zero_pool);
+			bad++;
+		}
+		pages += pooled + zone.nr_zeroing;
+	}
 	if (pages != zone.nr_free) {
 		pr_err("free pages listed %llu, counter %llu\n",
 		       (unsigned long long)pages,
@@ -642,6 +863,7 @@ void page_alloc_init(const struct phys_range *usable, unsigned nr_usable,
 	}
 	for (o = 0; o <= MAX_ORDER; o++)
 		link_init(&zone.free_area[o]);
+	link_init(&zone.zero_pool);
 	for (i = 0; i < nr_free_ranges; i++)
 		free_range_to_buddy(free_ranges[i].start, free_ranges[i].end);
 

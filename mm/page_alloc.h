@@ -47,6 +47,8 @@ enum page_flag {
 	PG_slab,		/* allocated order-0 frame owned by kmalloc's
 				 * size classes; slab_* fields valid */
 	PG_kmalloc_large,	/* allocated block owned by a large kmalloc */
+	PG_zeroed,		/* free order-0 frame in (or entering) the
+				 * zero pool: cleared, not on a buddy list */
 };
 
 struct page {
@@ -64,9 +66,35 @@ struct page {
 void page_alloc_init(const struct phys_range *usable, unsigned nr_usable,
 		     const struct phys_range *reserved, unsigned nr_reserved);
 
-/* Direct-map VA of 2^order naturally aligned frames, NOT zeroed; or NULL. */
+/*
+ * Direct-map VA of 2^order naturally aligned frames, NOT zeroed; or NULL.
+ * Gives the zero pool back to the buddy lists before it fails.
+ */
 void *page_alloc(unsigned order);
+/* The same, zeroed; order 0 takes a pre-zeroed frame when the pool has one. */
 void *page_alloc_zeroed(unsigned order);
+
+/*
+ * The zero pool (page_alloc.c): up to @pages free frames kept zeroed
+ * ahead of need. 0 (the default) turns it off and empties it.
+ */
+void page_zero_pool_set_target(u64 pages);
+/*
+ * Empty the pool, stop refills and wait for one in flight: for tests that
+ * need the buddy lists to themselves. Returns the target to restore.
+ */
+u64 page_zero_pool_suspend(void);
+/*
+ * Zero one free frame into the pool, unless it is full or free memory is
+ * low: true if it did. The kernel's idle loop calls it; it clears 4 KiB
+ * with the lock dropped.
+ */
+bool page_zero_pool_refill(void);
+struct zero_pool_stats {
+	u64 target, pages;	/* the goal, and frames in the pool now */
+	u64 hits, misses;	/* page_alloc_zeroed(0) served by it / not */
+};
+void page_zero_pool_stats(struct zero_pool_stats *st);
 /* page_alloc() restricted to blocks ending at or below limit; slow (scans). */
 void *page_alloc_below(unsigned order, phys_addr_t limit);
 /*

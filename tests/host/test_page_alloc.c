@@ -4,12 +4,14 @@
  * malloc'ed region whose addresses are its physical addresses (the direct
  * map is the identity). Checks range subtraction against a brute-force
  * model, drain/refill with maximal coalescing, refusal of bad frees, a
- * seeded random stress, concurrent alloc/free, and measures ns per op.
+ * seeded random stress, concurrent alloc/free, the zero pool (alone and
+ * refilled by a CPU racing allocators), and measures ns per op.
  */
 // host-srcs: mm/page_alloc.c
 #include "mm/page_alloc.h"
 #include "mm/mm_debug.h"
 #include "kernel/log.h"
+#include "kernel/platform.h"
 #include "tests/host/platform_host.h"
 #include "tests/host/tap.h"
 
@@ -325,6 +327,218 @@ static void test_threads(unsigned long iters)
 	       "4 CPUs alloc/free concurrently: no overlap, all back");
 }
 
+static bool page_is_zero(const u8 *p)
+{
+	for (unsigned i = 0; i < PAGE_SIZE; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * The zero pool: refilled frames count as free, come back zeroed, are
+ * double frees if freed, go back to the buddy when memory runs out, and
+ * the pool never grows past its target nor while free memory is low.
+ */
+static void test_zero_pool(void)
+{
+	struct zero_pool_stats st;
+	u64 start, before[NR_ORDERS], after[NR_ORDERS], n = 0, bad0, got = 0;
+	struct held *list = NULL;
+	bool zero = true;
+	u8 *a;
+	void *va;
+
+	init_whole();
+	start = page_alloc_nr_free();
+	snapshot(before);
+	tap_ok(!page_zero_pool_refill(), "zero pool: off by default (no refill)");
+	page_zero_pool_set_target(64);
+	while (page_zero_pool_refill())
+		n++;
+	page_zero_pool_stats(&st);
+	tap_ok(n == 64 && st.pages == 64 && page_alloc_nr_free() == start &&
+	       page_alloc_check() == 0,
+	       "zero pool: fills to its target (%llu), frames still count free",
+	       (unsigned long long)n);
+	/* Dirty every frame the pool may hand out: only clearing makes 0. */
+	for (unsigned i = 0; i < 64; i++) {
+		a = page_alloc_zeroed(0);
+		zero &= a && page_is_zero(a);
+		memset(a, 0x5a, PAGE_SIZE);
+		hold(&list, a, 0);
+	}
+	page_zero_pool_stats(&st);
+	tap_ok(zero && st.hits == 64 && st.misses == 0 && st.pages == 0,
+	       "zero pool: 64 allocations served zeroed from it");
+	while (list) {
+		struct held *h = list;
+
+		list = h->next;
+		page_free(h, 0);
+	}
+	while (page_zero_pool_refill())
+		;
+	a = page_alloc_zeroed(0);
+	tap_ok(a && page_is_zero(a), "zero pool: a frame freed dirty comes back zeroed");
+	page_free(a, 0);
+
+	/* A frame in the pool is free: freeing it is a double free. */
+	while (page_zero_pool_refill())
+		;
+	bad0 = page_alloc_nr_bad_frees();
+	a = page_alloc_zeroed(0);
+	page_free(a, 0);	/* to the buddy lists */
+	page_zero_pool_refill();
+	{
+		struct page *pg = NULL;
+
+		for (u64 off = 0; off < REGION_SIZE && !pg; off += PAGE_SIZE) {
+			struct page *p = virt_to_page(region + off);
+
+			if (p && page_test_flag(p, PG_zeroed))
+				pg = p;
+		}
+		if (pg)
+			page_free(page_to_virt(pg), 0);
+		tap_ok(pg && page_alloc_nr_bad_frees() == bad0 + 1 &&
+		       page_state(pg) == PAGE_FREE && page_alloc_check() == 0,
+		       "zero pool: freeing a pooled frame is refused as a double free");
+		host_expect_reports(1);
+	}
+
+	/* Out of memory: the pool goes back to the buddy, every page serves. */
+	for (int o = MAX_ORDER; o >= 0; o--)
+		while ((va = page_alloc(o))) {
+			hold(&list, va, o);
+			got += 1ULL << o;
+		}
+	page_zero_pool_stats(&st);
+	tap_ok(got == start && page_alloc_nr_free() == 0 && st.pages == 0 &&
+	       !page_zero_pool_refill(),
+	       "zero pool: drained when memory runs out (%llu of %llu pages out), no refill at 0 free",
+	       (unsigned long long)got, (unsigned long long)start);
+	while (list) {
+		struct held *h = list;
+
+		list = h->next;
+		page_free(h, h->order);
+	}
+	page_zero_pool_suspend();
+	snapshot(after);
+	tap_ok(page_alloc_nr_free() == start && same_blocks(before, after) &&
+	       page_alloc_check() == 0,
+	       "zero pool: suspended, the buddy lists coalesce back whole");
+}
+
+/* One CPU refills the pool while three allocate zeroed pages and free. */
+static bool zp_stop, zp_ok = true;
+
+static void zp_worker(void *arg, unsigned int cpu)
+{
+	unsigned long iters = *(unsigned long *)arg;
+	u8 *mine[16] = { 0 };
+
+	if (cpu == 0) {
+		while (!__atomic_load_n(&zp_stop, __ATOMIC_ACQUIRE))
+			if (!page_zero_pool_refill())
+				cpu_relax();
+		return;
+	}
+	for (unsigned long i = 0; i < iters; i++) {
+		unsigned s = host_rand() % 16;
+
+		if (mine[s]) {
+			page_free(mine[s], 0);
+			mine[s] = NULL;
+			continue;
+		}
+		mine[s] = page_alloc_zeroed(0);
+		if (!mine[s] || !page_is_zero(mine[s]))
+			__atomic_store_n(&zp_ok, false, __ATOMIC_RELAXED);
+		if (mine[s])
+			memset(mine[s], cpu, PAGE_SIZE);
+	}
+	for (unsigned s = 0; s < 16; s++)
+		page_free(mine[s], 0);
+}
+
+static void zp_run(void *arg, unsigned int cpu)
+{
+	static unsigned done;
+
+	zp_worker(arg, cpu);
+	if (cpu && __atomic_add_fetch(&done, 1, __ATOMIC_ACQ_REL) == 3)
+		__atomic_store_n(&zp_stop, true, __ATOMIC_RELEASE);
+}
+
+static void test_zero_pool_threads(unsigned long iters)
+{
+	struct zero_pool_stats st;
+	u64 start;
+
+	init_whole();
+	start = page_alloc_nr_free();
+	page_zero_pool_set_target(32);
+	host_run_cpus(4, zp_run, &iters);
+	page_zero_pool_stats(&st);
+	page_zero_pool_suspend();
+	tap_ok(zp_ok && page_alloc_nr_free() == start &&
+	       page_alloc_check() == 0 && page_alloc_nr_bad_frees() == 0 &&
+	       st.hits > 0,
+	       "zero pool refilled by one CPU while 3 allocate: every page zero, all back (%llu hits, %llu misses)",
+	       (unsigned long long)st.hits, (unsigned long long)st.misses);
+}
+
+/*
+ * Pool frames never stop being free: while one CPU refills and another
+ * keeps draining the pool, a third must read the same nr_free every time.
+ */
+static u64 nf_expect;
+static bool nf_stop, nf_ok = true;
+static unsigned long nf_reads;
+
+static void nf_worker(void *arg, unsigned int cpu)
+{
+	unsigned long drains = *(unsigned long *)arg;
+	struct zero_pool_stats st;
+
+	if (cpu == 0) {
+		while (!__atomic_load_n(&nf_stop, __ATOMIC_ACQUIRE))
+			if (!page_zero_pool_refill())
+				cpu_relax();
+	} else if (cpu == 1) {
+		/* Drain a full pool: 256 frames go back to the buddy each time. */
+		for (unsigned long i = 0; i < drains; i++) {
+			do {
+				page_zero_pool_stats(&st);
+			} while (st.pages < st.target);
+			page_zero_pool_set_target(0);
+			page_zero_pool_set_target(256);
+		}
+		__atomic_store_n(&nf_stop, true, __ATOMIC_RELEASE);
+	} else {
+		while (!__atomic_load_n(&nf_stop, __ATOMIC_ACQUIRE)) {
+			if (page_alloc_nr_free() != nf_expect)
+				__atomic_store_n(&nf_ok, false, __ATOMIC_RELAXED);
+			nf_reads++;
+		}
+	}
+}
+
+static void test_zero_pool_nr_free_steady(unsigned long iters)
+{
+	init_whole();
+	nf_expect = page_alloc_nr_free();
+	page_zero_pool_set_target(256);
+	host_run_cpus(3, nf_worker, &iters);
+	page_zero_pool_suspend();
+	tap_ok(nf_ok && page_alloc_nr_free() == nf_expect &&
+	       page_alloc_check() == 0,
+	       "zero pool refilled and drained %lu times meanwhile: nr_free read %lu times, never moved",
+	       iters, nf_reads);
+}
+
 static u64 now_ns(void)
 {
 	struct timespec ts;
@@ -360,12 +574,15 @@ int main(void)
 	region = aligned_alloc(REGION_ALIGN, REGION_SIZE);
 	if (!region)
 		return 1;
-	tap_plan(18);
+	tap_plan(27);
 	test_ranges();
 	test_drain_refill();
 	test_bad_frees();
 	test_random_stress(stress ? 5000000 : 200000);
 	test_threads(stress ? 2000000 : 20000);
+	test_zero_pool();
+	test_zero_pool_threads(stress ? 1000000 : 20000);
+	test_zero_pool_nr_free_steady(stress ? 5000 : 200);
 	measure();
 	free(region);
 	return tap_done();
