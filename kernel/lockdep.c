@@ -66,6 +66,42 @@ void lockdep_acquire(const void *lock, const char *name, enum lock_mode mode)
 	c->held[c->depth++] = (struct held_lock){ lock, name, mode };
 }
 
+bool lockdep_acquire_new(const void *lock, const char *name,
+			 enum lock_mode mode)
+{
+	struct lockdep_cpu *c = &lockdep_cpus[plat_cpu_id()];
+	unsigned int i;
+
+	for (i = 0; i < c->depth; i++)
+		if (c->held[i].lock == lock)
+			return false;
+	if (c->depth == LOCKDEP_MAX_HELD) {
+		lockdep_report("lockdep held-lock stack overflow", name,
+			       plat_cpu_id(), -1);
+		return true;
+	}
+	c->held[c->depth++] = (struct held_lock){ lock, name, mode };
+	return true;
+}
+
+bool lockdep_release_mode(const void *lock, enum lock_mode mode)
+{
+	struct lockdep_cpu *c = &lockdep_cpus[plat_cpu_id()];
+	int i;
+
+	for (i = (int)c->depth - 1; i >= 0; i--) {
+		if (c->held[i].lock != lock)
+			continue;
+		if (c->held[i].mode != mode)
+			return false;
+		for (; i + 1 < (int)c->depth; i++)
+			c->held[i] = c->held[i + 1];
+		c->depth--;
+		return true;
+	}
+	return false;
+}
+
 bool lockdep_release(const void *lock)
 {
 	struct lockdep_cpu *c = &lockdep_cpus[plat_cpu_id()];

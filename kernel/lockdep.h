@@ -38,6 +38,14 @@ enum lock_mode {
 void lockdep_acquire(const void *lock, const char *name, enum lock_mode mode);
 /* Drops `lock` from this CPU's held stack; false if it was not there. */
 bool lockdep_release(const void *lock);
+/*
+ * The hot-path forms, one scan of the held stack each: push @lock unless
+ * this CPU already holds it (false: recursion, nothing pushed); pop it if
+ * held in @mode (false: not held so, nothing popped).
+ */
+bool lockdep_acquire_new(const void *lock, const char *name,
+			 enum lock_mode mode);
+bool lockdep_release_mode(const void *lock, enum lock_mode mode);
 /* True if this CPU holds `lock` in `mode` (any mode when mode < 0). */
 bool lockdep_is_held(const void *lock, int mode);
 /* Number of locks this CPU holds right now. */

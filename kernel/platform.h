@@ -45,6 +45,8 @@ void schedule(void);
 
 /* Monotonic time. */
 u64 plat_now_ns(void);
+/* A cheap, monotonic cycle count for profiles (the TSC on x86). */
+u64 plat_cycles(void);
 
 /*
  * Sleeping for the core's waiters (synchronize_rcu(), rcu_barrier()).
@@ -80,8 +82,21 @@ void plat_kick_cpu(unsigned int cpu);
  */
 void *plat_alloc_page(void);
 void plat_free_page(void *va);
-phys_addr_t plat_virt_to_phys(const void *va);
-void *plat_phys_to_virt(phys_addr_t pa);
+
+/*
+ * The direct map is the identity on both platforms (the kernel maps RAM
+ * 1:1, DESIGN.md; hosted tests use heap addresses as "physical" ones), so
+ * these are inline: the MMU converts on every step of every walk.
+ */
+static inline phys_addr_t plat_virt_to_phys(const void *va)
+{
+	return (phys_addr_t)(uintptr_t)va;
+}
+
+static inline void *plat_phys_to_virt(phys_addr_t pa)
+{
+	return (void *)(uintptr_t)pa;
+}
 
 /* Small-object allocation (kmalloc in the kernel, malloc when hosted). */
 void *plat_zalloc(size_t size);

@@ -65,6 +65,11 @@ u64 plat_now_ns(void)
 	return tsc_to_ns(rdtsc());
 }
 
+u64 plat_cycles(void)
+{
+	return rdtsc();
+}
+
 /*
  * Sleepers of plat_wait_event() (RCU waiters). Its lock is taken irqsave:
  * wakers run with interrupts off (idle entry) and in interrupt handlers.
@@ -129,16 +134,6 @@ void *plat_alloc_page(void)
 void plat_free_page(void *va)
 {
 	page_free(va, 0);
-}
-
-phys_addr_t plat_virt_to_phys(const void *va)
-{
-	return (phys_addr_t)(unsigned long)va;
-}
-
-void *plat_phys_to_virt(phys_addr_t pa)
-{
-	return (void *)(unsigned long)pa;
 }
 
 void *plat_zalloc(size_t size)

@@ -83,17 +83,30 @@ static bool rw_debug_lock_check(rwlock_t *l, const char *what)
 	return true;
 }
 
+/*
+ * read_lock's check and record in one pass: recursion in any mode would
+ * self-deadlock (a writer queued in between), so it is refused.
+ */
+static bool rw_debug_read_acquire(rwlock_t *l, const char *what)
+{
+	int writer = READ_ONCE(l->writer_cpu);
+
+	if ((writer < 0 || writer != (int)plat_cpu_id()) &&
+	    lockdep_acquire_new(l, l->name, LOCK_MODE_READ))
+		return true;
+	lockdep_report(what, l->name, plat_cpu_id(), writer);
+	return false;
+}
+
 void read_lock(rwlock_t *l)
 {
 	u32 c;
 
-	if (CONFIG_DEBUG && !rw_debug_lock_check(l, "rwlock recursive read_lock"))
+	if (CONFIG_DEBUG && !rw_debug_read_acquire(l, "rwlock recursive read_lock"))
 		return;
 	c = __atomic_fetch_add(&l->cnts, RWLOCK_RBIAS, __ATOMIC_ACQUIRE);
 	if (unlikely(c & RWLOCK_WMASK))
 		read_lock_slowpath(l);
-	if (CONFIG_DEBUG)
-		lockdep_acquire(l, l->name, LOCK_MODE_READ);
 }
 
 bool read_trylock(rwlock_t *l)
@@ -109,7 +122,7 @@ bool read_trylock(rwlock_t *l)
 
 void read_unlock(rwlock_t *l)
 {
-	if (CONFIG_DEBUG && !lockdep_is_held(l, LOCK_MODE_READ)) {
+	if (CONFIG_DEBUG && !lockdep_release_mode(l, LOCK_MODE_READ)) {
 		int me = plat_cpu_id();
 
 		lockdep_report(rwlock_nr_readers(l) ?
@@ -118,8 +131,6 @@ void read_unlock(rwlock_t *l)
 			       l->name, me, READ_ONCE(l->writer_cpu));
 		return;
 	}
-	if (CONFIG_DEBUG)
-		lockdep_release(l);
 	__atomic_fetch_sub(&l->cnts, RWLOCK_RBIAS, __ATOMIC_RELEASE);
 }
 

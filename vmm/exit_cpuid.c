@@ -9,7 +9,7 @@
 #include "vmm/vmcs_fields.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
-#include "tests/guests/lib/hv_abi.h"
+#include "include/uapi/hv_abi.h"
 
 #define HV_CPUID_MAX_LEAF	(HV_CPUID_LEAF + 1)
 

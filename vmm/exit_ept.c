@@ -1,23 +1,76 @@
 // SPDX-License-Identifier: MIT
 /*
- * EPT violations go to the MMU (vmm/ept.c hands them to the TDP MMU when
- * it is linked; with eager EPT every guest page is mapped, so a violation
- * is an access outside guest memory and the guest dies).
+ * EPT violations: the whole path from the exit to the MMU and back. The
+ * access the guest tried becomes a struct kvm_page_fault handed to the
+ * vCPU's MMU context; what the MMU cannot map is not guest memory, and
+ * that guest dies with a message naming the GPA (KVM would exit to
+ * userspace with -EFAULT; here the host is that userspace). Other guests
+ * go on.
  */
 #include "vmm/exit_handlers.h"
-#include "vmm/ept.h"
+#include "vmm/tdp_kernel.h"
 #include "vmm/vmcs_fields.h"
+#include "vmm/mmu/tdp_mmu.h"
 #include "arch/x86/vmx.h"
+#include "kernel/log.h"
+
+/* Exit qualification bits 0-2: the access was a read, write, fetch. */
+#define EPT_QUAL_ACCESS		0x7ULL
+
+static int ept_violation_kill(struct vcpu *v, u64 gpa, u64 qual, int r)
+{
+	char why[128];
+	const char *what;
+
+	switch (r) {
+	case -ENOMEM:
+		what = "and the host is out of memory";
+		break;
+	case -ERANGE:
+		what = "above the guest physical address width";
+		break;
+	case -EFAULT:
+		what = "not allowed (a write to read-only memory)";
+		break;
+	case RET_PF_EMULATE:
+		what = "outside every memslot";
+		break;
+	default:
+		what = "failed";
+		break;
+	}
+	ksnprintf(why, sizeof(why),
+		  "EPT violation at gpa %#llx (qual %#llx, %s%s%s) %s",
+		  (unsigned long long)gpa, (unsigned long long)qual,
+		  qual & 1 ? "R" : "", qual & 2 ? "W" : "", qual & 4 ? "X" : "",
+		  what);
+	guest_kill(v->guest, why);
+	return VCPU_STOP;
+}
 
 int handle_ept_violation(struct vcpu *v)
 {
 	u64 gpa = vmread(GUEST_PHYSICAL_ADDRESS);
 	u64 qual = vmread(EXIT_QUALIFICATION);
+	struct kvm_page_fault fault;
+	u64 access = qual & EPT_QUAL_ACCESS;
+	int r;
 
 	v->exit_qual = qual;
-	if (!ept_handle_violation(v, gpa, qual))
-		return VCPU_STOP;
-	/* Fixed: replay the event whose delivery faulted, if any. */
+	/* ACC_READ/WRITE/EXEC are the qualification's bits 0-2. */
+	kvm_page_fault_init(&fault, gpa, access ? access : ACC_READ);
+	if (unlikely(v->fault_profile))
+		fault.stamps = v->fault_stamps;
+	r = v->mmu.page_fault(v->guest->vm, &v->mmu, &fault);
+	if (unlikely(r < 0 || r == RET_PF_EMULATE))
+		return ept_violation_kill(v, gpa, qual, r);
+	/*
+	 * Fixed, spurious or to be retried: re-enter (a stale root is
+	 * replaced before the entry). Replay the event whose delivery
+	 * faulted, if any.
+	 */
+	if (unlikely(fault.stamps) && r == RET_PF_FIXED)
+		v->fault_profiled = true;
 	vcpu_reinject_idt_vectoring(v);
 	return VCPU_RESUME;
 }

@@ -11,7 +11,7 @@
 #include "vmm/vmcs_fields.h"
 #include "arch/x86/vmx.h"
 #include "kernel/log.h"
-#include "tests/guests/lib/hv_abi.h"
+#include "include/uapi/hv_abi.h"
 
 /* 16550 registers (offset from the base; DLAB = LCR bit 7). */
 #define UART_RBR_THR	0

@@ -125,12 +125,27 @@ static const char *parse_alias(struct guest_config *cfg, const char *val)
 	return NULL;
 }
 
-static const char *parse_pressure(struct guest_config *cfg, const char *val)
+static const char *parse_flag(bool *flag, const char *val)
 {
 	if (strcmp(val, "0") && strcmp(val, "1"))
 		return "must be 0 or 1";
-	cfg->mmu_pressure = val[0] == '1';
+	*flag = val[0] == '1';
 	return NULL;
+}
+
+static const char *parse_pressure(struct guest_config *cfg, const char *val)
+{
+	return parse_flag(&cfg->mmu_pressure, val);
+}
+
+static const char *parse_profile(struct guest_config *cfg, const char *val)
+{
+	return parse_flag(&cfg->fault_profile, val);
+}
+
+static const char *parse_test_hooks(struct guest_config *cfg, const char *val)
+{
+	return parse_flag(&cfg->test_hooks, val);
 }
 
 static const struct host_word host_words[] = {
@@ -141,6 +156,8 @@ static const struct host_word host_words[] = {
 	{ "timeout", parse_timeout, "timeout=SECONDS" },
 	{ "alias", parse_alias, "alias=PAGES" },
 	{ "pressure", parse_pressure, "pressure=0|1" },
+	{ "profile", parse_profile, "profile=0|1" },
+	{ "test_hooks", parse_test_hooks, "test_hooks=0|1" },
 };
 
 static bool is_space(char c)
@@ -241,7 +258,7 @@ bool guest_cmdline_parse(const char *s, struct guest_config *cfg,
 		w = find_word(word, eq ? (size_t)(eq - word) : strlen(word));
 		if (!w) {
 			ksnprintf(err, errlen,
-				  "unknown option '%s' (host options: name= vcpus= mem= expect= timeout= alias= pressure=; guest options go after '--')",
+				  "unknown option '%s' (host options: name= vcpus= mem= expect= timeout= alias= pressure= profile= test_hooks=; guest options go after '--')",
 				  word);
 			return false;
 		}

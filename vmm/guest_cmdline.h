@@ -4,11 +4,15 @@
  * "module2" line):
  *
  *   name=NAME [vcpus=N] [mem=SIZE] [expect=exit|triple_fault]
- *   [timeout=SECONDS] [alias=PAGES] [pressure=0|1] [-- GUEST OPTIONS...]
+ *   [timeout=SECONDS] [alias=PAGES] [pressure=0|1] [profile=0|1]
+ *   [test_hooks=0|1] [-- GUEST OPTIONS...]
  *
  * alias= adds an aliased memslot of PAGES GFNs at HV_GFN_ALIAS_BASE (the
  * MMU tests' huge roots); pressure=1 runs the memory-pressure worker for
- * this guest (vmm/tdp_kernel.c).
+ * this guest (vmm/tdp_kernel.c); profile=1 times each phase of its EPT
+ * fault-ins and prints the breakdown when it ends (make bench-mmu);
+ * test_hooks=1 lets it call the test-only hypercalls (include/uapi/hv_abi.h),
+ * refused with -HV_EPERM otherwise.
  *
  * Words before "--" are the host's and must be known; everything after
  * "--" is handed to the guest untouched (hv_boot_info.cmdline for ELF64
@@ -21,7 +25,7 @@
 
 #include "kernel/types.h"
 #include "vmm/vcpu.h"
-#include "tests/guests/lib/hv_abi.h"
+#include "include/uapi/hv_abi.h"
 
 #define GUEST_DEFAULT_MEM	(8ULL << 20)
 #define GUEST_MIN_MEM		(2ULL << 20)
@@ -44,6 +48,8 @@ struct guest_config {
 	unsigned int timeout_s;
 	u64 alias_pages;			/* 0: no aliased memslot */
 	bool mmu_pressure;
+	bool fault_profile;
+	bool test_hooks;
 	char guest_cmdline[HV_CMDLINE_MAX];	/* after "--", NUL-terminated */
 };
 

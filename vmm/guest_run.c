@@ -65,11 +65,11 @@ int guest_start(struct guest *g)
 	if (!vmx_ready) {
 		pr_err("guest %s: cannot start: %s\n", g->name,
 		       vmx_unavailable_reason());
-		return -GUEST_ENOVMX;
+		return -ENODEV;
 	}
 	if (g->started) {
 		pr_err("guest %s: started twice\n", g->name);
-		return -GUEST_EINVAL;
+		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
 		struct vcpu *v = g->vcpus[i];
@@ -82,7 +82,7 @@ int guest_start(struct guest *g)
 	if (!n) {
 		pr_err("guest %s: no runnable vCPU (no boot state set)\n",
 		       g->name);
-		return -GUEST_EINVAL;
+		return -EINVAL;
 	}
 	init_completion(&g->all_stopped);
 	__atomic_store_n(&g->nr_running, n, __ATOMIC_RELEASE);
@@ -116,7 +116,7 @@ int guest_wait(struct guest *g, u64 timeout_ns)
 	if (!timeout_ns)
 		wait_for_completion(&g->all_stopped);
 	else if (!wait_for_completion_timeout(&g->all_stopped, timeout_ns))
-		return -GUEST_ETIMEDOUT;
+		return -ETIMEDOUT;
 	/* Every vCPU thread has finished its function: reap them. */
 	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
 		struct vcpu *v = g->vcpus[i];

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * VMCALL hypercalls (numbers and convention in tests/guests/lib/hv_abi.h):
+ * VMCALL hypercalls (numbers and convention in include/uapi/hv_abi.h):
  * the number in RAX, arguments in RBX, RCX, RDX, RSI, the result in RAX.
  * A call from guest user mode (CPL > 0) returns -HV_EPERM and does nothing.
  * An unknown number returns -HV_ENOSYS; a guest pointer outside guest
@@ -16,7 +16,8 @@
 #include "vmm/vmcs_fields.h"
 #include "arch/x86/vmx.h"
 #include "kernel/platform.h"
-#include "tests/guests/lib/hv_abi.h"
+#include "include/uapi/hv_abi.h"
+#include "kernel/errno.h"
 
 #define VMCALL_LEN		3
 /* SS.DPL is the CPL (SDM: "the DPL of SS is always equal to the CPL"). */
@@ -99,29 +100,43 @@ static u64 hc_send_ipi(struct vcpu *v, bool *stop)
 	return 0;
 }
 
-/* X(number, handler) */
+/*
+ * X(number, handler, test hook). A test hook (the MMU tests' requests:
+ * zap, invalidate, reclaim, replace, prefault, probes) lets a guest make
+ * the host do what it otherwise never does on demand; only a guest whose
+ * module line says test_hooks=1 may call them, others get -HV_EPERM.
+ */
 #define HYPERCALLS(X)							\
-	X(HC_CONSOLE_WRITE,	hc_console_write)			\
-	X(HC_EXIT,		hc_exit)				\
-	X(HC_KTAP_PLAN,		hc_ktap_plan)				\
-	X(HC_KTAP_RESULT,	hc_ktap_result)				\
-	X(HC_VCPU_INFO,		hc_vcpu_info)				\
-	X(HC_SEND_IPI,		hc_send_ipi)				\
-	X(HC_MMU_ZAP_GFN_RANGE,	hc_mmu_zap_gfn_range)			\
-	X(HC_MMU_INVALIDATE_ROOTS, hc_mmu_invalidate_roots)		\
-	X(HC_MMU_RECLAIM_GFN,	hc_mmu_reclaim_gfn)			\
-	X(HC_MMU_REPLACE_GFN,	hc_mmu_replace_gfn)			\
-	X(HC_MMU_STATS,		hc_mmu_stats)				\
-	X(HC_MMU_PREFAULT,	hc_mmu_prefault)			\
-	X(HC_MMU_SCHED_GAP,	hc_mmu_sched_gap)
+	X(HC_CONSOLE_WRITE,	hc_console_write,	false)		\
+	X(HC_EXIT,		hc_exit,		false)		\
+	X(HC_KTAP_PLAN,		hc_ktap_plan,		false)		\
+	X(HC_KTAP_RESULT,	hc_ktap_result,		false)		\
+	X(HC_VCPU_INFO,		hc_vcpu_info,		false)		\
+	X(HC_SEND_IPI,		hc_send_ipi,		false)		\
+	X(HC_MMU_ZAP_GFN_RANGE,	hc_mmu_zap_gfn_range,	true)		\
+	X(HC_MMU_INVALIDATE_ROOTS, hc_mmu_invalidate_roots, true)	\
+	X(HC_MMU_RECLAIM_GFN,	hc_mmu_reclaim_gfn,	true)		\
+	X(HC_MMU_REPLACE_GFN,	hc_mmu_replace_gfn,	true)		\
+	X(HC_MMU_STATS,		hc_mmu_stats,		true)		\
+	X(HC_MMU_PREFAULT,	hc_mmu_prefault,	true)		\
+	X(HC_MMU_SCHED_GAP,	hc_mmu_sched_gap,	true)
 
 #define HC_TABLE_SIZE	32
 
-static const hypercall_fn hypercalls[HC_TABLE_SIZE] = {
-#define HC_ENTRY(nr, fn) [nr] = fn,
+static const struct {
+	hypercall_fn fn;
+	bool test_hook;
+} hypercalls[HC_TABLE_SIZE] = {
+#define HC_ENTRY(nr, f, hook) [nr] = { .fn = f, .test_hook = hook },
 	HYPERCALLS(HC_ENTRY)
 #undef HC_ENTRY
 };
+
+/* The guest ABI's error numbers are the host's (kernel/errno.h). */
+_Static_assert(HV_EPERM == EPERM && HV_ENOSYS == ENOSYS &&
+	       HV_EINVAL == EINVAL && HV_EFAULT == EFAULT && HV_EIO == EIO &&
+	       HV_ENOMEM == ENOMEM && HV_EBUSY == EBUSY && HV_ERANGE == ERANGE,
+	       "include/uapi/hv_abi.h and kernel/errno.h disagree");
 
 int handle_vmcall(struct vcpu *v)
 {
@@ -131,10 +146,12 @@ int handle_vmcall(struct vcpu *v)
 	/* Only the guest kernel may call (as KVM: -EPERM above CPL 0). */
 	if (unlikely(vmread(GUEST_SS_AR_BYTES) & SS_AR_DPL_MASK))
 		v->regs.rax = HC_RET(HV_EPERM);
-	else if (likely(nr < HC_TABLE_SIZE && hypercalls[nr]))
-		v->regs.rax = hypercalls[nr](v, &stop);
-	else
+	else if (unlikely(nr >= HC_TABLE_SIZE || !hypercalls[nr].fn))
 		v->regs.rax = HC_RET(HV_ENOSYS);
+	else if (unlikely(hypercalls[nr].test_hook && !v->guest->test_hooks))
+		v->regs.rax = HC_RET(HV_EPERM);
+	else
+		v->regs.rax = hypercalls[nr].fn(v, &stop);
 	vmwrite(GUEST_RIP, vmread(GUEST_RIP) + VMCALL_LEN);
 	return stop ? VCPU_STOP : VCPU_RESUME;
 }

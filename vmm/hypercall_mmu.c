@@ -18,7 +18,7 @@
 #include "kernel/log.h"
 #include "kernel/platform.h"
 #include "kernel/sched.h"
-#include "tests/guests/lib/hv_abi.h"
+#include "include/uapi/hv_abi.h"
 
 #define HC_RET(e)		((u64)-(s64)(e))
 /* Faults between two scheduling points of a prefault. */
@@ -80,7 +80,7 @@ static u64 reclaim(struct vcpu *v, void *replacement)
 	int r;
 
 	if (gfn >= tdp_mmu_max_gfn(vm)) {
-		r = -MMU_EINVAL;
+		r = -EINVAL;
 		goto out;
 	}
 	slot = gfn_to_memslot(vm, gfn);
@@ -157,10 +157,10 @@ u64 hc_mmu_prefault(struct vcpu *v, bool *stop)
 		if (vcpu_mmu_needs_reload(v))
 			return HC_RET(HV_EBUSY);	/* root invalidated */
 		/* One walk per batch; single faults for what it left. */
-		m = kvm_tdp_mmu_map_range(vm, v->root, gfn + done, n);
+		m = kvm_tdp_mmu_map_range(vm, v->mmu.root, gfn + done, n);
 		if (m < 0)
 			return HC_RET(-m);
-		r = m < (long)n ? kvm_tdp_mmu_prefault(vm, v->root,
+		r = m < (long)n ? kvm_tdp_mmu_prefault(vm, v->mmu.root,
 						      gfn + done + m, n - m) : 0;
 		if (r)
 			return HC_RET(-r);

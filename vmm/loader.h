@@ -6,7 +6,7 @@
  * Two formats:
  *  - ELF64 test guests (tests/guests/): started in 64-bit mode on page
  *    tables, a GDT, per-vCPU stacks and a boot-information block that the
- *    loader builds at the addresses of tests/guests/lib/hv_abi.h. Every
+ *    loader builds at the addresses of include/uapi/hv_abi.h. Every
  *    vCPU enters at the ELF entry with RDI = its index and RSI = the GPA
  *    of struct hv_boot_info.
  *  - Multiboot v1 kernels (ELF32, or any image with the a.out kludge

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * ELF64 test guests (tests/guests/): program headers to guest memory,
- * then the 64-bit start-up state of tests/guests/lib/hv_abi.h - identity
+ * then the 64-bit start-up state of include/uapi/hv_abi.h - identity
  * page tables over the first GiB with 2 MiB pages, a flat GDT, a 16 KiB
  * stack per vCPU at the top of memory and the boot-information block.
  */

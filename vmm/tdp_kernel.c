@@ -19,7 +19,6 @@
  * flushes.
  */
 #include "vmm/tdp_kernel.h"
-#include "vmm/ept.h"
 #include "vmm/vmcs_fields.h"
 #include "vmm/vmx.h"
 #include "vmm/vmx_caps.h"
@@ -31,7 +30,7 @@
 #include "kernel/platform.h"
 #include "kernel/sched.h"
 #include "kernel/thread.h"
-#include "tests/guests/lib/hv_abi.h"
+#include "include/uapi/hv_abi.h"
 
 static void invept_eptp(u64 eptp)
 {
@@ -171,12 +170,12 @@ int guest_mmu_init(struct guest *g)
 	int r;
 
 	if (!vm)
-		return -GUEST_ENOMEM;
+		return -ENOMEM;
 	INIT_WORK(&g->mmu_zap_work, guest_mmu_zap_work_fn);
 	r = tdp_mmu_vm_init(vm, &tdp_kernel_mmu_ops, 0);
 	if (r) {
 		plat_free(vm);
-		return -GUEST_EINVAL;
+		return -EINVAL;
 	}
 	vm->platform_data = g;
 	g->vm = vm;
@@ -184,7 +183,7 @@ int guest_mmu_init(struct guest *g)
 	if (r) {
 		pr_err("guest %s: memslot of %lu pages refused (%d)\n",
 		       g->name, g->nr_pages, r);
-		return r == -MMU_ENOMEM ? -GUEST_ENOMEM : -GUEST_EINVAL;
+		return r == -ENOMEM ? -ENOMEM : -EINVAL;
 	}
 	return 0;
 }
@@ -197,16 +196,56 @@ int guest_mmu_add_alias_slot(struct guest *g, u64 npages)
 		pr_err("guest %s: aliased memslot of %lu pages refused "
 		       "(1..%llu pages, before start)\n", g->name, npages,
 		       GUEST_MAX_ALIAS_PAGES);
-		return -GUEST_EINVAL;
+		return -EINVAL;
 	}
 	r = vm_add_memslot(g->vm, HV_GFN_ALIAS_BASE, npages, MEMSLOT_ALIAS,
 			   GUEST_ALIAS_HOST_PAGES);
 	if (r) {
 		pr_err("guest %s: aliased memslot of %lu pages refused (%d)\n",
 		       g->name, npages, r);
-		return r == -MMU_ENOMEM ? -GUEST_ENOMEM : -GUEST_EINVAL;
+		return r == -ENOMEM ? -ENOMEM : -EINVAL;
 	}
 	return 0;
+}
+
+/* A profiled fault: the phases from the VM exit to the MMU's return. */
+void vcpu_fault_profile_account(struct vcpu *v, u64 t_entry)
+{
+	const u64 *t = v->fault_stamps;
+	u64 *sum = v->fault_prof_sum;
+
+	sum[VCPU_PF_exit_to_mmu] += t[KVM_PF_T_START] - v->t_exit;
+	sum[VCPU_PF_faultin_pfn] += t[KVM_PF_T_PFN] - t[KVM_PF_T_START];
+	sum[VCPU_PF_read_lock] += t[KVM_PF_T_LOCKED] - t[KVM_PF_T_PFN];
+	sum[VCPU_PF_map] += t[KVM_PF_T_MAPPED] - t[KVM_PF_T_LOCKED];
+	sum[VCPU_PF_unlock] += t[KVM_PF_T_DONE] - t[KVM_PF_T_MAPPED];
+	sum[VCPU_PF_mmu_to_entry] += t_entry - t[KVM_PF_T_DONE];
+	v->fault_prof_n++;
+	v->fault_profiled = false;
+}
+
+static void vcpu_fault_profile_print(struct vcpu *v)
+{
+	static const char *const names[] = {
+#define X(n, d) #n,
+		VCPU_PF_PHASES(X)
+#undef X
+	};
+	char buf[256];
+	int len;
+	u64 n = v->fault_prof_n, total = 0;
+
+	if (!n)
+		return;
+	len = ksnprintf(buf, sizeof(buf), "%s vcpu%u: EPT fault-in profile over %llu faults, ticks each:",
+			v->guest->name, v->index, (unsigned long long)n);
+	for (unsigned int i = 0; i < VCPU_PF_NR_PHASES; i++) {
+		total += v->fault_prof_sum[i];
+		len += ksnprintf(buf + len, sizeof(buf) - len, " %s %llu",
+				 names[i],
+				 (unsigned long long)(v->fault_prof_sum[i] / n));
+	}
+	pr_info("%s; host total %llu\n", buf, (unsigned long long)(total / n));
 }
 
 void guest_mmu_destroy(struct guest *g)
@@ -217,7 +256,9 @@ void guest_mmu_destroy(struct guest *g)
 		return;
 	guest_mmu_pressure_stop(g);
 	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
-		kvm_mmu_unload(vm, &g->vcpus[i]->root);
+		if (g->vcpus[i]->fault_profile)
+			vcpu_fault_profile_print(g->vcpus[i]);
+		kvm_mmu_unload(vm, &g->vcpus[i]->mmu.root);
 		g->vcpus[i]->eptp = 0;
 	}
 	/* A zap queued by the guest must not run on a freed VM. */
@@ -231,14 +272,16 @@ void guest_mmu_destroy(struct guest *g)
 
 int vcpu_mmu_reload(struct vcpu *v)
 {
-	struct kvm_mmu_page *old = v->root;
+	struct kvm_mmu_page *old = v->mmu.root;
 	u64 eptp;
 
-	if (kvm_mmu_load(v->guest->vm, &v->root))
-		return -GUEST_ENOMEM;
-	if (v->root == old && v->eptp)
+	v->mmu.page_fault = kvm_tdp_page_fault;
+	if (kvm_mmu_load(v->guest->vm, &v->mmu.root))
+		return -ENOMEM;
+	if (v->mmu.root == old && v->eptp)
 		return 0;
-	eptp = plat_virt_to_phys(v->root->spt) | EPTP_MEMTYPE_WB | EPTP_PWL4;
+	eptp = plat_virt_to_phys(v->mmu.root->spt) | EPTP_MEMTYPE_WB |
+	       EPTP_PWL4;
 	WRITE_ONCE(v->eptp, eptp);
 	vmwrite(EPT_POINTER, eptp);
 	/* A root page reused from a freed root must not see its old entries. */
@@ -252,30 +295,6 @@ void vcpu_mmu_flush_current(struct vcpu *v)
 	smp_mb();
 	if (v->eptp)
 		invept_eptp(v->eptp);
-}
-
-/*
- * EPT violations go to the TDP MMU with the access the guest tried. 1:
- * re-enter (fixed, spurious, or retry - a stale root is replaced at the
- * next entry); 0: the GPA is not guest memory and the guest dies with a
- * message naming it (ept_handle_violation); a host out of memory kills
- * the guest here.
- */
-int tdp_mmu_handle_ept_violation(struct vcpu *v, u64 gpa, u64 qual)
-{
-	u64 access = qual & ACC_ALL;
-	int r;
-
-	if (!access)
-		access = ACC_READ;
-	r = kvm_tdp_page_fault(v->guest->vm, v->root, gpa, access);
-	if (r >= 0)
-		return 1;
-	if (r == -MMU_ENOMEM) {
-		guest_kill(v->guest, "host out of memory on an EPT violation");
-		return -1;
-	}
-	return r == -MMU_ERANGE ? -2 : 0;
 }
 
 /* The memory-pressure worker: pressure=1 on the guest's module line. */
@@ -310,13 +329,13 @@ int guest_mmu_pressure_start(struct guest *g)
 	struct guest_mmu_pressure *p = plat_zalloc(sizeof(*p));
 
 	if (!p)
-		return -GUEST_ENOMEM;
+		return -ENOMEM;
 	g->pressure = p;
 	p->thread = kthread_run(guest_mmu_pressure_fn, g, "mmu_pressure", -1);
 	if (!p->thread) {
 		g->pressure = NULL;
 		plat_free(p);
-		return -GUEST_ENOMEM;
+		return -ENOMEM;
 	}
 	pr_info("guest %s: memory pressure on: %u pages migrated every %u ms\n",
 		g->name, PRESSURE_PAGES, PRESSURE_PERIOD_MS);

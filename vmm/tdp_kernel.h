@@ -16,7 +16,7 @@
 /* Host pages behind an aliased slot (GFN i maps page i % this). */
 #define GUEST_ALIAS_HOST_PAGES	4
 
-/* The VM and memslot 0 = [0, g->nr_pages). 0 or -GUEST_E*. */
+/* The VM and memslot 0 = [0, g->nr_pages). 0 or -errno. */
 int guest_mmu_init(struct guest *g);
 /* Aliased memslot of @npages at HV_GFN_ALIAS_BASE; before guest_start. */
 int guest_mmu_add_alias_slot(struct guest *g, u64 npages);
@@ -33,11 +33,11 @@ void guest_mmu_pressure_stop(struct guest *g);
 /* The vCPU's root went stale (or none yet): load a fresh one. */
 static inline bool vcpu_mmu_needs_reload(struct vcpu *v)
 {
-	return unlikely(!v->root || root_is_invalid(v->root));
+	return unlikely(!v->mmu.root || root_is_invalid(v->mmu.root));
 }
 /*
  * Before an entry, VMCS current: kvm_mmu_load(), and on a new root a new
- * EPT_POINTER and INVEPT of it. 0, or -GUEST_ENOMEM (the guest dies).
+ * EPT_POINTER and INVEPT of it. 0, or -ENOMEM (the guest dies).
  */
 int vcpu_mmu_reload(struct vcpu *v);
 /*
@@ -46,6 +46,12 @@ int vcpu_mmu_reload(struct vcpu *v);
  * of the VM is loaded), so drop them (KVM: KVM_REQ_TLB_FLUSH on load).
  */
 void vcpu_mmu_flush_current(struct vcpu *v);
+
+/*
+ * Add the phases of the fault just profiled (v->fault_stamps, taken by
+ * the MMU and the exit path) up to the VM entry at @t_entry.
+ */
+void vcpu_fault_profile_account(struct vcpu *v, u64 t_entry);
 
 /* Read and reset the longest run between MMU scheduling points. */
 u64 guest_mmu_take_sched_gap(struct guest *g, u64 *count);

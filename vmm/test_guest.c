@@ -7,7 +7,7 @@
  */
 #include "vmm/test_guest.h"
 #include "kernel/log.h"
-#include "tests/guests/lib/hv_abi.h"
+#include "include/uapi/hv_abi.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)

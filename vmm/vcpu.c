@@ -159,6 +159,8 @@ int vcpu_run_slice(struct vcpu *v)
 			vcpu_deliver_interrupt(v);
 		/* Guest mode is an extended quiescent state for RCU. */
 		rcu_eqs_enter();
+		if (unlikely(v->fault_profiled))
+			vcpu_fault_profile_account(v, rdtsc());
 		if (unlikely(vmx_vcpu_enter(&v->regs, v->launched))) {
 			rcu_eqs_exit();
 			local_irq_enable();
@@ -166,6 +168,8 @@ int vcpu_run_slice(struct vcpu *v)
 			r = VCPU_STOP;
 			break;
 		}
+		if (unlikely(v->fault_profile))
+			v->t_exit = rdtsc();
 		rcu_eqs_exit();
 		v->launched = true;
 		/* A pending host interrupt is taken here, through the IDT. */

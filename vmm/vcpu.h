@@ -19,23 +19,18 @@
 #define VMM_VCPU_H
 
 #include "kernel/compiler.h"
+#include "kernel/errno.h"
 #include "kernel/spinlock.h"
 #include "kernel/thread.h"
 #include "kernel/wait.h"
 #include "kernel/workqueue.h"
 #include "vmm/boot_state.h"
+#include "vmm/mmu/page_fault.h"
 
 #define GUEST_NAME_LEN		32
 #define GUEST_MAX_VCPUS		8
 #define GUEST_CONSOLE_LINE	160
 #define VCPU_NR_EXIT_COUNTERS	66
-
-/* guest_wait() error: the guest was still running at the deadline. */
-#define GUEST_ETIMEDOUT		110
-/* guest_start() errors. */
-#define GUEST_ENOVMX		19	/* VMX unusable on this machine */
-#define GUEST_ENOMEM		12
-#define GUEST_EINVAL		22
 
 struct guest;
 struct vm;
@@ -52,6 +47,21 @@ enum vcpu_state {
 	VCPU_STATE_IDLE,	/* never started (not runnable, or before start) */
 	VCPU_STATE_RUNNING,	/* owned by its run loop */
 	VCPU_STATE_STOPPED,	/* run loop finished; VMCS cleared */
+};
+
+/* Phases of a profiled EPT-violation fault-in, in order. */
+#define VCPU_PF_PHASES(X)						\
+	X(exit_to_mmu, "VM exit to the MMU")				\
+	X(faultin_pfn, "memslot and host page")				\
+	X(read_lock, "mmu_lock for read")				\
+	X(map, "walk, link tables, install the SPTE")			\
+	X(unlock, "mmu_lock dropped, stats")				\
+	X(mmu_to_entry, "MMU back to VM entry")
+enum {
+#define X(n, d) VCPU_PF_##n,
+	VCPU_PF_PHASES(X)
+#undef X
+	VCPU_PF_NR_PHASES
 };
 
 struct vcpu {
@@ -115,12 +125,24 @@ struct vcpu {
 	int migrate_to;			/* CPU for VCPU_REQ_MIGRATE */
 
 	/*
-	 * The TDP MMU root this vCPU enters with (one reference) and the
-	 * EPTP made from it. Only the vCPU's run loop changes them (before
-	 * an entry: vcpu_mmu_reload()); remote TLB flushes read eptp.
+	 * The MMU context this vCPU faults through (its root holds one
+	 * reference) and the EPTP made from that root. Only the vCPU's run
+	 * loop changes them (before an entry: vcpu_mmu_reload()); remote TLB
+	 * flushes read eptp.
 	 */
-	struct kvm_mmu_page *root;
+	struct kvm_mmu mmu;
 	u64 eptp;
+	/*
+	 * The EPT-violation profile (profile=1 on the module line): cycles
+	 * per phase summed over the faults that installed a page, printed
+	 * when the guest ends (bench-mmu's breakdown). Run loop only.
+	 */
+	bool fault_profile;
+	bool fault_profiled;		/* stamps of the last exit are valid */
+	u64 t_exit;			/* TSC right after the last VM exit */
+	u64 fault_stamps[KVM_PF_NR_STAMPS];
+	u64 fault_prof_sum[VCPU_PF_NR_PHASES];
+	u64 fault_prof_n;
 
 	u64 exits;
 	u64 exits_by_reason[VCPU_NR_EXIT_COUNTERS];
@@ -149,6 +171,8 @@ struct guest {
 	struct vcpu *vcpus[GUEST_MAX_VCPUS];
 	bool long_mode;			/* ELF64: vCPUs start in 64-bit mode */
 	bool expect_triple_fault;	/* option: the guest's death is the test */
+	/* test_hooks=1: the test-only hypercalls are allowed (hypercall.c). */
+	bool test_hooks;
 
 	/*
 	 * Guest-physical memory [0, mem_size) is memslot 0 of vm, populated
@@ -200,11 +224,11 @@ void guest_set_boot_state(struct guest *g, unsigned int vcpu,
 			  const struct vcpu_boot_state *bs);
 /*
  * Start every runnable vCPU as a kernel thread, spread over the online
- * CPUs. 0 or -GUEST_E*.
+ * CPUs. 0 or -errno.
  */
 int guest_start(struct guest *g);
 /*
- * Wait until every vCPU stopped: 0; -GUEST_ETIMEDOUT when some still ran
+ * Wait until every vCPU stopped: 0; -ETIMEDOUT when some still ran
  * after @timeout_ns (0 = no limit); the caller then kills the guest.
  */
 int guest_wait(struct guest *g, u64 timeout_ns);

@@ -10,7 +10,7 @@
 #include "kernel/platform.h"
 #include "kernel/sched.h"
 #include "kernel/thread.h"
-#include "tests/guests/lib/hv_abi.h"
+#include "include/uapi/hv_abi.h"
 
 static void diag_vcpu(struct ktest *t, struct vcpu *v)
 {

@@ -16,7 +16,7 @@
 #include "kernel/sched.h"
 #include "kernel/string.h"
 #include "kernel/thread.h"
-#include "tests/guests/lib/hv_abi.h"
+#include "include/uapi/hv_abi.h"
 
 bool tg_need_vmx(struct ktest *t)
 {
@@ -166,14 +166,14 @@ KTEST(vmx_guest, bad_input)
 	g = guest_create("no-boot-state", 1, TG_MEM_SIZE, true);
 	if (!KTEST_EXPECT(t, g))
 		return;
-	KTEST_EXPECT_EQ(t, guest_start(g), -GUEST_EINVAL);
+	KTEST_EXPECT_EQ(t, guest_start(g), -EINVAL);
 	guest_destroy(g);
 	/* A guest that never stops: the wait times out, destroy kills it. */
 	g = test_guest_create("tg-forever", TG_SPIN, 1, 0);
 	if (!KTEST_EXPECT(t, g))
 		return;
 	KTEST_EXPECT_EQ(t, guest_start(g), 0);
-	KTEST_EXPECT_EQ(t, guest_wait(g, 20000000ULL), -GUEST_ETIMEDOUT);
+	KTEST_EXPECT_EQ(t, guest_wait(g, 20000000ULL), -ETIMEDOUT);
 	KTEST_EXPECT(t, test_guest_result(g, TGS_COUNT) > 0);
 	guest_destroy(g);
 }

@@ -108,6 +108,9 @@ static void prepare(struct boot_guest *bg, unsigned int idx)
 		return refuse(bg);
 	}
 	bg->g->expect_triple_fault = bg->cfg.expect == GUEST_EXPECT_TRIPLE_FAULT;
+	bg->g->test_hooks = bg->cfg.test_hooks;
+	for (unsigned int i = 0; i < bg->g->nr_vcpus; i++)
+		bg->g->vcpus[i]->fault_profile = bg->cfg.fault_profile;
 	if ((bg->cfg.alias_pages &&
 	     guest_mmu_add_alias_slot(bg->g, bg->cfg.alias_pages)) ||
 	    (bg->cfg.mmu_pressure && guest_mmu_pressure_start(bg->g))) {

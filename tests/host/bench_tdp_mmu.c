@@ -155,7 +155,7 @@ static void fault_thread(void *p, unsigned int i)
 	gate_wait(j->nr_threads);
 	t0 = plat_now_ns();
 	for (g = 0; g < j->n; g++) {
-		int ret = kvm_tdp_page_fault(j->vm, j->root,
+		int ret = kvm_mmu_do_page_fault(j->vm, j->root,
 					     (j->base[i] + g) << PAGE_SHIFT,
 					     ACC_ALL);
 

@@ -147,6 +147,11 @@ u64 plat_now_ns(void)
 	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+u64 plat_cycles(void)
+{
+	return plat_now_ns();
+}
+
 /*
  * ---- the core's sleepers (RCU waiters) ----
  * A CPU-thread that sleeps here is an idle CPU: it enters an RCU EQS for
@@ -248,16 +253,6 @@ u64 host_nr_pages_live(void)
 }
 
 /* Identity: host "physical" addresses are the virtual ones. */
-phys_addr_t plat_virt_to_phys(const void *va)
-{
-	return (phys_addr_t)(uintptr_t)va;
-}
-
-void *plat_phys_to_virt(phys_addr_t pa)
-{
-	return (void *)(uintptr_t)pa;
-}
-
 void *plat_zalloc(size_t size)
 {
 	return calloc(1, size);

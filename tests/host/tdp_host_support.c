@@ -237,10 +237,13 @@ int sim_guest_run(struct sim_vcpu *v, const gpa_t *gpas, unsigned int n,
 		host_cpu_idle_exit();
 
 		if (violation) {
-			ret = kvm_tdp_page_fault(v->vm, v->root, gpas[i],
-						 write ? ACC_WRITE : ACC_READ);
+			ret = kvm_mmu_do_page_fault(v->vm, v->root, gpas[i],
+						    write ? ACC_WRITE : ACC_READ);
 			if (ret < 0)
 				return ret;
+			/* Not memory, and the simulated machine has no devices. */
+			if (ret == RET_PF_EMULATE)
+				return -EFAULT;
 		}
 	}
 	return 0;

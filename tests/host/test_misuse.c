@@ -47,7 +47,7 @@ int main(void)
 	refcount_t r;
 
 	host_set_resched_rate(0);
-	tap_plan(22);
+	tap_plan(26);
 
 	spin_lock(&test_lock);
 	spin_unlock(&test_lock);
@@ -78,7 +78,16 @@ int main(void)
 	read_lock(&test_rwlock);
 	EXPECT_REPORT("expected write-held",
 		      lockdep_assert_held_write(&test_rwlock));
+	/* A second read_lock on this CPU deadlocks behind a queued writer. */
+	EXPECT_REPORT("rwlock recursive read_lock", read_lock(&test_rwlock));
 	read_unlock(&test_rwlock);
+	tap_ok(rwlock_nr_readers(&test_rwlock) == 0,
+	       "the refused recursive read_lock took no reader count");
+	write_lock(&test_rwlock);
+	EXPECT_REPORT("rwlock read double unlock", read_unlock(&test_rwlock));
+	tap_ok(rwlock_is_write_locked(&test_rwlock),
+	       "read_unlock of a write-held lock refused");
+	write_unlock(&test_rwlock);
 	EXPECT_REPORT("expected held", lockdep_assert_held(&test_lock));
 
 	EXPECT_REPORT("rcu_read_unlock() without rcu_read_lock()",

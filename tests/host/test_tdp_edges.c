@@ -143,7 +143,7 @@ static void test_top_and_edges(unsigned int phys_bits)
 	/* The top: iterator, bulk map, range zap up to max, beyond max. */
 	ok_iter = kvm_tdp_mmu_map_range(vm, v->root, max - 600, 600) == 600 &&
 		  kvm_tdp_mmu_map_range(vm, v->root, max - 600, 601) ==
-		  -MMU_EINVAL;
+		  -EINVAL;
 	read_lock(&vm->mmu_lock);
 	rcu_read_lock();
 	for_each_tdp_pte(iter, v->root, max - 2, max) {
@@ -164,17 +164,17 @@ static void test_top_and_edges(unsigned int phys_bits)
 	tap_ok(kvm_tdp_mmu_zap_gfn_range(vm, max - 1024, max) == 0 &&
 	       !mapped(vm, v->root, max - 1) && !mapped(vm, v->root, max - 1024) &&
 	       leafs(vm, v->root) == n - 600 &&
-	       kvm_tdp_mmu_zap_gfn_range(vm, max - 1, max + 1) == -MMU_EINVAL &&
-	       kvm_tdp_mmu_zap_gfn_range(vm, max - 1, max - 1) == -MMU_EINVAL,
+	       kvm_tdp_mmu_zap_gfn_range(vm, max - 1, max + 1) == -EINVAL &&
+	       kvm_tdp_mmu_zap_gfn_range(vm, max - 1, max - 1) == -EINVAL,
 	       "%u-bit: a range zap ending at the top removes the highest GFN; ranges past it are refused",
 	       phys_bits);
 
 	val = 1;
 	tap_ok(sim_guest_access(v, max << PAGE_SHIFT, false, &val) ==
-	       -MMU_ERANGE &&
-	       kvm_tdp_page_fault(vm, v->root, max << PAGE_SHIFT, ACC_READ) ==
-	       -MMU_ERANGE &&
-	       vm_add_memslot(vm, max - 1, 2, 0, 0) == -MMU_EINVAL,
+	       -ERANGE &&
+	       kvm_mmu_do_page_fault(vm, v->root, max << PAGE_SHIFT, ACC_READ) ==
+	       -ERANGE &&
+	       vm_add_memslot(vm, max - 1, 2, 0, 0) == -EINVAL,
 	       "%u-bit: the GPA one past the top is refused, not walked",
 	       phys_bits);
 	sim_vm_destroy(s);
@@ -208,7 +208,7 @@ static void test_frozen(void)
 	saved = __atomic_exchange_n(leaf, FROZEN_SPTE, __ATOMIC_ACQ_REL);
 	kvm_tdp_mmu_zap_gfn_range(vm, 5, 6);	/* a zap passes it by */
 	retries0 = STAT(vm, fault_retries);
-	r = kvm_tdp_page_fault(vm, root, 5ULL << PAGE_SHIFT, ACC_WRITE);
+	r = kvm_mmu_do_page_fault(vm, root, 5ULL << PAGE_SHIFT, ACC_WRITE);
 	tap_ok(r == RET_PF_RETRY && spte_read(leaf) == FROZEN_SPTE &&
 	       STAT(vm, fault_retries) == retries0 + 1,
 	       "frozen leaf: a fault backs off and retries, the entry stays frozen");
@@ -231,12 +231,12 @@ static void test_frozen(void)
 	r = tdp_mmu_set_spte_atomic(vm, &iter, saved, NULL);
 	rcu_read_unlock();
 	read_unlock(&vm->mmu_lock);
-	tap_ok(r == -MMU_EBUSY && spte_read(leaf) == FROZEN_SPTE,
+	tap_ok(r == -EBUSY && spte_read(leaf) == FROZEN_SPTE,
 	       "frozen leaf: tdp_mmu_set_spte_atomic() refuses it");
 
 	/* The owner writes its final value: everything works again. */
 	__atomic_store_n(leaf, 0, __ATOMIC_RELEASE);
-	r = kvm_tdp_page_fault(vm, root, 5ULL << PAGE_SHIFT, ACC_WRITE);
+	r = kvm_mmu_do_page_fault(vm, root, 5ULL << PAGE_SHIFT, ACC_WRITE);
 	tap_ok(r == RET_PF_FIXED && mapped(vm, root, 5),
 	       "frozen leaf: once the owner is done the fault installs");
 
@@ -246,7 +246,7 @@ static void test_frozen(void)
 	read_unlock(&vm->mmu_lock);
 	leafs0 = leafs(vm, root);
 	saved_t = __atomic_exchange_n(table, FROZEN_SPTE, __ATOMIC_ACQ_REL);
-	r = kvm_tdp_page_fault(vm, root, 600ULL << PAGE_SHIFT, ACC_WRITE);
+	r = kvm_mmu_do_page_fault(vm, root, 600ULL << PAGE_SHIFT, ACC_WRITE);
 	ok = r == RET_PF_RETRY && spte_read(table) == FROZEN_SPTE &&
 	     kvm_tdp_mmu_map_range(vm, root, 600, 10) == 0 &&
 	     spte_read(table) == FROZEN_SPTE;
@@ -297,7 +297,7 @@ static void test_leaf_pfn_change(void)
 			&zapped);
 	rcu_read_unlock();
 	read_unlock(&vm->mmu_lock);
-	r2 = kvm_tdp_page_fault(vm, root, 3ULL << PAGE_SHIFT, ACC_WRITE);
+	r2 = kvm_mmu_do_page_fault(vm, root, 3ULL << PAGE_SHIFT, ACC_WRITE);
 	tap_ok(r1 == 0 && r2 == RET_PF_FIXED && zapped == 0 &&
 	       STAT(vm, mmu_bugs) == bugs0,
 	       "a leaf changing only its access bits is no zap and no bug");
@@ -347,21 +347,21 @@ static void test_fault_refusals(void)
 	root = tdp_mmu_get_vcpu_root(vm, 0);
 	read_unlock(&vm->mmu_lock);
 
-	rw = kvm_tdp_page_fault(vm, root, 33ULL << PAGE_SHIFT, ACC_WRITE);
-	rr = kvm_tdp_page_fault(vm, root, 34ULL << PAGE_SHIFT, ACC_READ);
+	rw = kvm_mmu_do_page_fault(vm, root, 33ULL << PAGE_SHIFT, ACC_WRITE);
+	rr = kvm_mmu_do_page_fault(vm, root, 34ULL << PAGE_SHIFT, ACC_READ);
 	read_lock(&vm->mmu_lock);
 	sptep = sptep_at(root, 34, PG_LEVEL_4K);
 	ro_leaf = sptep && is_shadow_present_pte(*sptep) &&
 		  !is_writable_pte(*sptep);
 	read_unlock(&vm->mmu_lock);
 	ro_leaf = ro_leaf && !mapped(vm, root, 33);
-	tap_ok(rw == -MMU_EFAULT && rr == RET_PF_FIXED && ro_leaf,
+	tap_ok(rw == -EFAULT && rr == RET_PF_FIXED && ro_leaf,
 	       "read-only memslot: a write fault is refused (%d), a read maps the page read-only", rw);
 
 	write_lock(&vm->mmu_lock);
 	tdp_mmu_invalidate_all_roots(vm);
 	write_unlock(&vm->mmu_lock);
-	rinv = kvm_tdp_page_fault(vm, root, 5ULL << PAGE_SHIFT, ACC_WRITE);
+	rinv = kvm_mmu_do_page_fault(vm, root, 5ULL << PAGE_SHIFT, ACC_WRITE);
 	inv_mapped = mapped(vm, root, 5);
 	tdp_mmu_zap_invalidated_roots(vm);
 	tap_ok(rinv == RET_PF_RETRY && !inv_mapped,

@@ -75,9 +75,9 @@ static void test_single(void)
 	r4 = kvm_tdp_mmu_map_range(&s->vm, s->vcpus[0].root, SLOT_GFNS - 2, 4);
 	r5 = kvm_tdp_mmu_map_range(&s->vm, s->vcpus[0].root,
 				   tdp_mmu_max_gfn(&s->vm) - 1, 2);
-	tap_ok(r4 == -MMU_EFAULT && r5 == -MMU_EINVAL &&
+	tap_ok(r4 == -EFAULT && r5 == -EINVAL &&
 	       kvm_tdp_mmu_map_range(&s->vm, s->vcpus[0].root, ~0ULL, 2) ==
-	       -MMU_EINVAL &&
+	       -EINVAL &&
 	       stat(s, TDP_MMU_STAT_bad_gpa_faults) == bad0 + 1 &&
 	       leafs(s) == SLOT_GFNS + ALIAS_GFNS,
 	       "a hole is -EFAULT (counted as a bad GPA), past the width or wrapping -EINVAL (%ld, %ld)",
@@ -103,7 +103,7 @@ static void race_worker(void *arg, unsigned int i)
 		if (m < 0 || (m < (long)n &&
 			      kvm_tdp_mmu_prefault(vm, root, g + m, n - m)))
 			__atomic_fetch_add(&a->errors, 1, __ATOMIC_RELAXED);
-		if (kvm_tdp_page_fault(vm, root, ((g * 7) % SLOT_GFNS) << 12,
+		if (kvm_mmu_do_page_fault(vm, root, ((g * 7) % SLOT_GFNS) << 12,
 				       ACC_ALL) < 0)
 			__atomic_fetch_add(&a->errors, 1, __ATOMIC_RELAXED);
 	}

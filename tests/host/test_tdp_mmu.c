@@ -507,18 +507,18 @@ static void test_bad_input(void)
 	bool ok = true;
 
 	ok &= !vm_add_memslot(&s->vm, 0, 256, 0, 0);
-	ok &= vm_add_memslot(&s->vm, 100, 10, 0, 0) == -MMU_EINVAL;
-	ok &= vm_add_memslot(&s->vm, ~0ULL - 5, 10, 0, 0) == -MMU_EINVAL;
-	ok &= vm_add_memslot(&s->vm, 1000, 0, 0, 0) == -MMU_EINVAL;
+	ok &= vm_add_memslot(&s->vm, 100, 10, 0, 0) == -EINVAL;
+	ok &= vm_add_memslot(&s->vm, ~0ULL - 5, 10, 0, 0) == -EINVAL;
+	ok &= vm_add_memslot(&s->vm, 1000, 0, 0, 0) == -EINVAL;
 	ok &= sim_guest_access(v, 256ULL << PAGE_SHIFT, false, &val) ==
-	      -MMU_EFAULT;
-	ok &= sim_guest_access(v, 1ULL << 39, false, &val) == -MMU_ERANGE;
-	ok &= sim_guest_access(v, ~0ULL & ~7ULL, true, &val) == -MMU_ERANGE;
-	ok &= kvm_tdp_mmu_zap_gfn_range(&s->vm, 10, 5) == -MMU_EINVAL;
-	ok &= kvm_tdp_mmu_zap_gfn_range(&s->vm, 0, ~0ULL) == -MMU_EINVAL;
+	      -EFAULT;
+	ok &= sim_guest_access(v, 1ULL << 39, false, &val) == -ERANGE;
+	ok &= sim_guest_access(v, ~0ULL & ~7ULL, true, &val) == -ERANGE;
+	ok &= kvm_tdp_mmu_zap_gfn_range(&s->vm, 10, 5) == -EINVAL;
+	ok &= kvm_tdp_mmu_zap_gfn_range(&s->vm, 0, ~0ULL) == -EINVAL;
 	ok &= kvm_tdp_mmu_zap_gfn_range(&s->vm, 0, 100) == 0;
 	ok &= kvm_tdp_mmu_zap_gfn_range(&s->vm, 50, 150) == 0;
-	ok &= tdp_mmu_reclaim_gfn(&s->vm, 5000, NULL) == -MMU_EFAULT;
+	ok &= tdp_mmu_reclaim_gfn(&s->vm, 5000, NULL) == -EFAULT;
 	val = 42;
 	ok &= !sim_guest_access(v, 0x1000, true, &val);
 	val = 0;

@@ -88,9 +88,9 @@ static void test_round_robin(void)
 
 	/* On error the caller still owns its replacement page. */
 	spare = plat_alloc_page();
-	tap_ok(tdp_mmu_reclaim_gfn(&s->vm, 120, NULL) == -MMU_EINVAL &&
-	       tdp_mmu_reclaim_gfn(&s->vm, 100, spare) == -MMU_EINVAL &&
-	       tdp_mmu_reclaim_some(&s->vm, 1, 7, &cur) == -MMU_EINVAL &&
+	tap_ok(tdp_mmu_reclaim_gfn(&s->vm, 120, NULL) == -EINVAL &&
+	       tdp_mmu_reclaim_gfn(&s->vm, 100, spare) == -EINVAL &&
+	       tdp_mmu_reclaim_some(&s->vm, 1, 7, &cur) == -EINVAL &&
 	       !sim_guest_access(v, 120ULL << PAGE_SHIFT, false, &val) &&
 	       val == 5,
 	       "reclaim of an aliased slot (and a bad mode) is -EINVAL; the alias page keeps its data");
@@ -231,8 +231,8 @@ static void test_stats_snapshot(void)
 	ok &= n == 3 && snap->size == sizeof(*snap) + 24 &&
 	      buf[sizeof(*snap) / 8 + 3] == ~0ULL;
 	ok &= tdp_mmu_stats_snapshot(&s->vm, snap, sizeof(*snap) - 1) ==
-	      -MMU_EINVAL;
-	ok &= tdp_mmu_stats_snapshot(&s->vm, NULL, 4096) == -MMU_EINVAL;
+	      -EINVAL;
+	ok &= tdp_mmu_stats_snapshot(&s->vm, NULL, 4096) == -EINVAL;
 	ok &= tdp_mmu_stats_snapshot(&s->vm, snap, sizeof(*snap)) == 0;
 	tap_ok(ok, "stats snapshot: versioned header, every counter, truncates to the caller's size, rejects a too-small buffer");
 	sim_vm_destroy(s);

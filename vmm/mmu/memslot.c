@@ -45,15 +45,15 @@ int vm_add_memslot(struct vm *vm, gfn_t base_gfn, u64 npages, u32 flags,
 
 	if (!npages || base_gfn >= max || npages > max - base_gfn ||
 	    vm->nr_memslots >= VM_MAX_MEMSLOTS)
-		return -MMU_EINVAL;
+		return -EINVAL;
 	if ((flags & MEMSLOT_ALIAS) && (!nr_alias || nr_alias > npages))
-		return -MMU_EINVAL;
+		return -EINVAL;
 	for (i = 0; i < vm->nr_memslots; i++) {
 		struct memslot *s = &vm->memslots[i];
 
 		if (base_gfn < s->base_gfn + s->npages &&
 		    s->base_gfn < base_gfn + npages)
-			return -MMU_EINVAL;
+			return -EINVAL;
 	}
 
 	slot = &vm->memslots[vm->nr_memslots];
@@ -87,7 +87,7 @@ int vm_add_memslot(struct vm *vm, gfn_t base_gfn, u64 npages, u32 flags,
 	return 0;
 nomem:
 	free_slot(slot);
-	return -MMU_ENOMEM;
+	return -ENOMEM;
 }
 
 struct memslot *gfn_to_memslot(struct vm *vm, gfn_t gfn)

@@ -17,23 +17,13 @@
 #ifndef VMM_MMU_TDP_MMU_H
 #define VMM_MMU_TDP_MMU_H
 
+#include "kernel/errno.h"
 #include "vmm/vm.h"
+#include "vmm/mmu/page_fault.h"
 #include "vmm/mmu/mmu_page.h"
 #include "vmm/mmu/tdp_iter.h"
 
-/* Error codes returned (negated) by the MMU; values match Linux's. */
-#define MMU_ENOMEM	12
-#define MMU_EFAULT	14
-#define MMU_EBUSY	16
-#define MMU_EINVAL	22
-#define MMU_ERANGE	34
-
-/* Non-negative results of kvm_tdp_page_fault(). */
-enum {
-	RET_PF_FIXED = 0,	/* a new SPTE was installed */
-	RET_PF_SPURIOUS = 1,	/* already mapped with enough access */
-	RET_PF_RETRY = 2,	/* lost a race or the root went stale: re-enter */
-};
+/* Failures are negative errno codes (kernel/errno.h). */
 
 #define TDP_MMU_DEFAULT_PHYS_BITS	39
 #define TDP_MMU_MAX_PHYS_BITS		48
@@ -82,13 +72,24 @@ void kvm_mmu_unload(struct vm *vm, struct kvm_mmu_page **rootp);
 	     root = list_entry_rcu(root->link.next,			\
 				   struct kvm_mmu_page, link))
 
-/* Faults (tdp_mmu_fault.c): RET_PF_* or -MMU_E*. Takes mmu_lock. */
-int kvm_tdp_page_fault(struct vm *vm, struct kvm_mmu_page *root, gpa_t gpa,
-		       u64 access);
-/* Maps [gfn, gfn + npages) ahead of use; 0 or -MMU_E*. */
+/*
+ * Faults (tdp_mmu_fault.c), struct kvm_page_fault in page_fault.h.
+ * kvm_mmu_faultin_pfn: the memslot and host page for @fault (0, or the
+ * outcome that ends the fault: RET_PF_EMULATE, -ERANGE, -EFAULT, -ENOMEM).
+ * kvm_tdp_page_fault: a whole fault through @mmu's root (the page_fault
+ * of a TDP MMU context); takes mmu_lock for read. RET_PF_* or -errno.
+ * kvm_mmu_do_page_fault: the same for a GPA and access, for callers
+ * without a vCPU context (prefault, tests).
+ */
+int kvm_mmu_faultin_pfn(struct vm *vm, struct kvm_page_fault *fault);
+int kvm_tdp_page_fault(struct vm *vm, struct kvm_mmu *mmu,
+		       struct kvm_page_fault *fault);
+int kvm_mmu_do_page_fault(struct vm *vm, struct kvm_mmu_page *root,
+			  gpa_t gpa, u64 access);
+/* Maps [gfn, gfn + npages) ahead of use; 0 or -errno. */
 int kvm_tdp_mmu_prefault(struct vm *vm, struct kvm_mmu_page *root,
 			 gfn_t gfn, u64 npages);
-/* One walk for a whole range; GFNs mapped from @gfn on, or -MMU_E*. */
+/* One walk for a whole range; GFNs mapped from @gfn on, or -errno. */
 long kvm_tdp_mmu_map_range(struct vm *vm, struct kvm_mmu_page *root,
 			   gfn_t gfn, u64 npages);
 
@@ -100,7 +101,7 @@ void tdp_mmu_zap_root(struct vm *vm, struct kvm_mmu_page *root, bool shared);
 /*
  * Zap [start, end) in every root; takes mmu_lock for read. Leaf tables
  * whose 2M span and 2M-level tables whose 1G span lie wholly in the range
- * are unlinked and freed too (their memory goes back). 0/-MMU_EINVAL
+ * are unlinked and freed too (their memory goes back). 0/-EINVAL
  */
 int kvm_tdp_mmu_zap_gfn_range(struct vm *vm, gfn_t start, gfn_t end);
 /* Highest GFN + 1 that a root of this VM translates. */
@@ -118,7 +119,7 @@ void tdp_mmu_zap_invalidated_roots(struct vm *vm);
  * host reuses the page backing @gfn, every SPTE mapping it in every root
  * is zapped and TLBs are flushed. @replacement (a page from
  * plat_alloc_page, or NULL to repopulate on next touch) becomes the
- * backing and the old page is freed. 0 or -MMU_EINVAL/-MMU_EFAULT.
+ * backing and the old page is freed. 0 or -EINVAL/-EFAULT.
  */
 int tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement);
 bool tdp_mmu_unmap_gfn_range(struct vm *vm, gfn_t start, gfn_t end);

@@ -19,7 +19,7 @@ static int tdp_mmu_link_sp(struct vm *vm, struct tdp_iter *iter)
 
 	sp = tdp_mmu_alloc_sp(vm, iter->gfn, iter->level - 1);
 	if (!sp)
-		return -MMU_ENOMEM;
+		return -ENOMEM;
 	new_spte = make_nonleaf_spte(plat_virt_to_phys(sp->spt) >> PAGE_SHIFT);
 	if (tdp_mmu_set_spte_atomic(vm, iter, new_spte, NULL)) {
 		tdp_mmu_unhash_sp(vm, sp);
@@ -29,9 +29,31 @@ static int tdp_mmu_link_sp(struct vm *vm, struct tdp_iter *iter)
 	return 0;
 }
 
+/*
+ * One step of a descent towards a 4K leaf, at an entry above 4K: 0 to step
+ * down (present, or a table just linked), TDP_DESCEND_HUGE at a huge leaf,
+ * RET_PF_RETRY when the entry is frozen or a race was lost, -ENOMEM.
+ */
+#define TDP_DESCEND_HUGE	(-1000)
+static int tdp_mmu_descend(struct vm *vm, struct tdp_iter *iter)
+{
+	if (is_frozen_spte(iter->old_spte))
+		return RET_PF_RETRY;
+	if (is_shadow_present_pte(iter->old_spte))
+		return is_large_pte(iter->old_spte) ? TDP_DESCEND_HUGE : 0;
+	/* The iterator then steps down into the table just linked. */
+	return tdp_mmu_link_sp(vm, iter);
+}
+
+static inline void pf_stamp(struct kvm_page_fault *fault,
+			    enum kvm_pf_stamp which)
+{
+	if (unlikely(fault->stamps))
+		fault->stamps[which] = plat_cycles();
+}
+
 static int kvm_tdp_mmu_map(struct vm *vm, struct kvm_mmu_page *root,
-			   gfn_t gfn, kvm_pfn_t pfn, u64 access,
-			   u64 map_access)
+			   struct kvm_page_fault *fault)
 {
 	struct tdp_iter iter;
 	u64 new_spte, old;
@@ -39,33 +61,24 @@ static int kvm_tdp_mmu_map(struct vm *vm, struct kvm_mmu_page *root,
 
 	lockdep_assert_held_read(&vm->mmu_lock);
 	rcu_read_lock();
-	for_each_tdp_pte(iter, root, gfn, gfn + 1) {
-		if (iter.level == PG_LEVEL_4K)
+	for_each_tdp_pte(iter, root, fault->gfn, fault->gfn + 1) {
+		if (iter.level == fault->goal_level)
 			break;
-		if (is_frozen_spte(iter.old_spte)) {
-			ret = RET_PF_RETRY;
-			goto out;
-		}
-		if (is_shadow_present_pte(iter.old_spte)) {
-			/* Huge leaves are not created here (no promotion). */
-			if (is_large_pte(iter.old_spte))
-				break;
-			continue;
-		}
-		ret = tdp_mmu_link_sp(vm, &iter);
+		ret = tdp_mmu_descend(vm, &iter);
+		if (ret == TDP_DESCEND_HUGE)
+			break;		/* no promotion: the huge leaf stays */
 		if (ret)
 			goto out;
-		/* The iterator steps down into the table just linked. */
 	}
 	if (WARN_ON_ONCE(!iter.valid)) {
-		ret = -MMU_EFAULT;
+		ret = -EFAULT;
 		goto out;
 	}
 	/*
 	 * A table seen present on the way down may be unlinked before the
 	 * step into it (a range zap freeing it under the shared lock): the
-	 * walk then steps sideways out of @gfn's range and stops above 4K,
-	 * on another GFN's entry. Never install there: retry from the root.
+	 * walk then steps sideways out of the GFN's range and stops above
+	 * 4K, on another GFN's entry. Never install there: retry.
 	 */
 	if (iter.level != PG_LEVEL_4K && !is_large_pte(iter.old_spte)) {
 		ret = RET_PF_RETRY;
@@ -73,12 +86,12 @@ static int kvm_tdp_mmu_map(struct vm *vm, struct kvm_mmu_page *root,
 	}
 
 	old = iter.old_spte;
-	new_spte = make_spte(pfn, PG_LEVEL_4K, map_access);
+	new_spte = make_spte(fault->pfn, PG_LEVEL_4K, fault->map_access);
 	if (is_frozen_spte(old)) {
 		ret = RET_PF_RETRY;
 	} else if (is_shadow_present_pte(old) &&
 		   is_last_spte(old, iter.level) &&
-		   (spte_access(old) & access) == access) {
+		   (spte_access(old) & fault->access) == fault->access) {
 		/* Another vCPU fixed it first, or a stale TLB entry. */
 		ret = RET_PF_SPURIOUS;
 	} else if (is_large_pte(old)) {
@@ -89,7 +102,7 @@ static int kvm_tdp_mmu_map(struct vm *vm, struct kvm_mmu_page *root,
 	} else {
 		/* Replacing a present leaf: drop the old translation. */
 		if (is_shadow_present_pte(old))
-			kvm_flush_remote_tlbs_range(vm, gfn, 1);
+			kvm_flush_remote_tlbs_range(vm, fault->gfn, 1);
 		ret = RET_PF_FIXED;
 	}
 out:
@@ -97,53 +110,73 @@ out:
 	return ret;
 }
 
-int kvm_tdp_page_fault(struct vm *vm, struct kvm_mmu_page *root, gpa_t gpa,
-		       u64 access)
+int kvm_mmu_faultin_pfn(struct vm *vm, struct kvm_page_fault *fault)
 {
-	gfn_t gfn = gpa >> PAGE_SHIFT;
-	struct memslot *slot;
-	u64 mmu_seq, map_access = ACC_ALL;
-	kvm_pfn_t pfn;
+	/* Guest-controlled input: reject cleanly, never walk with it. */
+	if (fault->addr >> vm->phys_bits) {
+		mmu_stat_inc(vm, bad_gpa_faults);
+		return -ERANGE;
+	}
+	fault->slot = gfn_to_memslot(vm, fault->gfn);
+	if (!fault->slot) {
+		/* Not memory: a device's MMIO, or nothing (the caller says). */
+		mmu_stat_inc(vm, bad_gpa_faults);
+		return RET_PF_EMULATE;
+	}
+	fault->map_access = ACC_ALL;
+	if (fault->slot->flags & MEMSLOT_READONLY) {
+		if (fault->access & ACC_WRITE) {
+			mmu_stat_inc(vm, bad_gpa_faults);
+			return -EFAULT;
+		}
+		fault->map_access = ACC_READ | ACC_EXEC;
+	}
+	/* Sample before the lookup; pairs with the bump in reclaim. */
+	fault->mmu_seq = __atomic_load_n(&vm->mmu_invalidate_seq,
+					 __ATOMIC_ACQUIRE);
+	fault->pfn = memslot_gfn_to_pfn(fault->slot, fault->gfn);
+	return fault->pfn ? 0 : -ENOMEM;
+}
+
+int kvm_tdp_page_fault(struct vm *vm, struct kvm_mmu *mmu,
+		       struct kvm_page_fault *fault)
+{
+	struct kvm_mmu_page *root = mmu->root;
 	int ret;
 
-	/* Guest-controlled input: reject cleanly, never walk with it. */
-	if (gpa >> vm->phys_bits) {
-		mmu_stat_inc(vm, bad_gpa_faults);
-		return -MMU_ERANGE;
-	}
-	slot = gfn_to_memslot(vm, gfn);
-	if (!slot) {
-		mmu_stat_inc(vm, bad_gpa_faults);
-		return -MMU_EFAULT;
-	}
-	if (slot->flags & MEMSLOT_READONLY) {
-		if (access & ACC_WRITE) {
-			mmu_stat_inc(vm, bad_gpa_faults);
-			return -MMU_EFAULT;
-		}
-		map_access = ACC_READ | ACC_EXEC;
-	}
+	pf_stamp(fault, KVM_PF_T_START);
+	ret = kvm_mmu_faultin_pfn(vm, fault);
+	if (ret)
+		return ret;
 	mmu_stat_inc(vm, faults);
-
-	/* Sample before the lookup; pairs with the bump in reclaim. */
-	mmu_seq = __atomic_load_n(&vm->mmu_invalidate_seq, __ATOMIC_ACQUIRE);
-	pfn = memslot_gfn_to_pfn(slot, gfn);
-	if (!pfn)
-		return -MMU_ENOMEM;
+	pf_stamp(fault, KVM_PF_T_PFN);
 
 	read_lock(&vm->mmu_lock);
+	pf_stamp(fault, KVM_PF_T_LOCKED);
 	if (root_is_invalid(root) ||
-	    READ_ONCE(vm->mmu_invalidate_seq) != mmu_seq)
+	    READ_ONCE(vm->mmu_invalidate_seq) != fault->mmu_seq)
 		ret = RET_PF_RETRY;	/* stale root or raced a reclaim */
 	else
-		ret = kvm_tdp_mmu_map(vm, root, gfn, pfn, access, map_access);
+		ret = kvm_tdp_mmu_map(vm, root, fault);
+	pf_stamp(fault, KVM_PF_T_MAPPED);
 	read_unlock(&vm->mmu_lock);
 
 	if (ret == RET_PF_RETRY)
 		mmu_stat_inc(vm, fault_retries);
 	else if (ret == RET_PF_SPURIOUS)
 		mmu_stat_inc(vm, spurious_faults);
+	pf_stamp(fault, KVM_PF_T_DONE);
 	return ret;
+}
+
+int kvm_mmu_do_page_fault(struct vm *vm, struct kvm_mmu_page *root,
+			  gpa_t gpa, u64 access)
+{
+	struct kvm_mmu mmu = { .root = root, .page_fault = kvm_tdp_page_fault };
+	struct kvm_page_fault fault;
+
+	kvm_page_fault_init(&fault, gpa, access);
+	return mmu.page_fault(vm, &mmu, &fault);
 }
 
 int kvm_tdp_mmu_prefault(struct vm *vm, struct kvm_mmu_page *root,
@@ -155,15 +188,17 @@ int kvm_tdp_mmu_prefault(struct vm *vm, struct kvm_mmu_page *root,
 		int ret, tries = 0;
 
 		do {
-			ret = kvm_tdp_page_fault(vm, root,
-						 (gfn + i) << PAGE_SHIFT,
-						 ACC_ALL);
+			ret = kvm_mmu_do_page_fault(vm, root,
+						    (gfn + i) << PAGE_SHIFT,
+						    ACC_ALL);
 		} while (ret == RET_PF_RETRY && ++tries < 1000 &&
 			 !root_is_invalid(root));
 		if (ret < 0)
 			return ret;
+		if (ret == RET_PF_EMULATE)
+			return -EFAULT;		/* not memory */
 		if (ret == RET_PF_RETRY)
-			return -MMU_EBUSY;
+			return -EBUSY;
 	}
 	return 0;
 }
@@ -177,7 +212,7 @@ int kvm_tdp_mmu_prefault(struct vm *vm, struct kvm_mmu_page *root,
  * (the caller finishes the rest with kvm_tdp_mmu_prefault()). pfns are
  * looked up with mmu_lock held, which host reclaim takes for write, so no
  * mmu_invalidate_seq check is needed. Returns how many GFNs from @gfn on
- * are now mapped (<= @npages), or -MMU_E*.
+ * are now mapped (<= @npages), or -errno.
  */
 long kvm_tdp_mmu_map_range(struct vm *vm, struct kvm_mmu_page *root,
 			   gfn_t gfn, u64 npages)
@@ -187,7 +222,7 @@ long kvm_tdp_mmu_map_range(struct vm *vm, struct kvm_mmu_page *root,
 	long ret = 0;
 
 	if (gfn >= tdp_mmu_max_gfn(vm) || npages > tdp_mmu_max_gfn(vm) - gfn)
-		return -MMU_EINVAL;
+		return -EINVAL;
 	read_lock(&vm->mmu_lock);
 	if (root_is_invalid(root)) {
 		read_unlock(&vm->mmu_lock);
@@ -199,33 +234,33 @@ long kvm_tdp_mmu_map_range(struct vm *vm, struct kvm_mmu_page *root,
 		u64 access = ACC_ALL;
 		kvm_pfn_t pfn;
 
+		if (iter.level > PG_LEVEL_4K) {
+			int r = tdp_mmu_descend(vm, &iter);
+
+			if (r) {
+				/* Frozen, huge or raced: the caller goes on. */
+				if (r == -ENOMEM)
+					ret = r;
+				break;
+			}
+			continue;
+		}
 		if (is_frozen_spte(iter.old_spte))
 			break;
-		if (iter.level > PG_LEVEL_4K) {
-			if (is_shadow_present_pte(iter.old_spte)) {
-				if (is_large_pte(iter.old_spte))
-					break;
-				continue;
-			}
-			ret = tdp_mmu_link_sp(vm, &iter);
-			if (ret)
-				break;
-			continue;	/* steps down into the new table */
-		}
 		if (iter.gfn != gfn + mapped)
 			break;		/* a hole we did not fill: stop */
 		if (!is_shadow_present_pte(iter.old_spte)) {
 			slot = gfn_to_memslot(vm, iter.gfn);
 			if (!slot) {
 				mmu_stat_inc(vm, bad_gpa_faults);
-				ret = -MMU_EFAULT;
+				ret = -EFAULT;
 				break;
 			}
 			if (slot->flags & MEMSLOT_READONLY)
 				access = ACC_READ | ACC_EXEC;
 			pfn = memslot_gfn_to_pfn(slot, iter.gfn);
 			if (!pfn) {
-				ret = -MMU_ENOMEM;
+				ret = -ENOMEM;
 				break;
 			}
 			if (tdp_mmu_set_spte_atomic(vm, &iter,

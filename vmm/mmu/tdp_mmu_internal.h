@@ -29,7 +29,7 @@ void tdp_mmu_unhash_sp_locked(struct vm *vm, struct kvm_mmu_page *sp);
 
 /*
  * SPTE updates. The atomic form (mmu_lock held for read) returns 0 or
- * -MMU_EBUSY if the SPTE was frozen or no longer iter->old_spte, in which
+ * -EBUSY if the SPTE was frozen or no longer iter->old_spte, in which
  * case iter->old_spte holds the current value. Both forms process the
  * change (unlinked tables are frozen and freed via RCU) and return the
  * number of present leaf SPTEs that went away.

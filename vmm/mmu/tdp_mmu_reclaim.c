@@ -40,10 +40,10 @@ static int __tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement,
 	u64 idx, new_pfn = 0, old_pfn;
 
 	if (!slot)
-		return -MMU_EFAULT;
+		return -EFAULT;
 	/* One aliased host page backs many GFNs: not reclaimable by GFN. */
 	if (slot->flags & MEMSLOT_ALIAS)
-		return -MMU_EINVAL;
+		return -EINVAL;
 	idx = gfn - slot->base_gfn;
 	if (replacement)
 		new_pfn = plat_virt_to_phys(replacement) >> PAGE_SHIFT;
@@ -93,8 +93,8 @@ int tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement)
  *    "swap out and back in at once"); guest-visible data never changes.
  *    It frees no memory by itself; it proves the move is race-free.
  *
- * Returns how many GFNs were reclaimed, or -MMU_ENOMEM (migrate mode,
- * nothing reclaimed yet) / -MMU_EINVAL (bad mode).
+ * Returns how many GFNs were reclaimed, or -ENOMEM (migrate mode,
+ * nothing reclaimed yet) / -EINVAL (bad mode).
  */
 long tdp_mmu_reclaim_some(struct vm *vm, u64 nr, enum tdp_reclaim_mode mode,
 			  struct tdp_reclaim_cursor *cur)
@@ -103,7 +103,7 @@ long tdp_mmu_reclaim_some(struct vm *vm, u64 nr, enum tdp_reclaim_mode mode,
 	unsigned int i;
 
 	if (mode != TDP_RECLAIM_DISCARD && mode != TDP_RECLAIM_MIGRATE)
-		return -MMU_EINVAL;
+		return -EINVAL;
 	for (i = 0; i < vm->nr_memslots; i++)
 		total += vm->memslots[i].npages;
 
@@ -131,7 +131,7 @@ long tdp_mmu_reclaim_some(struct vm *vm, u64 nr, enum tdp_reclaim_mode mode,
 		if (mode == TDP_RECLAIM_MIGRATE) {
 			page = plat_alloc_page();
 			if (!page)
-				return done ? (long)done : -MMU_ENOMEM;
+				return done ? (long)done : -ENOMEM;
 		}
 		if (__tdp_mmu_reclaim_gfn(vm, slot->base_gfn + cur->idx, page,
 					  mode == TDP_RECLAIM_MIGRATE)) {

@@ -231,7 +231,7 @@ int kvm_mmu_load(struct vm *vm, struct kvm_mmu_page **rootp)
 		}
 		root = tdp_mmu_get_vcpu_root(vm, 0);
 		if (!root) {
-			ret = -MMU_ENOMEM;
+			ret = -ENOMEM;
 			break;
 		}
 		*rootp = root;

@@ -333,11 +333,11 @@ int tdp_mmu_set_spte_atomic(struct vm *vm, struct tdp_iter *iter,
 	lockdep_assert_held_read(&vm->mmu_lock);
 	/* Whoever froze an entry owns it until it writes the final value. */
 	if (is_frozen_spte(iter->old_spte))
-		return -MMU_EBUSY;
+		return -EBUSY;
 	if (!__atomic_compare_exchange_n(iter->sptep, &iter->old_spte,
 					 new_spte, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))
-		return -MMU_EBUSY;
+		return -EBUSY;
 	zapped = handle_changed_spte(vm, iter->gfn, iter->old_spte, new_spte,
 				     iter->level, true);
 	if (nr_zapped)

@@ -33,7 +33,7 @@ int tdp_mmu_stats_snapshot(struct vm *vm, struct tdp_mmu_stats_snapshot *snap,
 	u64 room;
 
 	if (!snap || size < sizeof(*snap))
-		return -MMU_EINVAL;
+		return -EINVAL;
 	room = (size - sizeof(*snap)) / sizeof(u64);
 	snap->version = TDP_MMU_STATS_VERSION;
 	snap->nr_available = NR_TDP_MMU_STATS;
@@ -63,7 +63,7 @@ int tdp_mmu_vm_init(struct vm *vm, const struct vm_mmu_ops *ops,
 	if (!phys_bits)
 		phys_bits = TDP_MMU_DEFAULT_PHYS_BITS;
 	if (phys_bits <= PAGE_SHIFT || phys_bits > TDP_MMU_MAX_PHYS_BITS)
-		return -MMU_EINVAL;
+		return -EINVAL;
 
 	rwlock_init(&vm->mmu_lock, "mmu_lock");
 	spin_lock_init(&vm->tdp_mmu_pages_lock, "tdp_mmu_pages_lock");

@@ -305,7 +305,7 @@ int kvm_tdp_mmu_zap_gfn_range(struct vm *vm, gfn_t start, gfn_t end)
 	struct kvm_mmu_page *root;
 
 	if (start >= end || end > tdp_mmu_max_gfn(vm))
-		return -MMU_EINVAL;
+		return -EINVAL;
 
 	read_lock(&vm->mmu_lock);
 	/*
