@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The interface between the hypervisor and its test guests: hypercall
- * numbers, the boot-information block and the guest memory layout the
- * ELF64 loader sets up. Included by both sides (vmm/ and tests/guests/),
+ * The guest ABI of the microhypervisor: hypercall numbers, the
+ * boot-information block and the guest memory layout the ELF64 loader
+ * sets up. Public: the hypervisor (vmm/) and every guest include it (the
+ * project's test guests in tests/guests/, and guests written by others),
  * so it uses only fixed-width types.
  *
  * Hypercall convention (KVM's): VMCALL with the number in RAX and
  * arguments in RBX, RCX, RDX, RSI; the result comes back in RAX
- * (negative = error, HV_ENOSYS for an unknown number).
+ * (negative = error, HV_ENOSYS for an unknown number, HV_EPERM from CPL
+ * above 0). The MMU requests below are test hooks: a guest may call them
+ * only if its module line says test_hooks=1, and gets -HV_EPERM otherwise.
  */
 #ifndef HV_ABI_H
 #define HV_ABI_H
@@ -27,7 +30,8 @@
  */
 #define HC_SEND_IPI		10	/* KVM_HC_SEND_IPI's number */
 /*
- * Requests for the MMU tests (vmm/hypercall_mmu.c). GFN ranges are
+ * Requests for the MMU tests (vmm/hypercall_mmu.c), test hooks only
+ * (test_hooks=1, else -HV_EPERM). GFN ranges are
  * [rbx, rbx + rcx); an empty, wrapping or out-of-width range is
  * -HV_EINVAL, a GFN outside every memslot -HV_EFAULT.
  */
@@ -65,7 +69,7 @@ enum {
 /* The aliased memslot a guest gets with alias=N on its module line. */
 #define HV_GFN_ALIAS_BASE	0x100000ULL	/* GPA 4 GiB */
 
-#define HV_EPERM		1	/* hypercall from CPL > 0 */
+#define HV_EPERM		1	/* CPL > 0, or a test hook without test_hooks=1 */
 #define HV_ENOSYS		38
 #define HV_EINVAL		22
 #define HV_EFAULT		14

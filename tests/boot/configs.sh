@@ -131,8 +131,8 @@ boot_configs() {
 		--module $g/hello.elf "name=bad_mem mem=1G"
 		--module $g/hello.elf "name=bad_opt mem=2M frobnicate=1"
 		--module $g/hello.elf "name=bad_alias mem=2M alias=99M"
-		--module $g/mmu_faults.elf "name=bad_gpa mem=2M -- wild=1"
-		--module $g/mmu_faults.elf "name=bad_gpa_width mem=2M -- wild=2"
+		--module $g/mmu_faults.elf "name=bad_gpa mem=2M test_hooks=1 -- wild=1"
+		--module $g/mmu_faults.elf "name=bad_gpa_width mem=2M test_hooks=1 -- wild=2"
 		--module $g/hello.elf "name=hello mem=2M"
 		--module $g/mb1_flat.bin "name=mb1_flat mem=2M -- mb1 flat"
 	)
@@ -154,6 +154,6 @@ boot_configs() {
 	# while the other vCPU runs, every table page back afterwards.
 	boot bochs-mmu --emu bochs --cpus 2 --mem 128 --timeout 400 \
 		--cmdline "exit=bochs ktest=guests.modules" \
-		--module $g/mmu_faults.elf "name=mmu_faults vcpus=2 mem=4M pressure=1 -- pressure=1" \
-		--module $g/mmu_seed000.elf "name=mmu_seed000 vcpus=2 mem=4M alias=1M timeout=300 -- alias=1M"
+		--module $g/mmu_faults.elf "name=mmu_faults vcpus=2 mem=4M pressure=1 test_hooks=1 -- pressure=1" \
+		--module $g/mmu_seed000.elf "name=mmu_seed000 vcpus=2 mem=4M alias=1M timeout=300 test_hooks=1 -- alias=1M"
 }

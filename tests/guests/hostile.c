@@ -58,6 +58,37 @@ static void test_wild_pointers(void)
 	ktap_result(ok, "wild_pointers_refused");
 }
 
+/*
+ * Without test_hooks=1 on its module line a guest may not make the host
+ * zap, invalidate, reclaim or replace its memory: each test-only hypercall
+ * is -HV_EPERM, and the page it named keeps its data.
+ */
+static void test_test_hooks_refused(void)
+{
+	static volatile u64 canary = 0x600df00d;
+	u64 gfn = (u64)(uintptr_t)&canary >> 12, gap = 0;
+	struct { const char *what; long r; } calls[] = {
+		{ "zap", hc_mmu_zap_gfn_range(gfn, 1) },
+		{ "invalidate", hc_mmu_invalidate_roots() },
+		{ "reclaim", hc_mmu_reclaim_gfn(gfn) },
+		{ "replace", hc_mmu_replace_gfn(gfn) },
+		{ "stats", hc_mmu_stats((void *)&gap, sizeof(gap)) },
+		{ "prefault", hypercall4(HC_MMU_PREFAULT, gfn, 1, 0, 0) },
+		{ "sched_gap", hypercall4(HC_MMU_SCHED_GAP, (u64)(uintptr_t)&gap, 0, 0, 0) },
+	};
+	bool ok = true;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(calls); i++) {
+		if (calls[i].r != -HV_EPERM) {
+			ktap_diag("test hook %s returned %ld, not -EPERM",
+				  calls[i].what, calls[i].r);
+			ok = false;
+		}
+	}
+	ok &= EXPECT_EQ(canary, 0x600df00d);
+	ktap_result(ok, "test_hooks_refused_without_test_hooks");
+}
+
 static void test_forbidden_msrs(void)
 {
 	static const u32 msrs[] = {
@@ -131,9 +162,10 @@ static __attribute__((noreturn)) void triple_fault(void)
 
 int main(void)
 {
-	ktap_plan(5);
+	ktap_plan(6);
 	test_unknown_hypercalls();
 	test_wild_pointers();
+	test_test_hooks_refused();
 	test_forbidden_msrs();
 	test_random_ports();
 	test_vmx_instructions();

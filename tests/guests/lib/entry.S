@@ -4,7 +4,7 @@
  *
  * Every vCPU arrives at _start in 64-bit mode with RDI = vCPU index,
  * RSI = the boot-information block and RSP = the top of its own stack
- * (the loader's layout, tests/guests/lib/hv_abi.h).
+ * (the loader's layout, include/uapi/hv_abi.h).
  */
 	.section .text.entry, "ax"
 	.globl _start

@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "tests/guests/lib/hv_abi.h"
+#include "include/uapi/hv_abi.h"
 
 typedef uint8_t u8;
 typedef uint16_t u16;
