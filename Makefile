@@ -11,8 +11,9 @@
 #   make bench-mmu  TDP MMU fault-in and seed 000 zap figures in Bochs
 #                   (make bench runs it too)
 #   make iso ISO=build/x.iso CMDLINE="..." MODULES="path:cmdline ..."
-#                   an ISO variant (same as iso/mkiso.sh, which the
-#                   harness calls directly)
+#                   an ISO variant (iso/iso_modules.sh, then iso/mkiso.sh,
+#                   which the harness calls directly)
+#   make help       every target, one line each
 #
 # Sources are picked up by wildcard, so a new file needs no edit here.
 
@@ -67,7 +68,9 @@ MB1_CFLAGS	:= -std=gnu11 -m32 -O2 -ffreestanding -nostdlib -fno-pic \
 		   -fno-pie -mgeneral-regs-only -fno-stack-protector \
 		   -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -MMD -MP
 
-.PHONY: all iso run run-qemu guests bench-guests bench-mmu test stress bench mutants check-deps clean
+
+GUESTS		?=
+.PHONY: help all iso run run-qemu guests bench-guests bench-mmu test stress bench mutants check-deps clean
 all: check-deps $(KERNEL) $(BUILD)/microhv.iso guests
 guests: $(GUESTS)
 # Keep the guests' objects between builds.
@@ -122,13 +125,29 @@ $(BUILD)/microhv.iso: $(KERNEL) iso/mkiso.sh iso/grub.cfg.in
 	KERNEL=$(KERNEL) iso/mkiso.sh $@ "$(CMDLINE)"
 
 # An ISO variant: make iso ISO=build/x.iso CMDLINE="..." MODULES="p:c ..."
+# (a module's command line may have several words: iso/iso_modules.sh)
 iso: $(KERNEL)
-	KERNEL=$(KERNEL) iso/mkiso.sh $(ISO) "$(CMDLINE)" \
-		$(foreach m,$(MODULES),"$(firstword $(subst :, ,$(m)))" \
-		"$(subst $(firstword $(subst :, ,$(m))):,,$(m))")
+	KERNEL=$(KERNEL) iso/iso_modules.sh $(ISO) "$(CMDLINE)" "$(MODULES)"
 
 run: all
-	tests/guests/run_demo.sh
+	GUESTS='$(GUESTS)' tests/guests/run_demo.sh
+
+# Every target, one line each.
+help:
+	@echo "make              build/kernel.elf, build/microhv.iso and the test guests"
+	@echo "make run          boot the demonstration guests in Bochs (2 CPUs, VMX); summary at the end"
+	@echo "                  GUESTS=\"build/guests/hello.elf:name=hello mem=2M ...\" boots those instead"
+	@echo "make run-qemu     boot the kernel alone in QEMU TCG (4 CPUs, no VMX: no guests)"
+	@echo "make test         the whole test suite (hosted, QEMU and Bochs boots): N passed, N failed"
+	@echo "make stress       the hosted tests again, long (HOST_STRESS=1)"
+	@echo "make bench        every benchmark: tables on stdout, JSON under build/bench/"
+	@echo "make bench-mmu    TDP MMU fault-in (with its breakdown) and seed 000 zap figures in Bochs"
+	@echo "make bench-guests VMCALL/CPUID round trips measured by a guest in Bochs"
+	@echo "make mutants      break the MMU on purpose and check the hosted tests notice"
+	@echo "make iso          an ISO variant: ISO=build/x.iso CMDLINE=\"...\" MODULES=\"path:cmdline ...\""
+	@echo "make check-deps   install (as root) or name the Debian packages the build needs"
+	@echo "make clean        remove build/"
+	@echo "make help         this list"
 
 bench-guests: all
 	tests/guests/bench_roundtrip.sh

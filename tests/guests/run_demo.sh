@@ -3,10 +3,31 @@
 # guest_set) under Bochs with 2 CPUs - the only emulator here with VMX -
 # show the serial console on the terminal as it comes, and end with a
 # summary: one line per result and "N passed, N failed".
+#
+# GUESTS="PATH:CMDLINE ..." (make run GUESTS=...) boots those guests
+# instead, in the same form as make iso's MODULES (iso/iso_modules.sh):
+#   make run GUESTS="build/guests/hello.elf:name=hello mem=2M"
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
 . tests/boot/configs.sh
+if [ -n "${GUESTS:-}" ]; then
+	guest_set=()
+	path="" line=""
+	read -ra words <<< "$GUESTS" || true
+	for w in "${words[@]}"; do
+		if [[ $w == *:* ]] && [ -f "${w%%:*}" ]; then
+			[ -n "$path" ] && guest_set+=(--module "$path" "$line")
+			path=${w%%:*} line=${w#*:}
+		elif [ -n "$path" ]; then
+			line+=" $w"
+		else
+			echo "make run: GUESTS: '$w' is not PATH:CMDLINE with an existing PATH" >&2
+			exit 2
+		fi
+	done
+	[ -n "$path" ] && guest_set+=(--module "$path" "$line")
+fi
 logdir=build/test-logs
 mkdir -p "$logdir"
 serial=$logdir/run.log
