@@ -1,6 +1,9 @@
 # Top-level build for the microhypervisor.
 #
-#   make            build/kernel.elf and build/microhv.iso
+#   make            build/kernel.elf and build/microhv.iso (the test kernel),
+#                   build/release/kernel.elf and build/microhv-release.iso
+#                   (no in-kernel tests, crash tests or built-in test
+#                   guests), the test guests; prints both images' sizes
 #   make run        boot the demonstration guests under Bochs (2 CPUs, VMX),
 #                   serial on the terminal, ends with a summary
 #   make run-qemu   boot the kernel alone in QEMU TCG (4 CPUs, no VMX)
@@ -44,6 +47,19 @@ ASM_SRCS	:= $(wildcard boot/*.asm arch/x86/*.asm)
 OBJS		:= $(patsubst %.c,$(BUILD)/%.o,$(C_SRCS)) \
 		   $(patsubst %.asm,$(BUILD)/%.asm.o,$(ASM_SRCS))
 
+# Two images from the same objects. The test kernel (build/kernel.elf,
+# build/microhv.iso) links everything; the release kernel
+# (build/release/kernel.elf, build/microhv-release.iso: what goes on a USB
+# stick) leaves out the in-kernel tests (*_test.c, *_ktest.c), the crash
+# tests and the built-in test guests. Both keep the debug checks
+# (CONFIG_DEBUG; EXTRA_CFLAGS=-DCONFIG_DEBUG=0 drops them from both).
+TEST_ONLY_SRCS	:= $(filter %_test.c %_ktest.c,$(C_SRCS)) \
+		   arch/x86/crash_test.c vmm/test_guest.c
+RELEASE_KERNEL	:= $(BUILD)/release/kernel.elf
+RELEASE_ISO	:= $(BUILD)/microhv-release.iso
+RELEASE_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(TEST_ONLY_SRCS),$(C_SRCS))) \
+		   $(patsubst %.asm,$(BUILD)/%.asm.o,$(ASM_SRCS))
+
 # Debian packages the build and the emulator runs need.
 DEPS_PKGS	:= nasm grub-pc-bin grub-common xorriso mtools qemu-system-x86 \
 		   bochs bochsbios vgabios bochs-sdl
@@ -70,8 +86,9 @@ MB1_CFLAGS	:= -std=gnu11 -m32 -O2 -ffreestanding -nostdlib -fno-pic \
 
 
 GUESTS		?=
-.PHONY: help all iso run run-qemu guests bench-guests bench-mmu test stress bench mutants check-deps clean
-all: check-deps $(KERNEL) $(BUILD)/microhv.iso guests
+
+.PHONY: image-sizes help all iso run run-qemu guests bench-guests bench-mmu test stress bench mutants check-deps clean
+all: check-deps $(KERNEL) $(BUILD)/microhv.iso $(RELEASE_ISO) guests image-sizes
 guests: $(GUESTS)
 # Keep the guests' objects between builds.
 .SECONDARY:
@@ -113,6 +130,20 @@ $(BUILD)/guests/mb1_flat.bin: $(BUILD)/guests/mb1/entry_aout.o $(BUILD)/guests/m
 $(KERNEL): $(OBJS) linker.ld
 	@echo "  LD  $@"; $(LD) $(LDFLAGS) -o $@ $(OBJS)
 
+$(RELEASE_KERNEL): $(RELEASE_OBJS) linker.ld
+	@mkdir -p $(dir $@)
+	@echo "  LD  $@"; $(LD) $(LDFLAGS) -o $@ $(RELEASE_OBJS)
+
+$(RELEASE_ISO): $(RELEASE_KERNEL) iso/mkiso.sh iso/grub.cfg.in
+	KERNEL=$(RELEASE_KERNEL) iso/mkiso.sh $@ "$(CMDLINE)"
+
+# What each image weighs (text + data + bss of the ELF, and the file).
+image-sizes: $(KERNEL) $(RELEASE_KERNEL)
+	@for k in $(KERNEL) $(RELEASE_KERNEL); do \
+		size $$k | awk -v k=$$k -v f=$$(stat -c %s $$k) 'NR == 2 { \
+		printf "  SIZE %-26s text %7d  data %6d  bss %7d  (file %d KiB)\n", \
+		k, $$1, $$2, $$3, f / 1024 }'; done
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"; $(CC) $(CFLAGS) -c $< -o $@
@@ -126,15 +157,19 @@ $(BUILD)/microhv.iso: $(KERNEL) iso/mkiso.sh iso/grub.cfg.in
 
 # An ISO variant: make iso ISO=build/x.iso CMDLINE="..." MODULES="p:c ..."
 # (a module's command line may have several words: iso/iso_modules.sh)
-iso: $(KERNEL)
-	KERNEL=$(KERNEL) iso/iso_modules.sh $(ISO) "$(CMDLINE)" "$(MODULES)"
+# ISO_KERNEL=release takes the release kernel.
+ISO_KERNEL	?= test
+ISO_KERNEL_ELF	:= $(if $(filter release,$(ISO_KERNEL)),$(RELEASE_KERNEL),$(KERNEL))
+iso: $(ISO_KERNEL_ELF)
+	KERNEL=$(ISO_KERNEL_ELF) iso/iso_modules.sh $(ISO) "$(CMDLINE)" "$(MODULES)"
 
 run: all
 	GUESTS='$(GUESTS)' tests/guests/run_demo.sh
 
 # Every target, one line each.
 help:
-	@echo "make              build/kernel.elf, build/microhv.iso and the test guests"
+	@echo "make              the test kernel (build/kernel.elf, build/microhv.iso), the release kernel"
+	@echo "                  (build/release/kernel.elf, build/microhv-release.iso) and the test guests"
 	@echo "make run          boot the demonstration guests in Bochs (2 CPUs, VMX); summary at the end"
 	@echo "                  GUESTS=\"build/guests/hello.elf:name=hello mem=2M ...\" boots those instead"
 	@echo "make run-qemu     boot the kernel alone in QEMU TCG (4 CPUs, no VMX: no guests)"
@@ -144,7 +179,7 @@ help:
 	@echo "make bench-mmu    TDP MMU fault-in (with its breakdown) and seed 000 zap figures in Bochs"
 	@echo "make bench-guests VMCALL/CPUID round trips measured by a guest in Bochs"
 	@echo "make mutants      break the MMU on purpose and check the hosted tests notice"
-	@echo "make iso          an ISO variant: ISO=build/x.iso CMDLINE=\"...\" MODULES=\"path:cmdline ...\""
+	@echo "make iso          an ISO variant: ISO=build/x.iso CMDLINE=\"...\" MODULES=\"path:cmdline ...\" [ISO_KERNEL=release]"
 	@echo "make check-deps   install (as root) or name the Debian packages the build needs"
 	@echo "make clean        remove build/"
 	@echo "make help         this list"

@@ -4,6 +4,7 @@
  * into the kernel's KTAP (see vmm/vmm_boot.h).
  */
 #include "vmm/vmm_boot.h"
+#include "vmm/vmm_boot_internal.h"
 #include "vmm/tdp_kernel.h"
 #include "vmm/guest_cmdline.h"
 #include "vmm/loader.h"
@@ -22,25 +23,6 @@
 #define NS_PER_SEC	1000000000ULL
 /* After a timeout: how long a killed guest gets to stop before we give up. */
 #define KILL_GRACE_NS	(2 * NS_PER_SEC)
-
-enum boot_guest_state {
-	BG_ERROR,	/* refused before it ran: err says why */
-	BG_LOADED,	/* loaded, not started (no VMX runtime) */
-	BG_STARTED,
-	BG_FINISHED,
-	BG_HUNG,	/* did not stop even after guest_kill(): leaked */
-};
-
-struct boot_guest {
-	const struct boot_module *mod;
-	struct guest_config cfg;
-	struct loader_image img;
-	struct guest *g;
-	enum boot_guest_state state;
-	u64 t_start, t_end;
-	char label[GUEST_NAME_LEN];
-	char err[GUEST_ERR_LEN];
-};
 
 static struct boot_guest boot_guests[BOOT_MAX_MODULES];
 
@@ -156,7 +138,7 @@ static void wait_one(struct boot_guest *bg)
 }
 
 /* Did the guest end as its command line said it would? */
-static bool judge(struct boot_guest *bg, char *why, size_t size)
+bool judge(struct boot_guest *bg, char *why, size_t size)
 {
 	struct guest_report *r = &bg->g->report;
 	bool all = !r->planned || r->passed + r->skipped == r->planned;
@@ -327,54 +309,4 @@ KTEST(guests, modules)
 	KTEST_EXPECT_EQ(t, nr_failed, 0);
 	if (!nr_failed && !vmx)
 		ktest_skip(t, skip);
-}
-
-/* The pass/fail rule on made-up reports: no guest needs to run. */
-KTEST(guests, judge_outcomes)
-{
-	static const struct {
-		enum guest_expect expect;
-		struct guest_report r;
-		bool pass;
-		const char *why;
-	} cases[] = {
-		{ GUEST_EXPECT_EXIT, { .planned = 3, .passed = 3, .exited = true }, true, "" },
-		{ GUEST_EXPECT_EXIT, { .planned = 0, .exited = true }, true, "" },
-		{ GUEST_EXPECT_EXIT, { .planned = 3, .passed = 2, .skipped = 1, .exited = true }, true, "" },
-		{ GUEST_EXPECT_EXIT, { .planned = 3, .passed = 2, .exited = true }, false, "2 results for a plan of 3" },
-		{ GUEST_EXPECT_EXIT, { .planned = 2, .passed = 1, .failed = 1, .exited = true }, false, "1 of its tests failed" },
-		{ GUEST_EXPECT_EXIT, { .planned = 1, .passed = 1, .exited = true, .exit_status = 3 }, false, "exit status 3" },
-		{ GUEST_EXPECT_EXIT, { .planned = 1, .passed = 1 }, false, "exit status 0" },
-		{ GUEST_EXPECT_EXIT, { .planned = 1, .passed = 1, .died = true, .death = "triple fault", .death_exit_reason = EXIT_REASON_TRIPLE_FAULT }, false, "died: triple fault" },
-		{ GUEST_EXPECT_TRIPLE_FAULT, { .planned = 1, .passed = 1, .died = true, .death = "triple fault", .death_exit_reason = EXIT_REASON_TRIPLE_FAULT }, true, "" },
-		{ GUEST_EXPECT_TRIPLE_FAULT, { .planned = 1, .passed = 1, .exited = true }, false, "expected a triple fault, but it exited" },
-		{ GUEST_EXPECT_TRIPLE_FAULT, { .planned = 1, .passed = 1, .died = true, .death = "timed out", .death_exit_reason = GUEST_DEATH_NOT_AN_EXIT }, false, "died: timed out" },
-		{ GUEST_EXPECT_TRIPLE_FAULT, { .planned = 2, .passed = 1, .died = true, .death = "triple fault", .death_exit_reason = EXIT_REASON_TRIPLE_FAULT }, false, "1 results for a plan of 2" },
-	};
-	struct guest g;
-	struct boot_guest bg;
-	char why[GUEST_ERR_LEN + 32];
-
-	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
-		bool pass;
-
-		memset(&bg, 0, sizeof(bg));
-		memset(&g, 0, sizeof(g));
-		g.report = cases[i].r;
-		bg.g = &g;
-		bg.cfg.expect = cases[i].expect;
-		why[0] = 0;
-		pass = judge(&bg, why, sizeof(why));
-		if (!KTEST_EXPECT_EQ(t, pass, cases[i].pass) ||
-		    !KTEST_EXPECT(t, strstr(why, cases[i].why) != NULL))
-			ktest_diag(t, "case %u: %s, '%s'", i,
-				   pass ? "pass" : "fail", why);
-	}
-	/* A guest refused at load time fails with the loader's words. */
-	memset(&bg, 0, sizeof(bg));
-	memset(&g, 0, sizeof(g));
-	bg.g = &g;
-	ksnprintf(bg.err, sizeof(bg.err), "no end after 5 s");
-	KTEST_EXPECT(t, !judge(&bg, why, sizeof(why)));
-	KTEST_EXPECT(t, strstr(why, "no end after 5 s") != NULL);
 }

@@ -123,6 +123,13 @@ boot_configs() {
 	# Guests: the demonstration set, all at once on 2 CPUs.
 	boot bochs-guests --emu bochs --cpus 2 --mem 128 \
 		--cmdline "exit=bochs ktest=guests.*" "${guest_set[@]}"
+	# The release image (make: build/release/kernel.elf, no in-kernel
+	# tests): running the module guests is its whole job.
+	KERNEL=build/release/kernel.elf boot bochs-release --emu bochs --cpus 2 \
+		--mem 128 --cmdline "exit=bochs" \
+		--module $g/hello.elf "name=hello mem=2M" \
+		--module $g/hostile.elf "name=hostile mem=2M expect=triple_fault" \
+		--expect-msg "[hello] hello over the UART"
 	# Each bad_* module is refused with a message naming its problem; hello
 	# and mb1_flat in the same boot must still pass.
 	local guest_bad_set=(
