@@ -181,24 +181,3 @@ unsigned int cmdline_parse_kernel(const char *s)
 	return cmdline_parse(s, kernel_options, ARRAY_SIZE(kernel_options));
 }
 
-const char *cmdline_get(const char *name, char *buf, size_t size)
-{
-	size_t nlen = strlen(name);
-	const char *s = boot_cmdline;
-	char tok[256];
-	int len;
-
-	while ((len = next_word(&s, tok, sizeof(tok))) != 0) {
-		size_t vlen;
-
-		if (len < 0 || (size_t)len <= nlen || strncmp(tok, name, nlen) ||
-		    tok[nlen] != '=')
-			continue;
-		vlen = len - nlen - 1;
-		if (vlen >= size)
-			return NULL;
-		memcpy(buf, tok + nlen + 1, vlen + 1);
-		return buf;
-	}
-	return NULL;
-}

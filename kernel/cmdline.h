@@ -60,7 +60,5 @@ unsigned int cmdline_parse(const char *s, const struct cmdline_option *opts,
 unsigned int cmdline_parse_kernel(const char *s);
 /* Strict number parse: decimal or 0x-hex, whole string; false if bad. */
 bool cmdline_parse_uint(const char *s, unsigned long long *out);
-/* Value of "name=..." in the boot command line, copied to @buf; or NULL. */
-const char *cmdline_get(const char *name, char *buf, size_t size);
 
 #endif

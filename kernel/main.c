@@ -28,21 +28,8 @@
 
 /* mm/paging.c may not be linked in every configuration of the tree. */
 void paging_init(phys_addr_t ram_end) __attribute__((weak));
-/* vmm/vmx_init.c: VMXON on every CPU (weak so a tree without vmm/ links). */
+/* vmm/vmx/vmx_init.c: VMXON on every CPU (weak so a tree without vmm/ links). */
 void vmx_init(void) __attribute__((weak));
-
-/*
- * Hooks for subsystems that start at boot (scheduler, RCU, VMX...): the
- * owning part defines the strong version. _early runs on the BSP with mm
- * up and before the APs start; _late once every CPU is online.
- */
-__attribute__((weak)) void subsys_init_early(void)
-{
-}
-
-__attribute__((weak)) void subsys_init_late(void)
-{
-}
 
 extern char _kernel_start[], _kernel_end[];
 
@@ -134,10 +121,8 @@ __noreturn void kmain(u32 magic, u64 mbi_phys)
 
 	/* From here kmain is a thread that may sleep; APs idle in threads. */
 	sched_init();
-	subsys_init_early();
 	smp_boot_aps(cmdline_cpus ? cmdline_cpus : MAX_CPUS);
 	sched_init_late();
-	subsys_init_late();
 	if (vmx_init)
 		vmx_init();
 

@@ -3,7 +3,7 @@
  * The seam between the portable core and whatever runs it.
  *
  * The portable core (locks, refcount, RCU, lists, SPTE, tdp_iter, roots,
- * fault/zap/invalidate, split/merge, unsync) calls only what is declared
+ * fault/zap/invalidate, reclaim, the page allocator) calls only what is declared
  * here and in kernel/compiler.h. Two implementations exist:
  *
  *   kernel/platform_kernel.c   the real kernel: per-CPU data, the

@@ -92,11 +92,6 @@ struct thread *sched_cpu_curr(unsigned int cpu)
 	return cpu < MAX_CPUS ? READ_ONCE(rqs[cpu].curr) : NULL;
 }
 
-unsigned int sched_nr_running(unsigned int cpu)
-{
-	return cpu < MAX_CPUS ? READ_ONCE(rqs[cpu].nr_running) : 0;
-}
-
 u64 sched_nr_switches(unsigned int cpu)
 {
 	return cpu < MAX_CPUS ? READ_ONCE(rqs[cpu].nr_switches) : 0;

@@ -71,11 +71,6 @@ void symbols_init(const void *shdrs, u32 num, u32 entsize)
 	pr_warn("symbols: no .symtab in the ELF sections tag\n");
 }
 
-bool symbols_available(void)
-{
-	return symtab != NULL;
-}
-
 bool symbols_range(u64 *st, u64 *st_len, u64 *str, u64 *str_len)
 {
 	if (!symtab)
@@ -144,18 +139,6 @@ const char *symbol_lookup(u64 addr, u64 *offset)
 		return NULL;
 	*offset = addr - best->st_value;
 	return strtab + best->st_name;
-}
-
-u64 symbol_address(const char *name)
-{
-	for (u64 i = 0; i < nr_syms; i++) {
-		const struct elf64_sym *s = &symtab[i];
-
-		if (s->st_name < strtab_size &&
-		    !strcmp(strtab + s->st_name, name))
-			return s->st_value;
-	}
-	return 0;
 }
 
 void symbolize(u64 addr, char *buf, size_t size)

@@ -11,15 +11,12 @@
 
 /* @shdrs: @num ELF64 section headers of @entsize bytes each. */
 void symbols_init(const void *shdrs, u32 num, u32 entsize);
-bool symbols_available(void);
 /* Memory holding the symbol and string tables ([start, end)), if any. */
 bool symbols_range(u64 *symtab, u64 *symtab_len, u64 *strtab,
 		   u64 *strtab_len);
 
 /* Name of the function containing @addr, offset into it; NULL if none. */
 const char *symbol_lookup(u64 addr, u64 *offset);
-/* Address of the function named @name, 0 if none. */
-u64 symbol_address(const char *name);
 /*
  * Name code that runs from a copy where no ELF symbol lies (the AP
  * trampoline at TRAMP_BASE): symbol_lookup() then answers @name and the

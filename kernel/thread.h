@@ -118,8 +118,6 @@ bool wake_up_thread(struct thread *t);
 void sched_sleep(void);
 /* Sleep until woken or @ns have passed; returns true if woken before. */
 bool sched_sleep_timeout(u64 ns);
-/* Threads queued or running (idle excluded) on @cpu. */
-unsigned int sched_nr_running(unsigned int cpu);
 /* Context switches on @cpu so far. */
 u64 sched_nr_switches(unsigned int cpu);
 /* The thread running on @cpu (the idle thread when nothing else runs). */

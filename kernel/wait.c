@@ -89,11 +89,6 @@ void init_completion(struct completion *c)
 	init_waitqueue_head(&c->wait);
 }
 
-void reinit_completion(struct completion *c)
-{
-	WRITE_ONCE(c->done, 0);
-}
-
 void complete(struct completion *c)
 {
 	unsigned long flags = spin_lock_irqsave(&c->wait.lock);

@@ -92,11 +92,6 @@ unsigned long watchdog_nr_soft_lockups(void)
 	return __atomic_load_n(&nr_soft_lockups, __ATOMIC_RELAXED);
 }
 
-u64 watchdog_thresh_ms(void)
-{
-	return READ_ONCE(thresh_ms);
-}
-
 void watchdog_set_thresh_ms(u64 ms)
 {
 	WRITE_ONCE(thresh_ms, ms ? ms : boot_thresh_ms);

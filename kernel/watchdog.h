@@ -48,7 +48,6 @@ void watchdog_init_late(void);
 void watchdog_tick(struct exception_frame *frame, u64 now_ns);
 
 unsigned long watchdog_nr_soft_lockups(void);
-u64 watchdog_thresh_ms(void);
 /* Tests lower the threshold for a while; 0 restores the boot value. */
 void watchdog_set_thresh_ms(u64 ms);
 

@@ -110,11 +110,6 @@ void flush_work(struct work_struct *w)
 	wait_event(flush_waitq, !work_busy(w));
 }
 
-u64 workqueue_nr_executed(void)
-{
-	return __atomic_load_n(&nr_executed, __ATOMIC_RELAXED);
-}
-
 void workqueue_init(void)
 {
 	unsigned int cpu, nr = plat_nr_cpus();

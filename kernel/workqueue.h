@@ -44,6 +44,5 @@ bool work_busy(struct work_struct *w);
 
 /* Start the workers (kernel/sched.c, once every CPU is online). */
 void workqueue_init(void);
-u64 workqueue_nr_executed(void);
 
 #endif

@@ -22,7 +22,6 @@ struct kvm_mmu_page *tdp_mmu_alloc_sp(struct vm *vm, gfn_t gfn, int level);
 void tdp_mmu_free_sp(struct kvm_mmu_page *sp);
 void tdp_mmu_free_sp_rcu_callback(struct rcu_head *head);
 void tdp_mmu_free_frozen_sp_rcu_callback(struct rcu_head *head);
-struct kvm_mmu_page *tdp_mmu_sp_of_pt(struct vm *vm, u64 *pt);
 void tdp_mmu_unhash_sp(struct vm *vm, struct kvm_mmu_page *sp);
 /* The same with tdp_mmu_pages_lock already held. */
 void tdp_mmu_unhash_sp_locked(struct vm *vm, struct kvm_mmu_page *sp);

@@ -73,18 +73,6 @@ void tdp_mmu_unhash_sp(struct vm *vm, struct kvm_mmu_page *sp)
 	spin_unlock(&vm->tdp_mmu_pages_lock);
 }
 
-struct kvm_mmu_page *tdp_mmu_sp_of_pt(struct vm *vm, u64 *pt)
-{
-	struct kvm_mmu_page *sp;
-
-	spin_lock(&vm->tdp_mmu_pages_lock);
-	for (sp = vm->sp_hash[sp_hash_idx(pt)]; sp; sp = sp->hash_next)
-		if (sp->spt == pt)
-			break;
-	spin_unlock(&vm->tdp_mmu_pages_lock);
-	return sp;
-}
-
 /* Find the sp of a table that was just unlinked and unhash it: one lock. */
 static struct kvm_mmu_page *tdp_mmu_unhash_pt(struct vm *vm, u64 *pt)
 {
