@@ -78,18 +78,19 @@ GUEST_LDFLAGS	:= -nostdlib -n -z max-page-size=0x1000 --no-warn-rwx-segments \
 GUEST_LIB_OBJS	:= $(patsubst tests/guests/lib/%.c,$(BUILD)/guests/lib/%.o,\
 		     $(wildcard tests/guests/lib/*.c)) $(BUILD)/guests/lib/entry.o \
 		   $(BUILD)/guests/lib/string.o
-GUESTS		:= $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES)) \
+GUEST_IMAGES	:= $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES)) \
 		   $(BUILD)/guests/mb1_elf32.elf $(BUILD)/guests/mb1_flat.bin
 MB1_CFLAGS	:= -std=gnu11 -m32 -O2 -ffreestanding -nostdlib -fno-pic \
 		   -fno-pie -mgeneral-regs-only -fno-stack-protector \
 		   -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -MMD -MP
 
 
+# make run GUESTS="path:cmdline ...": boot those guests instead of the set.
 GUESTS		?=
 
 .PHONY: image-sizes help all iso run run-qemu guests bench-guests bench-mmu test stress bench mutants check-deps clean
 all: check-deps $(KERNEL) $(BUILD)/microhv.iso $(RELEASE_ISO) guests image-sizes
-guests: $(GUESTS)
+guests: $(GUEST_IMAGES)
 # Keep the guests' objects between builds.
 .SECONDARY:
 

@@ -9,9 +9,17 @@
 # line "name=hello mem=2M"). Then iso/mkiso.sh does the work.
 #
 #   iso/iso_modules.sh OUT.iso "KERNEL_CMDLINE" "MODULES"
+#   iso/iso_modules.sh --split "MODULES"   print PATH and CMDLINE of each
+#                                          module, each ending in a NUL
+#                                          (make run's GUESTS= uses it)
 set -eu
-if [ $# -ne 3 ]; then
+split_only=
+if [ $# -eq 2 ] && [ "$1" = --split ]; then
+	split_only=1
+	set -- "" "" "$2"
+elif [ $# -ne 3 ]; then
 	echo "usage: $0 OUT.iso \"KERNEL_CMDLINE\" \"PATH:CMDLINE ...\"" >&2
+	echo "       $0 --split \"PATH:CMDLINE ...\"" >&2
 	exit 2
 fi
 out=$1 cmdline=$2
@@ -30,4 +38,8 @@ for w in "${words[@]}"; do
 	fi
 done
 [ -n "$path" ] && args+=("$path" "$line")
+if [ -n "$split_only" ]; then
+	[ ${#args[@]} -eq 0 ] || printf '%s\0' "${args[@]}"
+	exit 0
+fi
 exec "$(dirname "$0")/mkiso.sh" "$out" "$cmdline" "${args[@]}"

@@ -5,8 +5,8 @@
  * message that names the exit.
  */
 #include "vmm/exit_handlers.h"
-#include "vmm/vmcs_check.h"
-#include "vmm/vmcs_fields.h"
+#include "vmm/vmx/vmcs_check.h"
+#include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/vmx.h"
 #include "kernel/log.h"
 

@@ -6,7 +6,7 @@
  * at 0x40000000 (signature "MicroHVMicro", see hv_abi.h).
  */
 #include "vmm/exit_handlers.h"
-#include "vmm/vmcs_fields.h"
+#include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
 #include "include/uapi/hv_abi.h"

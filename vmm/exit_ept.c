@@ -9,7 +9,7 @@
  */
 #include "vmm/exit_handlers.h"
 #include "vmm/tdp_kernel.h"
-#include "vmm/vmcs_fields.h"
+#include "vmm/vmx/vmcs_fields.h"
 #include "vmm/mmu/tdp_mmu.h"
 #include "arch/x86/vmx.h"
 #include "kernel/log.h"

@@ -6,13 +6,14 @@
  * hypercall.c, exit_ept.c). A reason not listed kills the guest with a
  * message naming the reason and the qualification; the host goes on.
  *
- * Every handler returns VCPU_STOP, VCPU_RESUME or VCPU_YIELD.
+ * Every handler returns VCPU_STOP, VCPU_RESUME, VCPU_YIELD or VCPU_HALT
+ * (vmm/exit_codes.h).
  */
 #ifndef VMM_EXIT_HANDLERS_H
 #define VMM_EXIT_HANDLERS_H
 
 #include "vmm/vcpu.h"
-#include "vmm/vmx_names.h"
+#include "vmm/vmx/vmx_names.h"
 
 #define VMX_EXIT_HANDLERS(X)						\
 	X(EXCEPTION_NMI,	handle_exception_nmi)			\

@@ -7,8 +7,8 @@
  * what our CPUID says).
  */
 #include "vmm/exit_handlers.h"
-#include "vmm/vmx_caps.h"
-#include "vmm/vmcs_fields.h"
+#include "vmm/vmx/vmx_caps.h"
+#include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/interrupts.h"
 #include "arch/x86/vmx.h"
@@ -16,7 +16,6 @@
 #include "kernel/platform.h"
 #include "kernel/rcu.h"
 
-#define RFLAGS_IF	BIT(9)
 
 int handle_exception_nmi(struct vcpu *v)
 {
@@ -89,7 +88,7 @@ int handle_hlt(struct vcpu *v)
 {
 	vcpu_skip_insn(v);
 	v->halt_exits++;
-	if (!(vmread(GUEST_RFLAGS) & RFLAGS_IF))
+	if (!(vmread(GUEST_RFLAGS) & X86_RFLAGS_IF))
 		return VCPU_STOP;
 	if (vcpu_interrupt_requested(v)) {
 		__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);

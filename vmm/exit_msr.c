@@ -12,8 +12,8 @@
  */
 #include "vmm/exit_handlers.h"
 #include "vmm/vcpu_msrs.h"
-#include "vmm/vmx_caps.h"
-#include "vmm/vmcs_fields.h"
+#include "vmm/vmx/vmx_caps.h"
+#include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/interrupts.h"
 #include "arch/x86/vmx.h"

@@ -8,7 +8,8 @@
  * (vmm/tdp_kernel.c).
  */
 #include "vmm/vcpu.h"
-#include "vmm/vpid.h"
+#include "include/uapi/hv_abi.h"
+#include "vmm/vmx/vpid.h"
 #include "vmm/tdp_kernel.h"
 #include "vmm/mmu/tdp_mmu.h"
 #include "vmm/exit_handlers.h"
@@ -48,6 +49,13 @@ struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 	g->long_mode = long_mode;
 	spin_lock_init(&g->console_lock, "guest_console");
 	spin_lock_init(&g->report_lock, "guest_report");
+	io_bus_init(&g->io_bus, g, g->name, false);
+	uart16550_init(&g->uart, g);
+	if (io_bus_register(&g->io_bus, IO_SPACE_PIO, HV_PORT_UART, 8,
+			    &uart16550_ops, &g->uart, "uart16550") ||
+	    io_bus_register(&g->io_bus, IO_SPACE_PIO, HV_PORT_EXIT, 4,
+			    &exit_port_ops, g, "exit port"))
+		goto fail;
 
 	g->mem_size = ALIGN_UP(mem_size, PAGE_SIZE);
 	g->nr_pages = g->mem_size >> PAGE_SHIFT;
@@ -89,6 +97,10 @@ void guest_destroy(struct guest *g)
 	/* Never free a VMCS the CPU may still write back. */
 	for (unsigned int i = 0; i < g->nr_vcpus; i++)
 		vcpu_vmcs_clear(g->vcpus[i]);
+	if (g->started && io_bus_unclaimed(&g->io_bus, IO_SPACE_PIO))
+		pr_info("guest %s: %llu port accesses found nothing there\n",
+			g->name, (unsigned long long)
+			io_bus_unclaimed(&g->io_bus, IO_SPACE_PIO));
 	/* Drops the vCPUs' roots: before the vCPUs go. */
 	guest_mmu_destroy(g);
 	for (unsigned int i = 0; i < g->nr_vcpus; i++) {

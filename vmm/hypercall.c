@@ -13,7 +13,7 @@
  */
 #include "vmm/exit_handlers.h"
 #include "vmm/hypercall_mmu.h"
-#include "vmm/vmcs_fields.h"
+#include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/vmx.h"
 #include "kernel/platform.h"
 #include "include/uapi/hv_abi.h"

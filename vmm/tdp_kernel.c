@@ -19,9 +19,9 @@
  * flushes.
  */
 #include "vmm/tdp_kernel.h"
-#include "vmm/vmcs_fields.h"
-#include "vmm/vmx.h"
-#include "vmm/vmx_caps.h"
+#include "vmm/vmx/vmcs_fields.h"
+#include "vmm/vmx/vmx.h"
+#include "vmm/vmx/vmx_caps.h"
 #include "vmm/mmu/tdp_mmu.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/smp.h"

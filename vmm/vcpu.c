@@ -7,20 +7,22 @@
  * CPU, that CPU VMCLEARs it first (vcpu_vmcs_clear(), by IPI), and the
  * host-state area is rewritten for the new CPU (TR, GDT, IDT, GS bases
  * differ per CPU). A VMCLEARed VMCS must be entered with VMLAUNCH again,
- * which is what v->launched tracks. This is KVM's loaded_vmcs_clear()
- * scheme: migration costs one IPI at the next load, and a vCPU that comes
- * back to the CPU it left needs no VMCLEAR at all.
+ * which is what v->launched tracks (KVM's loaded_vmcs_clear() scheme).
+ * A vCPU thread that is switched out VMCLEARs its VMCS on the way out
+ * (the sched-out notifier below), so the next load, on whatever CPU, is a
+ * plain VMPTRLD and a VMLAUNCH; the IPI path serves a VMCS left active
+ * elsewhere without a switch-out (a yielded slice).
  *
  * The fast path (a VMCALL or CPUID round trip) takes no lock, logs
  * nothing and reads only the VMCS fields its handler needs.
  */
 #include "vmm/vcpu.h"
 #include "vmm/vcpu_msrs.h"
-#include "vmm/vmx.h"
-#include "vmm/vmx_caps.h"
-#include "vmm/vmx_names.h"
-#include "vmm/vmcs_fields.h"
-#include "vmm/vmcs_check.h"
+#include "vmm/vmx/vmx.h"
+#include "vmm/vmx/vmx_caps.h"
+#include "vmm/vmx/vmx_names.h"
+#include "vmm/vmx/vmcs_fields.h"
+#include "vmm/vmx/vmcs_check.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/vmx.h"

@@ -1,19 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VMX side of a virtual machine (struct guest) and its vCPUs, and the
- * API the guest loader (vmm/vmm_boot.c) drives:
- *
- *	g = guest_create(name, nr_vcpus, mem_size, long_mode);
- *	guest_write(g, gpa, image, len);		   (the loader)
- *	guest_set_boot_state(g, i, &bs);		   (each vCPU)
- *	guest_start(g);		every runnable vCPU starts running
- *	guest_wait(g, timeout_ns);	0 once all vCPUs stopped
- *	... read g->report ...
- *	guest_destroy(g);	frees everything (kills it first if needed)
- *
- * struct vm (vmm/vm.h) is the TDP MMU's per-VM state, owned by vmm/mmu/:
- * guest memory is its memslots, mapped into EPT on EPT violations
- * (vmm/tdp_kernel.c is the kernel's side of the TDP MMU).
+ * A vCPU (struct vcpu): its VMCS and where it is loaded, its registers,
+ * its MMU context, requests and halt state, each field with the rule for
+ * who may change it; and the run loop's API (vmm/vcpu.c), exit handling
+ * (vmm/exit.c) and interrupt delivery (vmm/vcpu_irq.c). The VM it belongs
+ * to is struct guest (vmm/guest.h).
  */
 #ifndef VMM_VCPU_H
 #define VMM_VCPU_H
@@ -25,23 +16,16 @@
 #include "kernel/wait.h"
 #include "kernel/workqueue.h"
 #include "vmm/boot_state.h"
+#include "vmm/guest.h"
+#include "vmm/vmx/vmx.h"
 #include "vmm/mmu/page_fault.h"
 
-#define GUEST_NAME_LEN		32
-#define GUEST_MAX_VCPUS		8
-#define GUEST_CONSOLE_LINE	160
 #define VCPU_NR_EXIT_COUNTERS	66
 
 struct guest;
 struct vm;
 struct kvm_mmu_page;
 struct guest_mmu_pressure;
-
-/* Guest general-purpose registers; the layout is vmm/vmx_entry.c's. */
-struct vcpu_regs {
-	u64 rax, rcx, rdx, rbx, rsp_unused, rbp, rsi, rdi;
-	u64 r8, r9, r10, r11, r12, r13, r14, r15;
-};
 
 enum vcpu_state {
 	VCPU_STATE_IDLE,	/* never started (not runnable, or before start) */
@@ -150,112 +134,7 @@ struct vcpu {
 	int last_cpu;			/* CPU of the latest load, -1: none */
 };
 
-/* What the guest reported through hypercalls, and how it ended. */
-struct guest_report {
-	unsigned int planned;		/* the guest's KTAP "1..N" */
-	unsigned int passed, failed, skipped;
-	bool exited;			/* HC_EXIT or a write to port 0xf4 */
-	u64 exit_status;
-	bool died;			/* triple fault or fatal exit */
-	/* Basic exit reason that killed it, GUEST_DEATH_NOT_AN_EXIT if none. */
-	u32 death_exit_reason;
-	char death[128];		/* e.g. "triple fault (TRIPLE_FAULT ..." */
-};
-
-#define GUEST_DEATH_NOT_AN_EXIT	(~0U)
-
-struct guest {
-	char name[GUEST_NAME_LEN];
-	unsigned int id;
-	unsigned int nr_vcpus;
-	struct vcpu *vcpus[GUEST_MAX_VCPUS];
-	bool long_mode;			/* ELF64: vCPUs start in 64-bit mode */
-	bool expect_triple_fault;	/* option: the guest's death is the test */
-	/* test_hooks=1: the test-only hypercalls are allowed (hypercall.c). */
-	bool test_hooks;
-
-	/*
-	 * Guest-physical memory [0, mem_size) is memslot 0 of vm, populated
-	 * on first touch; an optional aliased slot at HV_GFN_ALIAS_BASE
-	 * (guest_mmu_add_alias_slot) serves the MMU tests.
-	 */
-	u64 mem_size;
-	u64 nr_pages;
-	struct vm *vm;			/* TDP MMU state (vmm/tdp_kernel.c) */
-	/* Runs tdp_mmu_zap_invalidated_roots() for queue_zap_work. */
-	struct work_struct mmu_zap_work;
-	/* The memory-pressure worker, NULL unless pressure=1. */
-	struct guest_mmu_pressure *pressure;
-	/*
-	 * Longest run (TSC ticks) between two scheduling points of an MMU
-	 * walk, and how many points were seen: the seed 000 benchmark.
-	 * sp_done_tsc[cpu]: when a walk on that CPU re-took mmu_lock.
-	 */
-	u64 sp_max_gap, sp_count;
-	u64 sp_done_tsc[MAX_CPUS];
-
-	/* Guest console: the UART at 0x3f8 and HC_CONSOLE share a line. */
-	spinlock_t console_lock;	/* protects console_* and uart_* */
-	char console_buf[GUEST_CONSOLE_LINE];
-	unsigned int console_len;
-	u8 uart_ier, uart_lcr, uart_mcr, uart_scr, uart_dll, uart_dlm;
-
-	spinlock_t report_lock;		/* protects report */
-	struct guest_report report;
-	bool dead;			/* every vCPU stops at its next exit */
-	bool started;			/* guest_start() done */
-	unsigned int nr_running;	/* vCPUs in RUNNING state (atomic) */
-	struct completion all_stopped;	/* completed when nr_running hits 0 */
-};
-
-/*
- * Create a guest with @nr_vcpus vCPUs (1..GUEST_MAX_VCPUS) and @mem_size
- * bytes of memory. NULL after a message naming what is wrong (too many
- * vCPUs, more memory than is free). Works without VMX (the loader's tests
- * fill guests under QEMU); guest_start() is what needs VMX.
- */
-struct guest *guest_create(const char *name, unsigned int nr_vcpus,
-			   u64 mem_size, bool long_mode);
-/*
- * How vCPU @vcpu starts. A vCPU without boot state, or with
- * bs->runnable false, never runs. Before guest_start() only.
- */
-void guest_set_boot_state(struct guest *g, unsigned int vcpu,
-			  const struct vcpu_boot_state *bs);
-/*
- * Start every runnable vCPU as a kernel thread, spread over the online
- * CPUs. 0 or -errno.
- */
-int guest_start(struct guest *g);
-/*
- * Wait until every vCPU stopped: 0; -ETIMEDOUT when some still ran
- * after @timeout_ns (0 = no limit); the caller then kills the guest.
- */
-int guest_wait(struct guest *g, u64 timeout_ns);
-/* Kill (if running), wait for every vCPU, free everything. */
-void guest_destroy(struct guest *g);
-
-/* Copy to/from guest memory [0, mem_size); false outside it. */
-bool guest_write(struct guest *g, u64 gpa, const void *src, size_t len);
-bool guest_read(struct guest *g, u64 gpa, void *dst, size_t len);
-/*
- * Stop the whole guest (triple fault, fatal exit): records @why in
- * g->report, kicks vCPUs running on other CPUs out of guest mode; each
- * stops at its next exit. Other guests go on.
- */
-void guest_kill(struct guest *g, const char *why);
-/* The same, recording the basic exit reason that killed it. */
-void guest_kill_on_exit(struct guest *g, u32 exit_reason, const char *why);
-/* Append guest console bytes; whole lines go to the host log. */
-void guest_console_write(struct guest *g, const char *s, size_t len);
-
-/* What an exit handler asks the run loop to do next. */
-enum {
-	VCPU_STOP = 0,		/* this vCPU is finished (or its guest died) */
-	VCPU_RESUME = 1,	/* enter the guest again */
-	VCPU_YIELD = 2,		/* give the host CPU to someone else first */
-	VCPU_HALT = 3,		/* HLT: sleep until an interrupt can wake it */
-};
+#include "vmm/exit_codes.h"
 
 /*
  * Run @vcpu on the calling CPU until it stops or yields. A stopped vCPU's
@@ -304,20 +183,12 @@ void vcpu_skip_insn(struct vcpu *vcpu);
 /* Kill the guest with a message naming the exit and the qualification. */
 int vcpu_exit_fatal(struct vcpu *vcpu, const char *what);
 
-int vmx_vcpu_enter(struct vcpu_regs *regs, bool launched);
 
 /* Write the VMCS (current on this CPU) for a fresh vCPU (vmm/vmcs_setup.c). */
 void vmcs_setup(struct vcpu *vcpu);
 /* Preemption-timer ticks in one guest time slice (set by vmcs_setup()). */
 extern u32 vcpu_slice_ticks;
 
-/*
- * VMX usable on every online CPU (vmm/vmx_init.c): capability report
- * printed and VMXON done. vmx_init() runs once at boot.
- */
-extern bool vmx_ready;
-void vmx_init(void);
-/* Why no guest can run (for test skips), or NULL when VMX is ready. */
-const char *vmx_unavailable_reason(void);
+
 
 #endif

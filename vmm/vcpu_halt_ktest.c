@@ -6,7 +6,7 @@
  * HLTs; the helpers shared with vcpu_ktest.c are in vmm/vcpu_ktest.h.
  */
 #include "vmm/vcpu_ktest.h"
-#include "vmm/vmx_names.h"
+#include "vmm/vmx/vmx_names.h"
 #include "kernel/platform.h"
 #include "kernel/sched.h"
 #include "kernel/thread.h"

@@ -18,10 +18,9 @@
  */
 #include "vmm/exit_handlers.h"
 #include "vmm/guest_run.h"
-#include "vmm/vmcs_fields.h"
+#include "vmm/vmx/vmcs_fields.h"
+#include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
-
-#define RFLAGS_IF	BIT(9)
 
 void vcpu_queue_interrupt(struct vcpu *v, u8 vector)
 {
@@ -72,7 +71,7 @@ void vcpu_deliver_interrupt(struct vcpu *v)
 		return;
 	}
 	if ((vmread(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) ||
-	    !(vmread(GUEST_RFLAGS) & RFLAGS_IF) ||
+	    !(vmread(GUEST_RFLAGS) & X86_RFLAGS_IF) ||
 	    (vmread(GUEST_INTERRUPTIBILITY_INFO) &
 	     (GUEST_INTR_STI_BLOCKING | GUEST_INTR_MOVSS_BLOCKING))) {
 		/* Not now: exit as soon as the guest can take it. */

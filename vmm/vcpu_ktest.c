@@ -7,7 +7,7 @@
  */
 #include "vmm/test_guest.h"
 #include "vmm/vcpu_ktest.h"
-#include "vmm/vmx_names.h"
+#include "vmm/vmx/vmx_names.h"
 #include "arch/x86/cpu.h"
 #include "kernel/cmdline.h"
 #include "kernel/ktest.h"

@@ -10,8 +10,8 @@
  * in hardware: that one is read back whenever the vCPU's copy is needed.
  */
 #include "vmm/vcpu_msrs.h"
-#include "vmm/vmx.h"
-#include "vmm/vmx_caps.h"
+#include "vmm/vmx/vmx.h"
+#include "vmm/vmx/vmx_caps.h"
 #include "arch/x86/cpu.h"
 #include "kernel/platform.h"
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * The first contents of a vCPU's VMCS: execution controls from the
- * capability MSRs (vmm/vmx_caps.c) and the guest state the loader chose
+ * capability MSRs (vmm/vmx/vmx_caps.c) and the guest state the loader chose
  * (struct vcpu_boot_state). The host-state area is per CPU and written by
  * the run loop whenever the VMCS is loaded on a CPU (vmm/vcpu.c).
  */
 #include "vmm/vcpu.h"
-#include "vmm/vmx_caps.h"
-#include "vmm/vmcs_fields.h"
+#include "vmm/vmx/vmx_caps.h"
+#include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/vmx.h"

@@ -5,10 +5,10 @@
  * reason) on a CPU without VMX, such as QEMU TCG, unless expect_vmx=1.
  */
 #include "vmm/vcpu.h"
-#include "vmm/vmx.h"
-#include "vmm/vmx_caps.h"
-#include "vmm/vmx_names.h"
-#include "vmm/vmcs_fields.h"
+#include "vmm/vmx/vmx.h"
+#include "vmm/vmx/vmx_caps.h"
+#include "vmm/vmx/vmx_names.h"
+#include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
 #include "kernel/cmdline.h"

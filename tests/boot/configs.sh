@@ -2,7 +2,7 @@
 # line is: boot NAME boot_test.sh-arguments... ($mod is the test module,
 # $modcmd its command line, $badmod/$badcmd a garbled copy).
 
-# Guests (vmm/vmm_boot.h) run only under Bochs, the one emulator here with
+# Guests (vmm/loader/vmm_boot.h) run only under Bochs, the one emulator here with
 # VMX; the QEMU boots carry no guest modules. One boot holds the whole
 # demonstration set (make run boots the same list), another the bad input.
 g=build/guests
@@ -122,7 +122,9 @@ boot_configs() {
 		--expect-msg "*** stopped other CPUs: 0 of 0"
 	# Guests: the demonstration set, all at once on 2 CPUs.
 	boot bochs-guests --emu bochs --cpus 2 --mem 128 \
-		--cmdline "exit=bochs ktest=guests.*" "${guest_set[@]}"
+		--cmdline "exit=bochs ktest=guests.*" "${guest_set[@]}" \
+		--expect-msg "guest hostile: I/O port 0x" \
+		--expect-msg "guest hostile: more addresses with nothing there; counted, not logged"
 	# The release image (make: build/release/kernel.elf, no in-kernel
 	# tests): running the module guests is its whole job.
 	KERNEL=build/release/kernel.elf boot bochs-release --emu bochs --cpus 2 \
@@ -140,6 +142,7 @@ boot_configs() {
 		--module $g/hello.elf "name=bad_alias mem=2M alias=99M"
 		--module $g/mmu_faults.elf "name=bad_gpa mem=2M test_hooks=1 -- wild=1"
 		--module $g/mmu_faults.elf "name=bad_gpa_width mem=2M test_hooks=1 -- wild=2"
+		--module $g/hostile.elf "name=bad_strict_io mem=2M strict_io=1 expect=triple_fault"
 		--module $g/hello.elf "name=hello mem=2M"
 		--module $g/mb1_flat.bin "name=mb1_flat mem=2M -- mb1 flat"
 	)
@@ -153,7 +156,8 @@ boot_configs() {
 		--expect-msg "guest bad_opt: unknown option 'frobnicate=1'" \
 		--expect-msg "guest bad_alias: alias=PAGES: '99M' must be 1..16M pages" \
 		--expect-msg "guest bad_gpa: killed: EPT violation at gpa 0x200000 (qual 0x182, W) outside every memslot" \
-		--expect-msg "guest bad_gpa_width: killed: EPT violation at gpa 0x8000000000 (qual 0x182, W) above the guest physical address width"
+		--expect-msg "guest bad_gpa_width: killed: EPT violation at gpa 0x8000000000 (qual 0x182, W) above the guest physical address width" \
+		--expect-msg "guest bad_strict_io: killed: I/O port 0x"
 	# The TDP MMU under guests (tests/guests/mmu_*.c, 2 CPUs): faults
 	# from both vCPUs, zaps and root invalidation racing them, reclaim
 	# and replace, bad MMU requests, data under the memory-pressure

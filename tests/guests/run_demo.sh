@@ -12,21 +12,12 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
 . tests/boot/configs.sh
 if [ -n "${GUESTS:-}" ]; then
+	mapfile -d '' split < <(iso/iso_modules.sh --split "$GUESTS") &&
+		[ ${#split[@]} -gt 0 ] || { echo "make run: GUESTS= names no module" >&2; exit 2; }
 	guest_set=()
-	path="" line=""
-	read -ra words <<< "$GUESTS" || true
-	for w in "${words[@]}"; do
-		if [[ $w == *:* ]] && [ -f "${w%%:*}" ]; then
-			[ -n "$path" ] && guest_set+=(--module "$path" "$line")
-			path=${w%%:*} line=${w#*:}
-		elif [ -n "$path" ]; then
-			line+=" $w"
-		else
-			echo "make run: GUESTS: '$w' is not PATH:CMDLINE with an existing PATH" >&2
-			exit 2
-		fi
+	for ((i = 0; i < ${#split[@]}; i += 2)); do
+		guest_set+=(--module "${split[i]}" "${split[i + 1]}")
 	done
-	[ -n "$path" ] && guest_set+=(--module "$path" "$line")
 fi
 logdir=build/test-logs
 mkdir -p "$logdir"

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * Guest module command lines (see vmm/guest_cmdline.h).
+ * Guest module command lines (see vmm/loader/guest_cmdline.h).
  *
  * The host words are a table: each entry parses its value into struct
  * guest_config and says what is wrong when it cannot. A word that is not
  * in the table is an error for this guest, never silently passed on: a
  * typo such as "vcpu=4" must not start a guest with one vCPU.
  */
-#include "vmm/guest_cmdline.h"
+#include "vmm/loader/guest_cmdline.h"
 #include "kernel/cmdline.h"
 #include "kernel/log.h"
 #include "kernel/string.h"
@@ -148,6 +148,11 @@ static const char *parse_test_hooks(struct guest_config *cfg, const char *val)
 	return parse_flag(&cfg->test_hooks, val);
 }
 
+static const char *parse_strict_io(struct guest_config *cfg, const char *val)
+{
+	return parse_flag(&cfg->strict_io, val);
+}
+
 static const struct host_word host_words[] = {
 	{ "name", parse_name, "name=NAME" },
 	{ "vcpus", parse_vcpus, "vcpus=N" },
@@ -158,6 +163,7 @@ static const struct host_word host_words[] = {
 	{ "pressure", parse_pressure, "pressure=0|1" },
 	{ "profile", parse_profile, "profile=0|1" },
 	{ "test_hooks", parse_test_hooks, "test_hooks=0|1" },
+	{ "strict_io", parse_strict_io, "strict_io=0|1" },
 };
 
 static bool is_space(char c)
@@ -258,7 +264,7 @@ bool guest_cmdline_parse(const char *s, struct guest_config *cfg,
 		w = find_word(word, eq ? (size_t)(eq - word) : strlen(word));
 		if (!w) {
 			ksnprintf(err, errlen,
-				  "unknown option '%s' (host options: name= vcpus= mem= expect= timeout= alias= pressure= profile= test_hooks=; guest options go after '--')",
+				  "unknown option '%s' (host options: name= vcpus= mem= expect= timeout= alias= pressure= profile= test_hooks= strict_io=; guest options go after '--')",
 				  word);
 			return false;
 		}

@@ -5,14 +5,15 @@
  *
  *   name=NAME [vcpus=N] [mem=SIZE] [expect=exit|triple_fault]
  *   [timeout=SECONDS] [alias=PAGES] [pressure=0|1] [profile=0|1]
- *   [test_hooks=0|1] [-- GUEST OPTIONS...]
+ *   [test_hooks=0|1] [strict_io=0|1] [-- GUEST OPTIONS...]
  *
  * alias= adds an aliased memslot of PAGES GFNs at HV_GFN_ALIAS_BASE (the
  * MMU tests' huge roots); pressure=1 runs the memory-pressure worker for
  * this guest (vmm/tdp_kernel.c); profile=1 times each phase of its EPT
  * fault-ins and prints the breakdown when it ends (make bench-mmu);
  * test_hooks=1 lets it call the test-only hypercalls (include/uapi/hv_abi.h),
- * refused with -HV_EPERM otherwise.
+ * refused with -HV_EPERM otherwise; strict_io=1 kills it on a port access
+ * that no device claims (default: reads all ones, writes dropped).
  *
  * Words before "--" are the host's and must be known; everything after
  * "--" is handed to the guest untouched (hv_boot_info.cmdline for ELF64
@@ -32,7 +33,7 @@
 /* The ELF64 loader maps the first 1 GiB (one page directory). */
 #define GUEST_MAX_MEM		(1ULL << 30)
 #define GUEST_DEFAULT_TIMEOUT_S	60
-#define GUEST_ERR_LEN		128
+#define GUEST_ERR_LEN		224
 
 /* How the guest's run must end for the host to call it a pass. */
 enum guest_expect {
@@ -50,6 +51,7 @@ struct guest_config {
 	bool mmu_pressure;
 	bool fault_profile;
 	bool test_hooks;
+	bool strict_io;
 	char guest_cmdline[HV_CMDLINE_MAX];	/* after "--", NUL-terminated */
 };
 

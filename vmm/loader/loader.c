@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * Guest image format detection and the parts of loading that every
- * format shares (see vmm/loader.h). The format-specific halves are
- * vmm/loader_elf64.c and vmm/loader_mb1.c.
+ * format shares (see vmm/loader/loader.h). The format-specific halves are
+ * vmm/loader/loader_elf64.c and vmm/loader/loader_mb1.c.
  */
-#include "vmm/loader.h"
-#include "vmm/loader_elf.h"
+#include "vmm/loader/loader.h"
+#include "vmm/loader/loader_elf.h"
 #include "vmm/vcpu.h"
 #include "kernel/log.h"
 #include "kernel/string.h"

@@ -25,7 +25,7 @@
 
 #include "kernel/types.h"
 #include "vmm/boot_state.h"
-#include "vmm/guest_cmdline.h"
+#include "vmm/loader/guest_cmdline.h"
 
 struct guest;
 
@@ -75,7 +75,7 @@ bool loader_load(struct guest *g, const struct loader_image *img,
 		 const struct guest_config *cfg, struct vcpu_boot_state *bs,
 		 char *err, size_t errlen);
 
-/* Format-specific halves (vmm/loader_elf64.c, vmm/loader_mb1.c). */
+/* Format-specific halves (vmm/loader/loader_elf64.c, vmm/loader/loader_mb1.c). */
 bool loader_probe_elf64(const u8 *data, size_t size, struct loader_image *img,
 			char *err, size_t errlen);
 bool loader_probe_mb1(const u8 *data, size_t size, u32 hdr_off,
@@ -87,7 +87,7 @@ bool loader_setup_mb1(struct guest *g, const struct loader_image *img,
 		      const struct guest_config *cfg,
 		      struct vcpu_boot_state *bs, char *err, size_t errlen);
 
-/* Helpers the format halves share (vmm/loader.c). */
+/* Helpers the format halves share (vmm/loader/loader.c). */
 bool loader_add_segment(struct loader_image *img, u64 gpa, u64 offset,
 			u64 filesz, u64 memsz, char *err, size_t errlen);
 bool loader_entry_ok(const struct loader_image *img, char *err, size_t errlen);

@@ -5,8 +5,8 @@
  * page tables over the first GiB with 2 MiB pages, a flat GDT, a 16 KiB
  * stack per vCPU at the top of memory and the boot-information block.
  */
-#include "vmm/loader.h"
-#include "vmm/loader_elf.h"
+#include "vmm/loader/loader.h"
+#include "vmm/loader/loader_elf.h"
 #include "vmm/vcpu.h"
 #include "kernel/log.h"
 #include "kernel/string.h"

@@ -4,9 +4,9 @@
  * small images in memory, load them into a guest (no vCPU runs: these
  * work without VMX, in QEMU too) and read back what a vCPU would find.
  */
-#include "vmm/guest_cmdline.h"
-#include "vmm/loader.h"
-#include "vmm/loader_elf.h"
+#include "vmm/loader/guest_cmdline.h"
+#include "vmm/loader/loader.h"
+#include "vmm/loader/loader_elf.h"
 #include "vmm/vcpu.h"
 #include "kernel/ktest.h"
 #include "kernel/log.h"

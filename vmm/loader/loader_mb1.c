@@ -7,8 +7,8 @@
  * (memory sizes, command line, a memory map, the loader's name), 32-bit
  * protected mode with flat segments and paging off.
  */
-#include "vmm/loader.h"
-#include "vmm/loader_elf.h"
+#include "vmm/loader/loader.h"
+#include "vmm/loader/loader_elf.h"
 #include "vmm/vcpu.h"
 #include "kernel/log.h"
 #include "kernel/string.h"

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * Starting the guests given as boot modules and gathering their results
- * into the kernel's KTAP (see vmm/vmm_boot.h).
+ * into the kernel's KTAP (see vmm/loader/vmm_boot.h).
  */
-#include "vmm/vmm_boot.h"
-#include "vmm/vmm_boot_internal.h"
+#include "vmm/loader/vmm_boot.h"
+#include "vmm/loader/vmm_boot_internal.h"
 #include "vmm/tdp_kernel.h"
-#include "vmm/guest_cmdline.h"
-#include "vmm/loader.h"
+#include "vmm/loader/guest_cmdline.h"
+#include "vmm/loader/loader.h"
 #include "vmm/vcpu.h"
-#include "vmm/vmx_caps.h"
-#include "vmm/vmx_names.h"
+#include "vmm/vmx/vmx_caps.h"
+#include "vmm/vmx/vmx_names.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
 #include "kernel/ktest.h"
@@ -25,15 +25,6 @@
 #define KILL_GRACE_NS	(2 * NS_PER_SEC)
 
 static struct boot_guest boot_guests[BOOT_MAX_MODULES];
-
-unsigned int vmm_boot_nr_guest_modules(void)
-{
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < boot_info.nr_modules; i++)
-		n += guest_cmdline_is_guest(boot_info.modules[i].cmdline);
-	return n;
-}
 
 static void refuse(struct boot_guest *bg)
 {
@@ -91,6 +82,7 @@ static void prepare(struct boot_guest *bg, unsigned int idx)
 	}
 	bg->g->expect_triple_fault = bg->cfg.expect == GUEST_EXPECT_TRIPLE_FAULT;
 	bg->g->test_hooks = bg->cfg.test_hooks;
+	bg->g->io_bus.strict = bg->cfg.strict_io;
 	for (unsigned int i = 0; i < bg->g->nr_vcpus; i++)
 		bg->g->vcpus[i]->fault_profile = bg->cfg.fault_profile;
 	if ((bg->cfg.alias_pages &&

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guests from the boot modules: every Multiboot2 module whose command line
- * has "name=" is a guest (vmm/guest_cmdline.h). The in-kernel test
+ * has "name=" is a guest (vmm/loader/guest_cmdline.h). The in-kernel test
  * "guests.modules" parses, creates, loads and starts all of them, waits
  * for all with each guest's timeout, and prints one KTAP subtest result
  * per guest (the boot judge turns them into "guests.modules.NAME" lines):
@@ -31,7 +31,5 @@ struct guest;
 /* Slack kept free for the host when sizing a guest, in pages. */
 #define VMM_BOOT_HOST_RESERVE_PAGES	1024
 
-/* How many of the boot modules are guests. */
-unsigned int vmm_boot_nr_guest_modules(void);
 
 #endif

@@ -7,8 +7,8 @@
 #define VMM_VMM_BOOT_INTERNAL_H
 
 #include "kernel/multiboot2.h"
-#include "vmm/guest_cmdline.h"
-#include "vmm/loader.h"
+#include "vmm/loader/guest_cmdline.h"
+#include "vmm/loader/loader.h"
 
 enum boot_guest_state {
 	BG_ERROR,	/* refused before it ran: err says why */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The boot guests' pass/fail rule (vmm_boot.c's judge) on made-up reports. */
-#include "vmm/vmm_boot_internal.h"
+#include "vmm/loader/vmm_boot_internal.h"
 #include "vmm/vcpu.h"
-#include "vmm/vmx_names.h"
+#include "vmm/vmx/vmx_names.h"
 #include "kernel/ktest.h"
 #include "kernel/log.h"
 #include "kernel/string.h"

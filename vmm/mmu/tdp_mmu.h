@@ -18,7 +18,7 @@
 #define VMM_MMU_TDP_MMU_H
 
 #include "kernel/errno.h"
-#include "vmm/vm.h"
+#include "vmm/mmu/vm.h"
 #include "vmm/mmu/page_fault.h"
 #include "vmm/mmu/mmu_page.h"
 #include "vmm/mmu/tdp_iter.h"

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * struct vm: one virtual machine. For now it holds what the TDP MMU needs;
- * the VMX layer adds vCPUs, VMCS state and exits around it.
+ * struct vm: the MMU's view of one virtual machine (KVM keeps the same
+ * state in struct kvm): its memslots, the TDP MMU roots and mmu_lock,
+ * the statistics, and the hooks the platform provides. Portable: the
+ * hosted tests build it as a Linux program. The VM layer's struct guest
+ * (vmm/vcpu.h) owns one and adds the vCPUs, devices and reports.
  */
-#ifndef VMM_VM_H
-#define VMM_VM_H
+#ifndef VMM_MMU_VM_H
+#define VMM_MMU_VM_H
 
 #include "kernel/atomic.h"
 #include "kernel/list.h"
@@ -17,9 +20,8 @@ struct vm;
 struct kvm_mmu_page;
 
 /*
- * What the platform does for the MMU (vmm/mmu/mmu_platform.h explains the
- * contract). The kernel: INVEPT on every CPU running the VM and the
- * kernel's workqueue. Hosted tests: a simulated per-vCPU TLB and a worker
+ * What the platform does for the MMU. The kernel (vmm/tdp_kernel.c):
+ * INVEPT on every CPU running the VM and the kernel's workqueue. Hosted tests: a simulated per-vCPU TLB and a worker
  * thread. Any hook may be NULL: a NULL flush only counts, a NULL
  * queue_zap_work zaps synchronously in the caller.
  */

@@ -5,9 +5,9 @@
  * handler of ours can plausibly break; an entry failure that passes all of
  * them says so.
  */
-#include "vmm/vmcs_check.h"
-#include "vmm/vmcs_fields.h"
-#include "vmm/vmx_caps.h"
+#include "vmm/vmx/vmcs_check.h"
+#include "vmm/vmx/vmcs_fields.h"
+#include "vmm/vmx/vmx_caps.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
 #include "kernel/log.h"
@@ -152,7 +152,7 @@ int vmcs_check_guest_state(void)
 #undef CHECK_RULE
 	if (!bad)
 		pr_err("vmx: all %d tabled guest-state checks pass "
-		       "(the failing rule is not in vmm/vmcs_check.c)\n", n);
+		       "(the failing rule is not in vmm/vmx/vmcs_check.c)\n", n);
 	pr_err("vmx: guest CR0 %#lx CR4 %#lx EFER %#lx RIP %#lx RFLAGS %#lx "
 	       "CS.ar %#lx entry %#lx\n", s->cr0, s->cr4, s->efer, s->rip,
 	       s->rflags, s->cs_ar, s->entry);

@@ -6,10 +6,10 @@
  * (per-CPU data), TR and its base (per-CPU TSS), GDT and IDT bases. A vCPU
  * that moves to another CPU rewrites them (vmm/vcpu.c, vcpu_load()).
  */
-#include "vmm/vmx.h"
-#include "vmm/vmx_caps.h"
-#include "vmm/vmx_names.h"
-#include "vmm/vmcs_fields.h"
+#include "vmm/vmx/vmx.h"
+#include "vmm/vmx/vmx_caps.h"
+#include "vmm/vmx/vmx_names.h"
+#include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
 #include "kernel/log.h"
@@ -17,7 +17,7 @@
 
 struct vmx_cpu vmx_cpus[MAX_CPUS];
 
-/* The instruction VM exits land on (vmm/vmx_entry.c). */
+/* The instruction VM exits land on (vmm/vmx/vmx_entry.c). */
 extern char vmx_vmexit[];
 
 void vmx_cpu_enable(void *arg)

@@ -10,6 +10,29 @@
 
 struct vcpu;
 
+/* Guest general-purpose registers; the layout is vmm/vmx/vmx_entry.c's. */
+struct vcpu_regs {
+	u64 rax, rcx, rdx, rbx, rsp_unused, rbp, rsi, rdi;
+	u64 r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+/*
+ * Enter the guest with @regs (VMLAUNCH unless @launched, else VMRESUME)
+ * and come back at its next VM exit: 0, or nonzero when the entry
+ * instruction itself failed (vmm/vmx/vmx_entry.c).
+ */
+int vmx_vcpu_enter(struct vcpu_regs *regs, bool launched);
+
+/*
+ * VMX usable on every online CPU (vmm/vmx/vmx_init.c): capability report
+ * printed and VMXON done. vmx_init() runs once at boot.
+ */
+extern bool vmx_ready;
+void vmx_init(void);
+/* Why no guest can run (for test skips), or NULL when VMX is ready. */
+const char *vmx_unavailable_reason(void);
+
+
 /* Per-CPU VMX state; index by plat_cpu_id(). */
 struct vmx_cpu {
 	void *vmxon_region;

@@ -3,8 +3,8 @@
  * The VMX decision: from raw CPUID/MSR values to the controls every VMCS
  * starts from, the optional features, and - when VMX cannot be used - a
  * reason naming each missing feature. Pure: no hardware access, so the
- * refusal paths are tested with synthetic values (vmm/vmx_caps_ktest.c);
- * vmm/vmx_init.c reads the real values.
+ * refusal paths are tested with synthetic values (vmm/vmx/vmx_caps_ktest.c);
+ * vmm/vmx/vmx_init.c reads the real values.
  *
  * Controls are computed from the capability MSRs, which give for each
  * control word the bits that must be 1 (allowed-0 settings, low half) and
@@ -13,7 +13,7 @@
  * the only way to learn that "default-1" controls such as CR3-load exiting
  * may be cleared, and Bochs needs those cleared for a guest that writes CR3.
  */
-#include "vmm/vmx_caps.h"
+#include "vmm/vmx/vmx_caps.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
 #include "kernel/log.h"

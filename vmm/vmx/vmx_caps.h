@@ -3,11 +3,11 @@
  * What this CPU's VMX can do, read once at boot on the BSP, and the
  * VM-execution/exit/entry controls derived from it.
  *
- * Two halves: vmx_caps_decide() (vmm/vmx_caps.c) is a pure function of
+ * Two halves: vmx_caps_decide() (vmm/vmx/vmx_caps.c) is a pure function of
  * the raw CPUID/MSR values - what is required, what is optional, what the
  * controls are, and why VMX is refused - so every refusal path is tested
- * with synthetic values (vmm/vmx_caps_ktest.c) on any CPU, VMX or not.
- * vmx_caps_probe() (vmm/vmx_init.c) reads the real values and calls it.
+ * with synthetic values (vmm/vmx/vmx_caps_ktest.c) on any CPU, VMX or not.
+ * vmx_caps_probe() (vmm/vmx/vmx_init.c) reads the real values and calls it.
  *
  * Every capability MSR is read only after the bit that says it exists:
  * reading a missing one raises #GP (Bochs models without secondary

@@ -6,7 +6,7 @@
  * these run on any CPU (QEMU TCG too); the live path is checked by the
  * Bochs boots with older CPU models (tests/boot/configs.sh).
  */
-#include "vmm/vmx_caps.h"
+#include "vmm/vmx/vmx_caps.h"
 #include "arch/x86/vmx.h"
 #include "kernel/ktest.h"
 #include "kernel/string.h"

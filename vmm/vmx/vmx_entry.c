@@ -12,11 +12,11 @@
  *
  * HOST_RSP is written on every entry so the exit lands on this frame:
  * (%rsp) holds the regs pointer, below it the callee-saved registers.
- * HOST_RIP is vmx_vmexit (vmm/vmx.c writes it with the host state).
+ * HOST_RIP is vmx_vmexit (vmm/vmx/vmx.c writes it with the host state).
  * Guest CR2 is not switched: the host takes no page faults while a vCPU
  * runs, so the guest's value survives in the register.
  */
-#include "vmm/vcpu.h"
+#include "vmm/vmx/vmx.h"
 
 BUILD_BUG_ON(__builtin_offsetof(struct vcpu_regs, rax) != 0);
 BUILD_BUG_ON(__builtin_offsetof(struct vcpu_regs, rdi) != 56);

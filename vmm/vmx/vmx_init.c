@@ -8,9 +8,8 @@
  * command line says expect_vmx=1 (the Bochs configurations), where a
  * missing VMX is a failure.
  */
-#include "vmm/vcpu.h"
-#include "vmm/vmx.h"
-#include "vmm/vmx_caps.h"
+#include "vmm/vmx/vmx.h"
+#include "vmm/vmx/vmx_caps.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/interrupts.h"
 #include "arch/x86/vmx.h"

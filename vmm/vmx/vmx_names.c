@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Lookup tables generated from the X-macro lists in vmm/vmx_names.h and
- * vmm/vmcs_fields.h. Designated initialisers keep the tables sparse-safe:
+ * Lookup tables generated from the X-macro lists in vmm/vmx/vmx_names.h and
+ * vmm/vmx/vmcs_fields.h. Designated initialisers keep the tables sparse-safe:
  * a number the list skips reads as NULL and prints as "?".
  */
-#include "vmm/vmx_names.h"
-#include "vmm/vmcs_fields.h"
+#include "vmm/vmx/vmx_names.h"
+#include "vmm/vmx/vmcs_fields.h"
 #include "kernel/compiler.h"
 
 static const char *const exit_reason_names[VMX_NR_EXIT_REASONS] = {

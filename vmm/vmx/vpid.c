@@ -7,7 +7,7 @@
  * INVEPTs the vCPU's EPTP each time it arrives on a CPU
  * (vcpu_mmu_flush_current()), so they are never used.
  */
-#include "vmm/vpid.h"
+#include "vmm/vmx/vpid.h"
 #include "kernel/log.h"
 #include "kernel/spinlock.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* VPID allocation (vmm/vpid.c). */
+/* VPID allocation (vmm/vmx/vpid.c). */
 #ifndef VMM_VPID_H
 #define VMM_VPID_H
 
