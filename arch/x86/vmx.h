@@ -6,11 +6,11 @@
  * (no current VMCS, or a bad operand), ZF=1 is VMfailValid (the reason is in
  * the VM-instruction error field of the current VMCS). The wrappers return
  * VMX_OK / VMX_FAIL_INVALID / VMX_FAIL_VALID so callers can tell the two
- * apart and decode the error by name (vmm/vmx_names.c).
+ * apart and decode the error by name (vmm/vmx/vmx_names.c).
  *
  * VMLAUNCH/VMRESUME are not wrapped here: entering a guest has to save and
  * restore every general-purpose register, so it lives in one assembly
- * routine (vmm/vmx_entry.c).
+ * routine (vmm/vmx/vmx_entry.c).
  */
 #ifndef ARCH_X86_VMX_H
 #define ARCH_X86_VMX_H
