@@ -92,8 +92,14 @@ static bool needs_split(u64 addr, u64 size)
 	       (addr < MMIO_UC_START || end > MMIO_UC_END);
 }
 
-/* The entry at level `level` for va, allocating missing tables above it. */
-static u64 *get_or_alloc_entry(u64 *pml4, u64 va, int level)
+static int split_leaf(u64 *e, int level);
+
+/*
+ * The entry at @level for @va, allocating missing tables above it. With
+ * @split non-NULL a large leaf on the way is split into a table (and
+ * *split set); without, the walk assumes none is there (a fresh map).
+ */
+static u64 *walk_alloc(u64 *pml4, u64 va, int level, bool *split)
 {
 	u64 *table = pml4;
 	int l;
@@ -107,10 +113,19 @@ static u64 *get_or_alloc_entry(u64 *pml4, u64 va, int level)
 			if (!t)
 				return NULL;
 			WRITE_ONCE(*e, (u64)(uintptr_t)t | TABLE_FLAGS);
+		} else if (split && l <= 3 && (*e & PTE_PS)) {
+			if (split_leaf(e, l))
+				return NULL;
+			*split = true;
 		}
 		table = table_va(*e);
 	}
 	return &table[PTE_INDEX(va, level)];
+}
+
+static u64 *get_or_alloc_entry(u64 *pml4, u64 va, int level)
+{
+	return walk_alloc(pml4, va, level, NULL);
 }
 
 /* Identity-map [addr, end), both 2 MiB aligned, not mapped before. */
@@ -305,26 +320,7 @@ static int split_leaf(u64 *e, int level)
 /* The level-1 entry for va, splitting large leaves on the way (*split). */
 static u64 *pte_for_4k(u64 va, bool *split)
 {
-	u64 *table = kernel_pml4;
-	int l;
-
-	for (l = 4; l > 1; l--) {
-		u64 *e = &table[PTE_INDEX(va, l)];
-
-		if (!(*e & PTE_P)) {
-			u64 *t = alloc_table();
-
-			if (!t)
-				return NULL;
-			WRITE_ONCE(*e, (u64)(uintptr_t)t | TABLE_FLAGS);
-		} else if (l <= 3 && (*e & PTE_PS)) {
-			if (split_leaf(e, l))
-				return NULL;
-			*split = true;
-		}
-		table = table_va(*e);
-	}
-	return &table[PTE_INDEX(va, 1)];
+	return walk_alloc(kernel_pml4, va, 1, split);
 }
 
 /*

@@ -2,12 +2,13 @@
 /*
  * EPT violations: the whole path from the exit to the MMU and back. The
  * access the guest tried becomes a struct kvm_page_fault handed to the
- * vCPU's MMU context; what the MMU cannot map is not guest memory, and
- * that guest dies with a message naming the GPA (KVM would exit to
- * userspace with -EFAULT; here the host is that userspace). Other guests
- * go on.
+ * vCPU's MMU context. An access outside every memslot is MMIO, emulated on
+ * the device bus (vmm/exit_mmio.c); one the MMU refuses (above the
+ * physical address width, a write to read-only memory, no host memory)
+ * kills that guest with a message naming the GPA. Other guests go on.
  */
 #include "vmm/exit_handlers.h"
+#include "vmm/exit_mmio.h"
 #include "vmm/tdp_kernel.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/mmu/tdp_mmu.h"
@@ -31,9 +32,6 @@ static int ept_violation_kill(struct vcpu *v, u64 gpa, u64 qual, int r)
 		break;
 	case -EFAULT:
 		what = "not allowed (a write to read-only memory)";
-		break;
-	case RET_PF_EMULATE:
-		what = "outside every memslot";
 		break;
 	default:
 		what = "failed";
@@ -61,8 +59,10 @@ int handle_ept_violation(struct vcpu *v)
 	kvm_page_fault_init(&fault, gpa, access ? access : ACC_READ);
 	if (unlikely(v->fault_profile))
 		fault.stamps = v->fault_stamps;
-	r = v->mmu.page_fault(v->guest->vm, &v->mmu, &fault);
-	if (unlikely(r < 0 || r == RET_PF_EMULATE))
+	r = v->mmu.page_fault(&v->guest->vm, &v->mmu, &fault);
+	if (unlikely(r == RET_PF_EMULATE))
+		return handle_mmio(v, gpa, qual);	/* a device, or nothing */
+	if (unlikely(r < 0))
 		return ept_violation_kill(v, gpa, qual, r);
 	/*
 	 * Fixed, spurious or to be retried: re-enter (a stale root is

@@ -123,7 +123,7 @@ void guest_destroy(struct guest *g)
 static bool guest_copy(struct guest *g, u64 gpa, void *buf, size_t len,
 		       bool to_guest)
 {
-	struct vm *vm = g->vm;
+	struct vm *vm = &g->vm;
 	char *p = buf;
 	bool ok = true;
 

@@ -27,13 +27,13 @@
 #include "vmm/boot_state.h"
 #include "vmm/dev/io_bus.h"
 #include "vmm/dev/uart16550.h"
+#include "vmm/mmu/vm.h"
 
 #define GUEST_NAME_LEN		32
 #define GUEST_MAX_VCPUS		8
 #define GUEST_CONSOLE_LINE	160
 
 struct vcpu;
-struct vm;
 struct guest_mmu_pressure;
 
 /* What the guest reported through hypercalls, and how it ended. */
@@ -67,7 +67,13 @@ struct guest {
 	 */
 	u64 mem_size;
 	u64 nr_pages;
-	struct vm *vm;			/* TDP MMU state (vmm/tdp_kernel.c) */
+	/*
+	 * The MMU's part of this VM (memslots, roots, mmu_lock: their rules
+	 * are in vmm/mmu/vm.h), inside the one object; the MMU's callbacks
+	 * get back here with container_of (vmm/tdp_kernel.c).
+	 */
+	struct vm vm;
+	bool vm_ready;			/* guest_mmu_init() done */
 	/* Runs tdp_mmu_zap_invalidated_roots() for queue_zap_work. */
 	struct work_struct mmu_zap_work;
 	/* The memory-pressure worker, NULL unless pressure=1. */

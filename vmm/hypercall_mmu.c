@@ -44,7 +44,7 @@ static bool gfn_range_ok(struct vm *vm, u64 gfn, u64 count)
 
 u64 hc_mmu_zap_gfn_range(struct vcpu *v, bool *stop)
 {
-	struct vm *vm = v->guest->vm;
+	struct vm *vm = &v->guest->vm;
 	u64 gfn = v->regs.rbx, count = v->regs.rcx;
 
 	if (!gfn_range_ok(vm, gfn, count))
@@ -61,7 +61,7 @@ u64 hc_mmu_invalidate_roots(struct vcpu *v, bool *stop)
 {
 	struct guest *g = v->guest;
 
-	kvm_mmu_zap_all_fast(g->vm);
+	kvm_mmu_zap_all_fast(&g->vm);
 	for (unsigned int i = 0; i < g->nr_vcpus; i++)
 		if (g->vcpus[i] != v)
 			vcpu_kick(g->vcpus[i]);
@@ -74,7 +74,7 @@ u64 hc_mmu_invalidate_roots(struct vcpu *v, bool *stop)
  */
 static u64 reclaim(struct vcpu *v, void *replacement)
 {
-	struct vm *vm = v->guest->vm;
+	struct vm *vm = &v->guest->vm;
 	u64 gfn = v->regs.rbx, old_pfn = 0, left;
 	struct memslot *slot;
 	int r;
@@ -129,7 +129,7 @@ u64 hc_mmu_stats(struct vcpu *v, bool *stop)
 
 	if (size > sizeof(buf))
 		size = sizeof(buf);
-	n = tdp_mmu_stats_snapshot(v->guest->vm, snap, size);
+	n = tdp_mmu_stats_snapshot(&v->guest->vm, snap, size);
 	if (n < 0)
 		return HC_RET(-n);
 	if (!guest_write(v->guest, gpa, snap, snap->size))
@@ -144,7 +144,7 @@ u64 hc_mmu_stats(struct vcpu *v, bool *stop)
  */
 u64 hc_mmu_prefault(struct vcpu *v, bool *stop)
 {
-	struct vm *vm = v->guest->vm;
+	struct vm *vm = &v->guest->vm;
 	u64 gfn = v->regs.rbx, count = v->regs.rcx;
 
 	if (!gfn_range_ok(vm, gfn, count))

@@ -32,6 +32,12 @@
 #include "kernel/thread.h"
 #include "include/uapi/hv_abi.h"
 
+/* The MMU calls back with its struct vm, which lives inside the guest. */
+static struct guest *vm_to_guest(struct vm *vm)
+{
+	return container_of(vm, struct guest, vm);
+}
+
 static void invept_eptp(u64 eptp)
 {
 	enum vmx_result r;
@@ -61,7 +67,7 @@ static void tdp_flush_local(void *arg)
 
 static void tdp_kernel_flush_remote_tlbs(struct vm *vm)
 {
-	struct guest *g = vm->platform_data;
+	struct guest *g = vm_to_guest(vm);
 	u64 cpus = 0;
 
 	/* The SPTE changes before the reads of where vCPUs are loaded. */
@@ -92,7 +98,7 @@ static void tdp_kernel_flush_remote_tlbs_range(struct vm *vm, gfn_t gfn,
 
 static void tdp_kernel_queue_zap_work(struct vm *vm)
 {
-	struct guest *g = vm->platform_data;
+	struct guest *g = vm_to_guest(vm);
 
 	queue_work(&g->mmu_zap_work);
 }
@@ -120,7 +126,7 @@ static void sched_gap_end(struct guest *g)
 
 static void tdp_kernel_sched_point(struct vm *vm)
 {
-	struct guest *g = vm->platform_data;
+	struct guest *g = vm_to_guest(vm);
 
 	__atomic_add_fetch(&g->sp_count, 1, __ATOMIC_RELAXED);
 	sched_gap_end(g);
@@ -128,7 +134,7 @@ static void tdp_kernel_sched_point(struct vm *vm)
 
 static void tdp_kernel_sched_point_done(struct vm *vm)
 {
-	struct guest *g = vm->platform_data;
+	struct guest *g = vm_to_guest(vm);
 
 	g->sp_done_tsc[plat_cpu_id()] = rdtsc();
 }
@@ -143,7 +149,7 @@ static void guest_mmu_zap_work_fn(struct work_struct *w)
 	struct guest *g = container_of(w, struct guest, mmu_zap_work);
 
 	g->sp_done_tsc[plat_cpu_id()] = rdtsc();
-	tdp_mmu_zap_invalidated_roots(g->vm);
+	tdp_mmu_zap_invalidated_roots(&g->vm);
 	sched_gap_end(g);
 }
 
@@ -166,19 +172,14 @@ u64 guest_mmu_take_sched_gap(struct guest *g, u64 *count)
 
 int guest_mmu_init(struct guest *g)
 {
-	struct vm *vm = plat_zalloc(sizeof(*vm));
+	struct vm *vm = &g->vm;
 	int r;
 
-	if (!vm)
-		return -ENOMEM;
 	INIT_WORK(&g->mmu_zap_work, guest_mmu_zap_work_fn);
 	r = tdp_mmu_vm_init(vm, &tdp_kernel_mmu_ops, 0);
-	if (r) {
-		plat_free(vm);
+	if (r)
 		return -EINVAL;
-	}
-	vm->platform_data = g;
-	g->vm = vm;
+	g->vm_ready = true;
 	r = vm_add_memslot(vm, 0, g->nr_pages, 0, 0);
 	if (r) {
 		pr_err("guest %s: memslot of %lu pages refused (%d)\n",
@@ -198,7 +199,7 @@ int guest_mmu_add_alias_slot(struct guest *g, u64 npages)
 		       GUEST_MAX_ALIAS_PAGES);
 		return -EINVAL;
 	}
-	r = vm_add_memslot(g->vm, HV_GFN_ALIAS_BASE, npages, MEMSLOT_ALIAS,
+	r = vm_add_memslot(&g->vm, HV_GFN_ALIAS_BASE, npages, MEMSLOT_ALIAS,
 			   GUEST_ALIAS_HOST_PAGES);
 	if (r) {
 		pr_err("guest %s: aliased memslot of %lu pages refused (%d)\n",
@@ -250,9 +251,9 @@ static void vcpu_fault_profile_print(struct vcpu *v)
 
 void guest_mmu_destroy(struct guest *g)
 {
-	struct vm *vm = g->vm;
+	struct vm *vm = &g->vm;
 
-	if (!vm)
+	if (!g->vm_ready)
 		return;
 	guest_mmu_pressure_stop(g);
 	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
@@ -266,8 +267,7 @@ void guest_mmu_destroy(struct guest *g)
 	if (g->started)
 		tdp_mmu_stats_print(vm, g->name);
 	tdp_mmu_vm_destroy(vm);
-	plat_free(vm);
-	g->vm = NULL;
+	g->vm_ready = false;
 }
 
 int vcpu_mmu_reload(struct vcpu *v)
@@ -276,10 +276,11 @@ int vcpu_mmu_reload(struct vcpu *v)
 	u64 eptp;
 
 	v->mmu.page_fault = kvm_tdp_page_fault;
-	if (kvm_mmu_load(v->guest->vm, &v->mmu.root))
+	if (kvm_mmu_load(&v->guest->vm, &v->mmu.root))
 		return -ENOMEM;
 	if (v->mmu.root == old && v->eptp)
 		return 0;
+	v->mmu.root_role = sp_role(v->mmu.root);
 	eptp = plat_virt_to_phys(v->mmu.root->spt) | EPTP_MEMTYPE_WB |
 	       EPTP_PWL4;
 	WRITE_ONCE(v->eptp, eptp);
@@ -314,7 +315,7 @@ static int guest_mmu_pressure_fn(void *arg)
 	struct guest_mmu_pressure *p = g->pressure;
 
 	while (!READ_ONCE(p->stop)) {
-		long n = tdp_mmu_reclaim_some(g->vm, PRESSURE_PAGES,
+		long n = tdp_mmu_reclaim_some(&g->vm, PRESSURE_PAGES,
 					      TDP_RECLAIM_MIGRATE, &p->cursor);
 
 		if (n > 0)

@@ -124,6 +124,7 @@ boot_configs() {
 	boot bochs-guests --emu bochs --cpus 2 --mem 128 \
 		--cmdline "exit=bochs ktest=guests.*" "${guest_set[@]}" \
 		--expect-msg "guest hostile: I/O port 0x" \
+		--expect-msg "guest cpuid_msr_io: MMIO address 0x20000000: nothing there (read all ones; said once)" \
 		--expect-msg "guest hostile: more addresses with nothing there; counted, not logged"
 	# The release image (make: build/release/kernel.elf, no in-kernel
 	# tests): running the module guests is its whole job.
@@ -140,8 +141,9 @@ boot_configs() {
 		--module $g/hello.elf "name=bad_mem mem=1G"
 		--module $g/hello.elf "name=bad_opt mem=2M frobnicate=1"
 		--module $g/hello.elf "name=bad_alias mem=2M alias=99M"
-		--module $g/mmu_faults.elf "name=bad_gpa mem=2M test_hooks=1 -- wild=1"
+		--module $g/mmu_faults.elf "name=bad_gpa mem=2M test_hooks=1 strict_io=1 -- wild=1"
 		--module $g/mmu_faults.elf "name=bad_gpa_width mem=2M test_hooks=1 -- wild=2"
+		--module $g/mmu_faults.elf "name=bad_mmio_insn mem=2M test_hooks=1 -- wild=3"
 		--module $g/hostile.elf "name=bad_strict_io mem=2M strict_io=1 expect=triple_fault"
 		--module $g/hello.elf "name=hello mem=2M"
 		--module $g/mb1_flat.bin "name=mb1_flat mem=2M -- mb1 flat"
@@ -155,8 +157,9 @@ boot_configs() {
 		--expect-msg "guest bad_mem: mem=1024M is more than the host can give" \
 		--expect-msg "guest bad_opt: unknown option 'frobnicate=1'" \
 		--expect-msg "guest bad_alias: alias=PAGES: '99M' must be 1..16M pages" \
-		--expect-msg "guest bad_gpa: killed: EPT violation at gpa 0x200000 (qual 0x182, W) outside every memslot" \
+		--expect-msg "guest bad_gpa: killed: MMIO address 0x200000: nothing there (strict_io=1)" \
 		--expect-msg "guest bad_gpa_width: killed: EPT violation at gpa 0x8000000000 (qual 0x182, W) above the guest physical address width" \
+		--expect-msg "guest bad_mmio_insn: killed: EPT violation at gpa 0x20000000 (qual 0x181) outside every memslot: an instruction the MMIO emulator does not know (bytes 03" \
 		--expect-msg "guest bad_strict_io: killed: I/O port 0x"
 	# The TDP MMU under guests (tests/guests/mmu_*.c, 2 CPUs): faults
 	# from both vCPUs, zaps and root invalidation racing them, reclaim

@@ -57,12 +57,49 @@ static void test_uart(void)
 	uart_printf("cpuid_msr_io: this line came through the UART\n");
 }
 
+/*
+ * Memory-mapped I/O where nothing is: GPA 512 MiB, mapped at the same
+ * address in our page tables, is outside guest memory, so each access is an
+ * EPT violation the host emulates on the device bus: reads give all ones
+ * of their width (a 32-bit load zero-extends, byte and word loads merge),
+ * writes are dropped, and the guest goes on.
+ */
+static void test_mmio_nothing_there(void)
+{
+	volatile u8 *p = (volatile u8 *)(uintptr_t)0x20000000;
+	u64 l = 0xaaaaaaaaaaaaaaaaULL, w = 0x1122334455667788ULL;
+	u64 h = 0x1234, z = 0, q = 0;
+	bool ok = true;
+
+	map_2m_identity(0x20000000);
+	ok &= EXPECT_EQ(*(volatile u32 *)p, 0xffffffffu);
+	ok &= EXPECT_EQ(*(volatile u64 *)(p + 8), ~0ULL);
+	ok &= EXPECT_EQ(*(volatile u16 *)(p + 2), 0xffff);
+	ok &= EXPECT_EQ(p[5], 0xff);
+	*(volatile u32 *)p = 0x12345678;
+	p[1] = 0;
+	ok &= EXPECT_EQ(*(volatile u32 *)p, 0xffffffffu);
+	asm volatile("movl (%1), %k0" : "+r"(l) : "r"(p) : "memory");
+	ok &= EXPECT_EQ(l, 0xffffffffULL);
+	asm volatile("movw (%1), %w0" : "+r"(w) : "r"(p) : "memory");
+	ok &= EXPECT_EQ(w, 0x112233445566ffffULL);
+	asm volatile("movb (%1), %h0" : "+Q"(h) : "r"(p) : "memory");
+	ok &= EXPECT_EQ(h, 0xff34);
+	asm volatile("movzbl 3(%1), %k0" : "=r"(z) : "r"(p) : "memory");
+	ok &= EXPECT_EQ(z, 0xff);
+	asm volatile("movq $-2, (%1); movq (%1), %0" : "=r"(q) : "r"(p) :
+		     "memory");
+	ok &= EXPECT_EQ(q, ~0ULL);
+	ktap_result(ok, "mmio_to_nothing_reads_all_ones_drops_writes");
+}
+
 int main(void)
 {
-	ktap_plan(9);
+	ktap_plan(10);
 	test_cpuid();
 	test_msrs();
 	test_uart();
+	test_mmio_nothing_there();
 	if (ktap_nr_failed())
 		return 1;
 	/* Status 0 through the port, as QEMU's isa-debug-exit takes it. */

@@ -14,10 +14,13 @@
  *  - with "-- pressure=1" (and the host's pressure=1), data written once
  *    stays intact while the host migrates pages under it.
  * With "-- wild=1" it only maps the 2 MiB above its memory into its own
- * page tables and touches it: an EPT violation outside every memslot, so
- * the host must kill this guest with a message naming the GPA, and the
- * other guests go on (the bad-input boot); "-- wild=2" does the same with
- * a GPA above the host's 39-bit guest physical width.
+ * page tables and touches it: an EPT violation outside every memslot, an
+ * MMIO access to nothing, which strict_io=1 on its module line makes
+ * fatal, so the host must kill this guest with a message naming the GPA,
+ * and the other guests go on (the bad-input boot); "-- wild=2" does the
+ * same with a GPA above the host's 39-bit guest physical width (always
+ * fatal); "-- wild=3" reads MMIO with an ADD, an instruction the host's
+ * MMIO emulator does not know.
  */
 #include "tests/guests/mmu_common.h"
 
@@ -325,7 +328,9 @@ static void test_pressure(void)
 
 /*
  * Map the first 2 MiB above guest memory to @gpa in our own page tables
- * and write there: the host must kill us with a message naming @gpa.
+ * and write there: the host must kill us with a message naming @gpa
+ * (above the address width; or, with strict_io=1 on our module line,
+ * because no device is at @gpa).
  */
 static void touch_outside_memory(u64 gpa)
 {
@@ -361,6 +366,21 @@ int main(void)
 
 	if (guest_option("wild", buf, sizeof(buf))) {
 		ktap_plan(1);
+		if (buf[0] == '3') {
+			/*
+			 * MMIO by an instruction the host's emulator does
+			 * not know (an ADD from device memory): it must
+			 * kill us, naming the instruction's bytes.
+			 */
+			u32 sum = 1;
+
+			ktap_diag("adding from MMIO at 512 MiB: expect to die");
+			map_2m_identity(0x20000000);
+			asm volatile("addl (%1), %0" : "+r"(sum) :
+				     "r"((uintptr_t)0x20000000) : "memory");
+			ktap_result(false, "survived_an_unknown_mmio_instruction");
+			return 1;
+		}
 		wild(buf[0] == '2' ? 2 : 1);
 		return 1;
 	}

@@ -108,10 +108,10 @@ json_str() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g; s/\t/ /g'; }
 
 echo "mutants: baseline (every program, unmutated)"
 # shellcheck disable=SC2086
-build $DEFAULT_PROGS test_rcu test_rcu_sleep test_page_alloc ||
+build $DEFAULT_PROGS test_rcu test_rcu_sleep test_page_alloc test_misuse test_mmio_insn ||
 	{ cat "$OUT/build.log"; die "the unmutated tree does not build"; }
 # shellcheck disable=SC2086
-base=$(run_all $DEFAULT_PROGS test_rcu test_rcu_sleep test_page_alloc)
+base=$(run_all $DEFAULT_PROGS test_rcu test_rcu_sleep test_page_alloc test_misuse test_mmio_insn)
 [ -z "$base" ] || die "the unmutated tree fails: $base (see $OUT/run.*.log)"
 
 printf '%-34s %-10s %5s  %s\n' MUTANT RESULT SECS "KILLED BY / WHY"

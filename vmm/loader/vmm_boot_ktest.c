@@ -29,7 +29,8 @@ KTEST(guests, judge_outcomes)
 		{ GUEST_EXPECT_TRIPLE_FAULT, { .planned = 1, .passed = 1, .died = true, .death = "timed out", .death_exit_reason = GUEST_DEATH_NOT_AN_EXIT }, false, "died: timed out" },
 		{ GUEST_EXPECT_TRIPLE_FAULT, { .planned = 2, .passed = 1, .died = true, .death = "triple fault", .death_exit_reason = EXIT_REASON_TRIPLE_FAULT }, false, "1 results for a plan of 2" },
 	};
-	struct guest g;
+	/* struct guest holds the MMU's tables of pointers: too big for a stack. */
+	static struct guest g;
 	struct boot_guest bg;
 	char why[GUEST_ERR_LEN + 32];
 

@@ -78,6 +78,12 @@ struct kvm_mmu {
 	 * changes it (kvm_mmu_load() before an entry).
 	 */
 	struct kvm_mmu_page *root;
+	/*
+	 * What the root must be (KVM's root_role): level and address space
+	 * for the TDP MMU today; guest_mode will tell an L2 context's
+	 * shadow-EPT roots from L1's. Written with the root, run loop only.
+	 */
+	union kvm_mmu_page_role root_role;
 	int (*page_fault)(struct vm *vm, struct kvm_mmu *mmu,
 			  struct kvm_page_fault *fault);
 };

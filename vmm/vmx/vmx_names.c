@@ -14,11 +14,16 @@ static const char *const exit_reason_names[VMX_NR_EXIT_REASONS] = {
 #undef EXIT_NAME
 };
 
+/* Entry @i of a sparse name table, "?" where it has none. */
+static const char *table_name(const char *const *names, size_t n, u32 i)
+{
+	return i < n && names[i] ? names[i] : "?";
+}
+
 const char *vmx_exit_reason_name(u32 basic)
 {
-	if (basic < ARRAY_SIZE(exit_reason_names) && exit_reason_names[basic])
-		return exit_reason_names[basic];
-	return "?";
+	return table_name(exit_reason_names, ARRAY_SIZE(exit_reason_names),
+			  basic);
 }
 
 static const char *const insn_error_names[29] = {
@@ -29,9 +34,7 @@ static const char *const insn_error_names[29] = {
 
 const char *vmx_insn_error_name(u32 err)
 {
-	if (err < ARRAY_SIZE(insn_error_names) && insn_error_names[err])
-		return insn_error_names[err];
-	return "?";
+	return table_name(insn_error_names, ARRAY_SIZE(insn_error_names), err);
 }
 
 static const struct {

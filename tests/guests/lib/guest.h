@@ -194,4 +194,18 @@ struct guest_lock { volatile u32 locked; };
 void guest_lock(struct guest_lock *l);
 void guest_unlock(struct guest_lock *l);
 
+
+/*
+ * Map the 2 MiB page at @gpa (2 MiB aligned, below 1 GiB) at the same
+ * virtual address in our page tables: the loader maps only guest memory,
+ * so this is how a guest reaches a GPA outside it (MMIO, a wild access).
+ */
+static inline void map_2m_identity(u64 gpa)
+{
+	u64 *pd = (u64 *)(uintptr_t)HV_GPA_PD;
+
+	pd[gpa >> 21] = gpa | 0x83;	/* present, writable, 2 MiB */
+	asm volatile("invlpg (%0)" :: "r"(gpa) : "memory");
+}
+
 #endif
