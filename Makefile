@@ -62,7 +62,7 @@ RELEASE_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(TEST_ONLY_SRCS),$(C_S
 
 # Debian packages the build and the emulator runs need.
 DEPS_PKGS	:= nasm grub-pc-bin grub-common xorriso mtools qemu-system-x86 \
-		   bochs bochsbios vgabios bochs-sdl
+		   bochs bochsbios vgabios bochs-sdl python3
 
 # Test guests (tests/guests/): freestanding ELF64 programs on the guest
 # library, and a Multiboot v1 kernel built as ELF32 and as a flat a.out-

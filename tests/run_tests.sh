@@ -59,6 +59,17 @@ tests/boot/judge_selftest.sh > "$logdir/judge.tap" 2>&1
 ingest judge $? "$logdir/judge.tap"
 suite_time judge $t
 
+# 1b. the layout: no include cycle among vmm/'s rooms, headers, modules
+if command -v python3 > /dev/null; then
+	if tests/tools/include_graph.py > "$logdir/include_graph.log" 2>&1; then
+		emit ok "layout: vmm/ has no include cycle (rooms, headers, modules)"
+	else
+		emit "not ok" "layout: include cycles in vmm/ (see $logdir/include_graph.log)"
+	fi
+else
+	emit "not ok" "layout: python3 is needed for tests/tools/include_graph.py"
+fi
+
 # 2. hosted tests under sanitizers
 if [ -f tests/host/Makefile ]; then
 	t=$SECONDS

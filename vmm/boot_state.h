@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * How a vCPU starts: the hand-off between the guest loader (vmm/loader*.c,
- * which decides) and the VMCS set-up (vmm/vcpu.c, which applies it).
+ * which decides) and the VMCS set-up (vmm/vcpu_run.c, which applies it).
  *
  * ELF64 test guests start in 64-bit mode with paging on (the loader built
  * their page tables, GDT and stack); Multiboot v1 kernels start in 32-bit

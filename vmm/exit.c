@@ -4,6 +4,8 @@
  * exception, skipping the exiting instruction, killing the guest with a
  * message that names the exit.
  */
+#include "vmm/guest_report.h"
+#include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/vmx/vmcs_check.h"
 #include "vmm/vmx/vmcs_fields.h"

@@ -5,6 +5,7 @@
  * XSAVE, no PMU), with the hypervisor bit set, and our hypervisor leaves
  * at 0x40000000 (signature "MicroHVMicro", see hv_abi.h).
  */
+#include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"

@@ -7,6 +7,8 @@
  * physical address width, a write to read-only memory, no host memory)
  * kills that guest with a message naming the GPA. Other guests go on.
  */
+#include "vmm/guest_report.h"
+#include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/exit_mmio.h"
 #include "vmm/tdp_kernel.h"

@@ -13,6 +13,7 @@
 #define VMM_EXIT_HANDLERS_H
 
 #include "vmm/vcpu.h"
+#include "vmm/exit_codes.h"
 #include "vmm/vmx/vmx_names.h"
 
 #define VMX_EXIT_HANDLERS(X)						\
@@ -54,7 +55,14 @@ VMX_EXIT_HANDLERS(DECLARE_EXIT_HANDLER)
 
 /* Re-inject an event whose delivery the exit interrupted, if any. */
 void vcpu_reinject_idt_vectoring(struct vcpu *vcpu);
-/* Stop every vCPU of @g at its next exit (HC_EXIT, port 0xf4). */
-void guest_exit(struct guest *g, u64 status);
+
+/* Exit handling (vmm/exit.c), returns VCPU_STOP/RESUME/YIELD. */
+int vmx_handle_exit(struct vcpu *vcpu);
+void vcpu_inject_exception(struct vcpu *vcpu, unsigned int vector,
+			   bool has_error, u32 error_code);
+/* Advance RIP past the instruction that exited. */
+void vcpu_skip_insn(struct vcpu *vcpu);
+/* Kill the guest with a message naming the exit and the qualification. */
+int vcpu_exit_fatal(struct vcpu *vcpu, const char *what);
 
 #endif

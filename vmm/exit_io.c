@@ -5,6 +5,7 @@
  * exit port at 0xf4 are registered; a port with nothing there reads all
  * ones and drops writes, as on a PC.
  */
+#include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/vmx.h"

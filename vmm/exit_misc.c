@@ -6,6 +6,9 @@
  * MONITOR/MWAIT, XSETBV: #UD, as on a CPU without the feature, which is
  * what our CPUID says).
  */
+#include "vmm/guest_report.h"
+#include "vmm/exit_codes.h"
+#include "vmm/vcpu_irq.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/vmx/vmx_caps.h"
 #include "vmm/vmx/vmcs_fields.h"
@@ -77,7 +80,7 @@ int handle_triple_fault(struct vcpu *v)
  * IF=1: an interrupt already requested is delivered by the next entry
  * (irq_pending set so the run loop looks, even if the requester on
  * another CPU has set the IRR bit but not yet the flag); otherwise the
- * vCPU halts and its thread sleeps (vcpu_halt() in vmm/vcpu.c) until an
+ * vCPU halts and its thread sleeps (vcpu_halt() in vmm/vcpu_run.c) until an
  * interrupt is requested or the guest dies.
  *
  * IF=0: only an NMI, INIT or SMI could wake it, and we inject none of

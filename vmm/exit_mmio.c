@@ -8,6 +8,9 @@
  * not know, a fetch or a page-table walk from device memory, 16-bit code
  * - kills the guest with a message saying which.
  */
+#include "vmm/guest_mem.h"
+#include "vmm/guest_report.h"
+#include "vmm/exit_codes.h"
 #include "vmm/exit_mmio.h"
 #include "vmm/vcpu.h"
 #include "vmm/dev/io_bus.h"

@@ -10,6 +10,7 @@
  * hardware (vmm/vcpu_msrs.c), so SYSCALL, SWAPGS and RDTSCP work in the
  * guest; the vCPU keeps a copy for when it runs elsewhere.
  */
+#include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/vcpu_msrs.h"
 #include "vmm/vmx/vmx_caps.h"

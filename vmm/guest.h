@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A virtual machine (struct guest): its vCPUs, memory (a struct vm of the
- * MMU), devices, console and report, and the API the guest loader
- * (vmm/loader/vmm_boot.c) drives:
+ * MMU), devices, console and report. Types only. The guest loader
+ * (vmm/loader/vmm_boot.c) drives a guest through
  *
- *	g = guest_create(name, nr_vcpus, mem_size, long_mode);
- *	guest_write(g, gpa, image, len);		   (the loader)
- *	guest_set_boot_state(g, i, &bs);		   (each vCPU)
+ *	g = guest_create(name, nr_vcpus, mem_size, long_mode);  guest_main.h
+ *	guest_write(g, gpa, image, len);	 (the loader)   guest_mem.h
+ *	guest_set_boot_state(g, i, &bs);	 (each vCPU)    guest_run.h
  *	guest_start(g);		every runnable vCPU starts running
  *	guest_wait(g, timeout_ns);	0 once all vCPUs stopped
- *	... read g->report ...
+ *	... read g->report ...	(guest_kill, guest_exit: guest_report.h)
  *	guest_destroy(g);	frees everything (kills it first if needed)
  *
  * struct vm (vmm/mmu/vm.h) is the TDP MMU's per-VM state, owned by vmm/mmu/:
@@ -101,46 +101,5 @@ struct guest {
 	unsigned int nr_running;	/* vCPUs in RUNNING state (atomic) */
 	struct completion all_stopped;	/* completed when nr_running hits 0 */
 };
-
-/*
- * Create a guest with @nr_vcpus vCPUs (1..GUEST_MAX_VCPUS) and @mem_size
- * bytes of memory. NULL after a message naming what is wrong (too many
- * vCPUs, more memory than is free). Works without VMX (the loader's tests
- * fill guests under QEMU); guest_start() is what needs VMX.
- */
-struct guest *guest_create(const char *name, unsigned int nr_vcpus,
-			   u64 mem_size, bool long_mode);
-/*
- * How vCPU @vcpu starts. A vCPU without boot state, or with
- * bs->runnable false, never runs. Before guest_start() only.
- */
-void guest_set_boot_state(struct guest *g, unsigned int vcpu,
-			  const struct vcpu_boot_state *bs);
-/*
- * Start every runnable vCPU as a kernel thread, spread over the online
- * CPUs. 0 or -errno.
- */
-int guest_start(struct guest *g);
-/*
- * Wait until every vCPU stopped: 0; -ETIMEDOUT when some still ran
- * after @timeout_ns (0 = no limit); the caller then kills the guest.
- */
-int guest_wait(struct guest *g, u64 timeout_ns);
-/* Kill (if running), wait for every vCPU, free everything. */
-void guest_destroy(struct guest *g);
-
-/* Copy to/from guest memory [0, mem_size); false outside it. */
-bool guest_write(struct guest *g, u64 gpa, const void *src, size_t len);
-bool guest_read(struct guest *g, u64 gpa, void *dst, size_t len);
-/*
- * Stop the whole guest (triple fault, fatal exit): records @why in
- * g->report, kicks vCPUs running on other CPUs out of guest mode; each
- * stops at its next exit. Other guests go on.
- */
-void guest_kill(struct guest *g, const char *why);
-/* The same, recording the basic exit reason that killed it. */
-void guest_kill_on_exit(struct guest *g, u32 exit_reason, const char *why);
-/* Append guest console bytes; whole lines go to the host log. */
-void guest_console_write(struct guest *g, const char *s, size_t len);
 
 #endif

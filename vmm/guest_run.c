@@ -6,11 +6,14 @@
  * Each runnable vCPU becomes a kernel thread running vcpu_run(), the
  * threads spread over the online CPUs round-robin; the scheduler may move
  * them (thread_migrate()), and the vCPU's preempt notifiers move its VMCS
- * along (vmm/vcpu.c).
+ * along (vmm/vcpu_run.c).
  *
  * g->nr_running counts vCPUs in VCPU_STATE_RUNNING; the vCPU that brings
  * it to zero completes g->all_stopped, which guest_wait() waits for.
  */
+#include "vmm/guest_report.h"
+#include "vmm/vcpu_kick.h"
+#include "vmm/vcpu_run.h"
 #include "vmm/guest_run.h"
 #include "vmm/exit_handlers.h"
 #include "arch/x86/interrupts.h"
@@ -127,34 +130,6 @@ int guest_wait(struct guest *g, u64 timeout_ns)
 		}
 	}
 	return 0;
-}
-
-void vcpu_kick(struct vcpu *v)
-{
-	int cpu;
-	struct percpu *pc;
-
-	/*
-	 * A halted vCPU is not in guest mode: wake its thread (KVM's
-	 * kvm_vcpu_kick() does the same). Its VMCS was cleared when the
-	 * thread slept, so cpu reads -1 below and no IPI goes out.
-	 */
-	vcpu_wake_up(v);
-	cpu = READ_ONCE(v->cpu);
-	if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VCPU_STATE_RUNNING ||
-	    cpu < 0 || cpu == (int)plat_cpu_id())
-		return;
-	pc = per_cpu(cpu);
-	if (pc)
-		lapic_send_ipi(pc->apic_id, APIC_ICR_FIXED | VEC_VMX_KICK);
-}
-
-void guest_kick_all(struct guest *g)
-{
-	WRITE_ONCE(g->dead, true);
-	smp_mb();	/* dead before the reads of where vCPUs run */
-	for (unsigned int i = 0; i < g->nr_vcpus; i++)
-		vcpu_kick(g->vcpus[i]);
 }
 
 void guest_stop_all(struct guest *g)

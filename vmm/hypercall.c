@@ -11,6 +11,10 @@
  * logging, and two VMREADs (SS access rights for the CPL, RIP) + one
  * VMWRITE (RIP; VMCALL is always 3 bytes).
  */
+#include "vmm/guest_mem.h"
+#include "vmm/guest_report.h"
+#include "vmm/exit_codes.h"
+#include "vmm/vcpu_irq.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/hypercall_mmu.h"
 #include "vmm/vmx/vmcs_fields.h"

@@ -11,9 +11,10 @@
  * running. MMU error codes are Linux's, as HV_E* are, so they pass
  * through unchanged.
  */
+#include "vmm/guest_mem.h"
+#include "vmm/vcpu_kick.h"
 #include "vmm/hypercall_mmu.h"
 #include "vmm/tdp_kernel.h"
-#include "vmm/guest_run.h"
 #include "vmm/mmu/tdp_mmu.h"
 #include "kernel/log.h"
 #include "kernel/platform.h"

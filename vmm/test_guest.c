@@ -5,6 +5,9 @@
  * at TG_CODE with paging on, identity-mapped. Absolute addresses are the
  * fixed guest-physical layout.
  */
+#include "vmm/guest_mem.h"
+#include "vmm/guest_main.h"
+#include "vmm/guest_run.h"
 #include "vmm/test_guest.h"
 #include "kernel/log.h"
 #include "include/uapi/hv_abi.h"

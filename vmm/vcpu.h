@@ -2,9 +2,10 @@
 /*
  * A vCPU (struct vcpu): its VMCS and where it is loaded, its registers,
  * its MMU context, requests and halt state, each field with the rule for
- * who may change it; and the run loop's API (vmm/vcpu.c), exit handling
- * (vmm/exit.c) and interrupt delivery (vmm/vcpu_irq.c). The VM it belongs
- * to is struct guest (vmm/guest.h).
+ * who may change it. Types only; what acts on a vCPU is declared next to
+ * its code: the run loop (vcpu_run.h), kicks and wake-ups (vcpu_kick.h),
+ * exit handling (exit_handlers.h), interrupts (vcpu_irq.h), the VMCS
+ * setup (vmcs_setup.h). The VM it belongs to is struct guest (guest.h).
  */
 #ifndef VMM_VCPU_H
 #define VMM_VCPU_H
@@ -134,61 +135,7 @@ struct vcpu {
 	int last_cpu;			/* CPU of the latest load, -1: none */
 };
 
-#include "vmm/exit_codes.h"
-
-/*
- * Run @vcpu on the calling CPU until it stops or yields. A stopped vCPU's
- * VMCS is cleared; a yielded one stays active on this CPU (a later load
- * elsewhere clears it there first).
- */
-int vcpu_run_slice(struct vcpu *vcpu);
-/* VMCLEAR @vcpu's VMCS wherever it is active. */
-void vcpu_vmcs_clear(struct vcpu *vcpu);
-/* Run @vcpu until it stops, yielding to the scheduler in between. */
-int vcpu_run(struct vcpu *vcpu);
-/* Hook the vCPU's preempt notifiers to the calling (vCPU) thread. */
-void vcpu_sched_notifier_register(struct vcpu *vcpu);
-void vcpu_sched_notifier_unregister(struct vcpu *vcpu);
-
 /* vcpu->requests bits, served by vcpu_run() between slices. */
 #define VCPU_REQ_MIGRATE	BIT(0)
-/*
- * Ask @vcpu's thread to move itself to host CPU @cpu (thread_migrate())
- * at the end of its current slice, which the kick IPI ends at once.
- */
-void vcpu_request_migrate(struct vcpu *vcpu, int cpu);
-
-/* Exit handling (vmm/exit.c), returns VCPU_STOP/RESUME/YIELD. */
-int vmx_handle_exit(struct vcpu *vcpu);
-void vcpu_inject_exception(struct vcpu *vcpu, unsigned int vector,
-			   bool has_error, u32 error_code);
-/*
- * Raise external interrupt @vector in the guest (any CPU, any context):
- * delivered through the guest's IDT as soon as it has interrupts enabled.
- */
-void vcpu_queue_interrupt(struct vcpu *vcpu, u8 vector);
-/* The run loop's half: deliver or arm interrupt-window exiting. */
-void vcpu_deliver_interrupt(struct vcpu *vcpu);
-/* Some vector is requested (set in the IRR) and not yet delivered. */
-bool vcpu_interrupt_requested(struct vcpu *vcpu);
-/*
- * Wake @vcpu's thread if it sleeps halted (any CPU, any context): it
- * rechecks why it sleeps. Callers make the reason true first.
- */
-void vcpu_wake_up(struct vcpu *vcpu);
-/* "vcpuN: E exits, H HLT exits, W halt wake-ups, ..." into @buf. */
-int vcpu_format_stats(struct vcpu *vcpu, char *buf, size_t size);
-/* Advance RIP past the instruction that exited. */
-void vcpu_skip_insn(struct vcpu *vcpu);
-/* Kill the guest with a message naming the exit and the qualification. */
-int vcpu_exit_fatal(struct vcpu *vcpu, const char *what);
-
-
-/* Write the VMCS (current on this CPU) for a fresh vCPU (vmm/vmcs_setup.c). */
-void vmcs_setup(struct vcpu *vcpu);
-/* Preemption-timer ticks in one guest time slice (set by vmcs_setup()). */
-extern u32 vcpu_slice_ticks;
-
-
 
 #endif

@@ -5,6 +5,12 @@
  * kvm_vcpu_halt). The built-in TG_HLT guest of vmm/test_guest.c does the
  * HLTs; the helpers shared with vcpu_ktest.c are in vmm/vcpu_ktest.h.
  */
+#include "vmm/guest_mem.h"
+#include "vmm/guest_report.h"
+#include "vmm/guest_main.h"
+#include "vmm/vcpu_irq.h"
+#include "vmm/vcpu_run.h"
+#include "vmm/guest_run.h"
 #include "vmm/vcpu_ktest.h"
 #include "vmm/vmx/vmx_names.h"
 #include "kernel/platform.h"

@@ -16,8 +16,10 @@
  * and the halted thread reads the IRR after joining its wait queue, so a
  * request from another CPU or an interrupt handler is never missed.
  */
+#include "vmm/vcpu_kick.h"
+#include "vmm/vcpu_irq.h"
+#include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
-#include "vmm/guest_run.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"

@@ -5,6 +5,11 @@
  * they skip with the reason, unless the command line says expect_vmx=1,
  * where a missing VMX fails them.
  */
+#include "vmm/guest_mem.h"
+#include "vmm/guest_main.h"
+#include "vmm/vcpu_irq.h"
+#include "vmm/vcpu_run.h"
+#include "vmm/guest_run.h"
 #include "vmm/test_guest.h"
 #include "vmm/vcpu_ktest.h"
 #include "vmm/vmx/vmx_names.h"

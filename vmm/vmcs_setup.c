@@ -3,8 +3,9 @@
  * The first contents of a vCPU's VMCS: execution controls from the
  * capability MSRs (vmm/vmx/vmx_caps.c) and the guest state the loader chose
  * (struct vcpu_boot_state). The host-state area is per CPU and written by
- * the run loop whenever the VMCS is loaded on a CPU (vmm/vcpu.c).
+ * the run loop whenever the VMCS is loaded on a CPU (vmm/vcpu_run.c).
  */
+#include "vmm/vmcs_setup.h"
 #include "vmm/vcpu.h"
 #include "vmm/vmx/vmx_caps.h"
 #include "vmm/vmx/vmcs_fields.h"

@@ -78,6 +78,17 @@ def main():
     for c in cycles(fgraph):
         print("header cycle: " + " -> ".join(c))
         bad += 1
+    mods = {}
+    for f in vmm:
+        m = os.path.splitext(f)[0]
+        for i in includes(f):
+            mi = os.path.splitext(i)[0]
+            if (i.startswith("vmm/") and mi != m and
+                    os.path.exists(os.path.join(ROOT, mi + ".c"))):
+                mods.setdefault(m, set()).add(mi)
+    for c in cycles(mods):
+        print("module cycle: " + " -> ".join(c))
+        bad += 1
     print("%d cycle(s)" % bad)
     return 1 if bad else 0
 

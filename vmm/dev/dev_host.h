@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What device models ask of the VM they sit in: the VM layer (vmm/guest.c)
+ * What device models ask of the VM they sit in: the VM layer (vmm/guest_report.c)
  * implements these, so vmm/dev/ includes nothing above it.
  */
 #ifndef VMM_DEV_DEV_HOST_H

@@ -4,6 +4,7 @@
  * format shares (see vmm/loader/loader.h). The format-specific halves are
  * vmm/loader/loader_elf64.c and vmm/loader/loader_mb1.c.
  */
+#include "vmm/guest_mem.h"
 #include "vmm/loader/loader.h"
 #include "vmm/loader/loader_elf.h"
 #include "vmm/vcpu.h"

@@ -5,6 +5,7 @@
  * page tables over the first GiB with 2 MiB pages, a flat GDT, a 16 KiB
  * stack per vCPU at the top of memory and the boot-information block.
  */
+#include "vmm/guest_mem.h"
 #include "vmm/loader/loader.h"
 #include "vmm/loader/loader_elf.h"
 #include "vmm/vcpu.h"

@@ -4,6 +4,8 @@
  * small images in memory, load them into a guest (no vCPU runs: these
  * work without VMX, in QEMU too) and read back what a vCPU would find.
  */
+#include "vmm/guest_mem.h"
+#include "vmm/guest_main.h"
 #include "vmm/loader/guest_cmdline.h"
 #include "vmm/loader/loader.h"
 #include "vmm/loader/loader_elf.h"

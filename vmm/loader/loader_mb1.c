@@ -7,6 +7,7 @@
  * (memory sizes, command line, a memory map, the loader's name), 32-bit
  * protected mode with flat segments and paging off.
  */
+#include "vmm/guest_mem.h"
 #include "vmm/loader/loader.h"
 #include "vmm/loader/loader_elf.h"
 #include "vmm/vcpu.h"

@@ -3,6 +3,10 @@
  * Starting the guests given as boot modules and gathering their results
  * into the kernel's KTAP (see vmm/loader/vmm_boot.h).
  */
+#include "vmm/guest_report.h"
+#include "vmm/guest_main.h"
+#include "vmm/vcpu_run.h"
+#include "vmm/guest_run.h"
 #include "vmm/loader/vmm_boot.h"
 #include "vmm/loader/vmm_boot_internal.h"
 #include "vmm/tdp_kernel.h"

@@ -4,7 +4,7 @@
  *
  * The host state must describe the CPU the VMCS is current on: GS base
  * (per-CPU data), TR and its base (per-CPU TSS), GDT and IDT bases. A vCPU
- * that moves to another CPU rewrites them (vmm/vcpu.c, vcpu_load()).
+ * that moves to another CPU rewrites them (vmm/vcpu_run.c, vcpu_load()).
  */
 #include "vmm/vmx/vmx.h"
 #include "vmm/vmx/vmx_caps.h"

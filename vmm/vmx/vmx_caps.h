@@ -31,7 +31,7 @@ struct vmx_caps {
 	bool true_ctls;
 	u32 revision;
 
-	/* Controls every VMCS starts from (vmm/vcpu.c adds per-vCPU bits). */
+	/* Controls every VMCS starts from (vmm/vcpu_run.c adds per-vCPU bits). */
 	u32 pin_ctl, proc_ctl, proc2_ctl, exit_ctl, entry_ctl;
 
 	/* Optional features, used when present. */

@@ -16,6 +16,13 @@
  * The fast path (a VMCALL or CPUID round trip) takes no lock, logs
  * nothing and reads only the VMCS fields its handler needs.
  */
+#include "vmm/guest_report.h"
+#include "vmm/vcpu_kick.h"
+#include "vmm/vcpu_run.h"
+#include "vmm/exit_codes.h"
+#include "vmm/vcpu_irq.h"
+#include "vmm/vmcs_setup.h"
+#include "vmm/exit_handlers.h"
 #include "vmm/vcpu.h"
 #include "vmm/vcpu_msrs.h"
 #include "vmm/vmx/vmx.h"
@@ -29,7 +36,6 @@
 #include "kernel/log.h"
 #include "kernel/platform.h"
 #include "kernel/rcu.h"
-#include "vmm/guest_run.h"
 #include "vmm/tdp_kernel.h"
 
 /* Runs on the CPU where @arg's VMCS is active (or is the caller). */
@@ -210,11 +216,6 @@ static bool vcpu_halt_ends(struct vcpu *v)
 static bool vcpu_should_wake(struct vcpu *v)
 {
 	return vcpu_halt_ends(v) || READ_ONCE(v->requests);
-}
-
-void vcpu_wake_up(struct vcpu *v)
-{
-	wake_up(&v->halt_wq);
 }
 
 /*

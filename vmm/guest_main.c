@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A guest's lifetime: creating it (its vCPUs, its MMU, its devices) and
+ * freeing it. Its memory is copied by vmm/guest_mem.c, how it ends is
+ * recorded by vmm/guest_report.c, its vCPUs run by vmm/guest_run.c.
+ */
+#include "vmm/guest_main.h"
+#include "vmm/vcpu_run.h"
+#include "vmm/vcpu.h"
+#include "include/uapi/hv_abi.h"
+#include "vmm/vmx/vpid.h"
+#include "vmm/tdp_kernel.h"
+#include "vmm/mmu/tdp_mmu.h"
+#include "vmm/exit_handlers.h"
+#include "vmm/guest_run.h"
+#include "kernel/log.h"
+#include "kernel/platform.h"
+#include "kernel/string.h"
+#include "mm/page_alloc.h"
+
+static unsigned int next_guest_id;
+
+struct guest *guest_create(const char *name, unsigned int nr_vcpus,
+			   u64 mem_size, bool long_mode)
+{
+	u64 need, free = page_alloc_nr_free();
+	struct guest *g;
+
+	if (nr_vcpus == 0 || nr_vcpus > GUEST_MAX_VCPUS) {
+		pr_err("guest %s: not created: %u vCPUs requested, 1..%u "
+		       "allowed\n", name, nr_vcpus, GUEST_MAX_VCPUS);
+		return NULL;
+	}
+	/* Guest pages + EPT tables (~1/512) + VMCS per vCPU + slack. */
+	need = (ALIGN_UP(mem_size, PAGE_SIZE) >> PAGE_SHIFT);
+	if (mem_size == 0 || mem_size > (1ULL << 39) ||
+	    need + need / 256 + nr_vcpus + 16 > free) {
+		pr_err("guest %s: not created: %lu KiB of memory requested, "
+		       "%lu KiB free\n", name, mem_size >> 10,
+		       free << (PAGE_SHIFT - 10));
+		return NULL;
+	}
+	g = plat_zalloc(sizeof(*g));
+	if (!g)
+		return NULL;
+	ksnprintf(g->name, sizeof(g->name), "%s", name);
+	g->id = __atomic_fetch_add(&next_guest_id, 1, __ATOMIC_RELAXED);
+	g->long_mode = long_mode;
+	spin_lock_init(&g->console_lock, "guest_console");
+	spin_lock_init(&g->report_lock, "guest_report");
+	io_bus_init(&g->io_bus, g, g->name, false);
+	uart16550_init(&g->uart, g);
+	if (io_bus_register(&g->io_bus, IO_SPACE_PIO, HV_PORT_UART, 8,
+			    &uart16550_ops, &g->uart, "uart16550") ||
+	    io_bus_register(&g->io_bus, IO_SPACE_PIO, HV_PORT_EXIT, 4,
+			    &exit_port_ops, g, "exit port"))
+		goto fail;
+
+	g->mem_size = ALIGN_UP(mem_size, PAGE_SIZE);
+	g->nr_pages = g->mem_size >> PAGE_SHIFT;
+	if (guest_mmu_init(g))
+		goto fail;
+
+	for (unsigned int i = 0; i < nr_vcpus; i++) {
+		struct vcpu *v = plat_zalloc(sizeof(*v));
+
+		if (!v)
+			goto fail;
+		g->vcpus[i] = v;
+		g->nr_vcpus = i + 1;
+		v->guest = g;
+		v->index = i;
+		v->cpu = -1;
+		v->last_cpu = -1;
+		v->migrate_to = -1;
+		v->start_cpu = -1;
+		init_waitqueue_head(&v->halt_wq);
+		v->vpid = vpid_alloc();
+		if (!v->vpid)
+			goto fail;
+		v->vmcs = plat_alloc_page();
+		if (!v->vmcs)
+			goto fail;
+	}
+	return g;
+fail:
+	guest_destroy(g);
+	return NULL;
+}
+
+void guest_destroy(struct guest *g)
+{
+	if (!g)
+		return;
+	guest_stop_all(g);
+	/* Never free a VMCS the CPU may still write back. */
+	for (unsigned int i = 0; i < g->nr_vcpus; i++)
+		vcpu_vmcs_clear(g->vcpus[i]);
+	if (g->started && io_bus_unclaimed(&g->io_bus, IO_SPACE_PIO))
+		pr_info("guest %s: %llu port accesses found nothing there\n",
+			g->name, (unsigned long long)
+			io_bus_unclaimed(&g->io_bus, IO_SPACE_PIO));
+	/* Drops the vCPUs' roots: before the vCPUs go. */
+	guest_mmu_destroy(g);
+	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
+		struct vcpu *v = g->vcpus[i];
+
+		if (v->vmcs)
+			plat_free_page(v->vmcs);
+		vpid_free(v->vpid);
+		plat_free(v);
+	}
+	plat_free(g);
+}

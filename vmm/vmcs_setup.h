@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/* A fresh vCPU's VMCS (vmm/vmcs_setup.c). */
+#ifndef VMM_VMCS_SETUP_H
+#define VMM_VMCS_SETUP_H
+
+#include "vmm/vcpu.h"
+
+/* Write the VMCS (current on this CPU) for a fresh vCPU (vmm/vmcs_setup.c). */
+void vmcs_setup(struct vcpu *vcpu);
+/* Preemption-timer ticks in one guest time slice (set by vmcs_setup()). */
+extern u32 vcpu_slice_ticks;
+
+#endif
