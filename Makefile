@@ -61,7 +61,8 @@ RELEASE_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(TEST_ONLY_SRCS),$(C_S
 		   $(patsubst %.asm,$(BUILD)/%.asm.o,$(ASM_SRCS))
 
 # Debian packages the build and the emulator runs need.
-DEPS_PKGS	:= nasm grub-pc-bin grub-common xorriso mtools qemu-system-x86 \
+DEPS_PKGS	:= nasm grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools \
+		   qemu-system-x86 ovmf \
 		   bochs bochsbios vgabios bochs-sdl python3
 
 # Test guests (tests/guests/): freestanding ELF64 programs on the guest
@@ -88,7 +89,7 @@ MB1_CFLAGS	:= -std=gnu11 -m32 -O2 -ffreestanding -nostdlib -fno-pic \
 # make run GUESTS="path:cmdline ...": boot those guests instead of the set.
 GUESTS		?=
 
-.PHONY: image-sizes help all iso run run-qemu guests bench-guests bench-mmu test stress bench mutants check-deps clean
+.PHONY: image-sizes help all iso run run-kvm run-qemu guests bench-guests bench-mmu test stress bench mutants check-deps clean
 all: check-deps $(KERNEL) $(BUILD)/microhv.iso $(RELEASE_ISO) guests image-sizes
 guests: $(GUEST_IMAGES)
 # Keep the guests' objects between builds.
@@ -174,6 +175,7 @@ help:
 	@echo "make run          boot the demonstration guests in Bochs (2 CPUs, VMX); summary at the end"
 	@echo "                  GUESTS=\"build/guests/hello.elf:name=hello mem=2M ...\" boots those instead"
 	@echo "make run-qemu     boot the kernel alone in QEMU TCG (4 CPUs, no VMX: no guests)"
+	@echo "make run-kvm      the tests and guests nested under QEMU/KVM (says which requirement is missing)"
 	@echo "make test         the whole test suite (hosted, QEMU and Bochs boots): N passed, N failed"
 	@echo "make stress       the hosted tests again, long (HOST_STRESS=1)"
 	@echo "make bench        every benchmark: tables on stdout, JSON under build/bench/"
@@ -187,6 +189,10 @@ help:
 
 bench-guests: all
 	tests/guests/bench_roundtrip.sh
+
+# Nested under QEMU/KVM (needs /dev/kvm, Intel VMX, kvm_intel nested=1).
+run-kvm: all
+	tests/boot/run_kvm.sh
 
 run-qemu: all
 	timeout 120 qemu-system-x86_64 -M pc -m $(QEMU_MEM) -smp $(QEMU_SMP) \

@@ -71,6 +71,9 @@ CMDLINE=$(grub_quote "$cmdline") MODULES="$mods" awk '
 ' "$here/grub.cfg.in" > "$stage/boot/grub/grub.cfg"
 
 mkdir -p "$(dirname "$out")"
+# grub-mkrescue adds every platform whose GRUB modules are installed.
+[ -d /usr/lib/grub/x86_64-efi ] ||
+	echo "mkiso: no /usr/lib/grub/x86_64-efi (grub-efi-amd64-bin): $out boots by BIOS only" >&2
 if ! grub-mkrescue -o "$out" "$stage" >"$mklog" 2>&1; then
 	cat "$mklog" >&2
 	echo "mkiso: grub-mkrescue failed" >&2

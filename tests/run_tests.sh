@@ -105,6 +105,16 @@ boot() {
 boot_configs
 suite_time boot $t
 
+# 4. nested under QEMU/KVM, where this host allows it
+t=$SECONDS
+if reason=$(tests/boot/run_kvm.sh --check 2>&1); then
+	tests/boot/run_kvm.sh > "$logdir/kvm-nested.tap" 2>&1
+	ingest kvm-nested $? "$logdir/kvm-nested.tap"
+else
+	emit ok "kvm-nested # SKIP ${reason#run-kvm: cannot run: }"
+fi
+suite_time kvm-nested $t
+
 echo "# total: $(( SECONDS - t_start ))s"
 echo "1..$n"
 echo "$passed passed, $failed failed"

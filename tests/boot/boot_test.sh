@@ -6,6 +6,7 @@
 #                [--module PATH "MODULE CMDLINE"]... [--iso PREBUILT.iso]
 #                [--expect-msg "TEXT"]... [--expect-fail REGEX] [--allow-bug]
 #                [--expect-crash] [--qemu-arg ARG]... [--cpu-model MODEL]
+#                [--firmware bios|uefi] [--boot-from cdrom|usb]
 #
 # Builds build/test-iso/NAME.iso with iso/mkiso.sh (unless --iso is given),
 # runs the emulator under `timeout`, keeps everything under build/test-logs/:
@@ -23,6 +24,11 @@
 # and 0 after a magic breakpoint, so for Bochs any of those is accepted and
 # the serial log decides (EMULATORS.md).
 #
+# --firmware uefi (QEMU): boot by UEFI with Debian's OVMF on a q35
+# machine (a fresh copy of its variable store per run); default: SeaBIOS on
+# pc. --boot-from usb (QEMU): attach the image as a USB stick (XHCI +
+# usb-storage) instead of a CD - the same hybrid image boots both ways.
+#
 # --cpu-model: the Bochs CPU model (bochs -help cpu lists them); the
 # default, corei7_skylake_x, has everything VMX needs. Older models test
 # the refusal of a CPU that lacks something required.
@@ -38,6 +44,7 @@ cd "$root" || exit 1
 
 name="" emu="" cpus=1 mem=256 tmo="" cmdline="" iso=""
 allow_bug=0 expect_fail="" expect_crash=0 cpu_model=corei7_skylake_x
+firmware=bios boot_from=cdrom
 modules=() msgs=() qemu_args=()
 
 while [ $# -gt 0 ]; do
@@ -56,6 +63,8 @@ while [ $# -gt 0 ]; do
 	--expect-crash) expect_crash=1; shift ;;
 	--qemu-arg) qemu_args+=("$2"); shift 2 ;;
 	--cpu-model) cpu_model=$2; shift 2 ;;
+	--firmware) firmware=$2; shift 2 ;;
+	--boot-from) boot_from=$2; shift 2 ;;
 	*) echo "boot_test.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -107,8 +116,30 @@ fi
 # --- the run -------------------------------------------------------------
 case $emu in
 qemu)
-	cmd=(qemu-system-x86_64 -M pc -m "$mem" -smp "$cpus"
-	     -cdrom "$iso" -display none -serial "file:$serial"
+	machine=(-M pc)
+	if [ "$firmware" = uefi ]; then
+		ovmf=/usr/share/OVMF
+		if [ ! -f "$ovmf/OVMF_CODE_4M.fd" ]; then
+			result "not ok $name: no $ovmf/OVMF_CODE_4M.fd (Debian: apt-get install ovmf)"
+			finish
+		fi
+		cp "$ovmf/OVMF_VARS_4M.fd" "$logdir/$name.ovmf-vars.fd"
+		machine=(-M q35
+			 -drive "if=pflash,format=raw,readonly=on,file=$ovmf/OVMF_CODE_4M.fd"
+			 -drive "if=pflash,format=raw,file=$logdir/$name.ovmf-vars.fd")
+	elif [ "$firmware" != bios ]; then
+		result "not ok $name: --firmware must be bios or uefi, not '$firmware'"
+		finish
+	fi
+	if [ "$boot_from" = usb ]; then
+		media=(-device qemu-xhci,id=xhci
+		       -drive "if=none,id=stick,format=raw,readonly=on,file=$iso"
+		       -device usb-storage,bus=xhci.0,drive=stick,bootindex=0)
+	else
+		media=(-cdrom "$iso")
+	fi
+	cmd=(qemu-system-x86_64 "${machine[@]}" -m "$mem" -smp "$cpus"
+	     "${media[@]}" -display none -serial "file:$serial"
 	     -monitor none -no-reboot
 	     -device isa-debug-exit,iobase=0xf4,iosize=0x04
 	     "${qemu_args[@]}")

@@ -25,6 +25,21 @@ boot_configs() {
 		--expect-msg "BUG: hard lockup - CPU#1 stuck with interrupts off for" \
 		--expect-msg "] hardlockup_spin_irqs_off+0x" \
 		--module "$mod" "$modcmd"
+	# The same image by UEFI (OVMF on q35): from the CD, and written to a
+	# USB stick; and by BIOS from the stick. The kernel takes the EFI
+	# memory map and the ACPI tables GRUB passes under UEFI.
+	boot qemu-uefi-cd --emu qemu --cpus 4 --mem 256 --firmware uefi \
+		--cmdline "expect_mem_mb=256 expect_cpus=4 exit=qemu" \
+		--expect-msg "mmap: from the EFI memory map" \
+		--expect-msg "BUG: hard lockup - CPU#1 stuck with interrupts off for" \
+		--module "$mod" "$modcmd"
+	boot qemu-uefi-usb --emu qemu --cpus 2 --mem 256 --firmware uefi \
+		--boot-from usb --cmdline "expect_mem_mb=256 expect_cpus=2 exit=qemu" \
+		--expect-msg "mmap: from the EFI memory map" \
+		--module "$mod" "$modcmd"
+	boot qemu-bios-usb --emu qemu --cpus 2 --mem 256 --boot-from usb \
+		--cmdline "expect_mem_mb=256 expect_cpus=2 exit=qemu ktest=boot.*" \
+		--module "$mod" "$modcmd"
 	boot bochs-1cpu --emu bochs --cpus 1 --mem 128 \
 		--cmdline "expect_mem_mb=128 expect_cpus=1 exit=bochs expect_vmx=1" \
 		--expect-msg "watchdog: hard lockup detector off: 1 CPU, no buddy CPU to check it" \
