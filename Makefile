@@ -44,8 +44,11 @@ LDFLAGS		:= -nostdlib -n -T linker.ld -z max-page-size=0x1000 \
 
 C_SRCS		:= $(wildcard arch/x86/*.c mm/*.c kernel/*.c vmm/*.c vmm/*/*.c)
 ASM_SRCS	:= $(wildcard boot/*.asm arch/x86/*.asm)
+# The screen console's font, generated from GRUB's ascii.pf2 (grub-common).
+FONT_PF2	:= /usr/share/grub/ascii.pf2
+GEN_OBJS	:= $(BUILD)/gen/screen_font.o
 OBJS		:= $(patsubst %.c,$(BUILD)/%.o,$(C_SRCS)) \
-		   $(patsubst %.asm,$(BUILD)/%.asm.o,$(ASM_SRCS))
+		   $(patsubst %.asm,$(BUILD)/%.asm.o,$(ASM_SRCS)) $(GEN_OBJS)
 
 # Two images from the same objects. The test kernel (build/kernel.elf,
 # build/microhv.iso) links everything; the release kernel
@@ -58,7 +61,7 @@ TEST_ONLY_SRCS	:= $(filter %_test.c %_ktest.c,$(C_SRCS)) \
 RELEASE_KERNEL	:= $(BUILD)/release/kernel.elf
 RELEASE_ISO	:= $(BUILD)/microhv-release.iso
 RELEASE_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(TEST_ONLY_SRCS),$(C_SRCS))) \
-		   $(patsubst %.asm,$(BUILD)/%.asm.o,$(ASM_SRCS))
+		   $(patsubst %.asm,$(BUILD)/%.asm.o,$(ASM_SRCS)) $(GEN_OBJS)
 
 # Debian packages the build and the emulator runs need.
 DEPS_PKGS	:= nasm grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools \
@@ -145,6 +148,12 @@ image-sizes: $(KERNEL) $(RELEASE_KERNEL)
 		size $$k | awk -v k=$$k -v f=$$(stat -c %s $$k) 'NR == 2 { \
 		printf "  SIZE %-26s text %7d  data %6d  bss %7d  (file %d KiB)\n", \
 		k, $$1, $$2, $$3, f / 1024 }'; done
+
+$(BUILD)/gen/screen_font.c: arch/x86/screen_font.py $(FONT_PF2)
+	@mkdir -p $(dir $@)
+	@echo "  GEN $@"; python3 arch/x86/screen_font.py $(FONT_PF2) > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/screen_font.o: $(BUILD)/gen/screen_font.c
+	@echo "  CC  $<"; $(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

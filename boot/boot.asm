@@ -40,6 +40,16 @@ align 8
 	dd 1, 3, 4, 6, 9, 14, 15, 17
 .info_req_end:
 
+	; No framebuffer tag: under BIOS the loader then leaves the screen in
+	; EGA text (cheap to draw, also in Bochs); under UEFI, which has no
+	; text mode, GRUB sets a GOP mode anyway once its video drivers are
+	; loaded (grub.cfg) and passes it (arch/x86/screen.c draws there).
+	; Console flags (optional): EGA text is supported.
+align 8
+	dw 4, 1
+	dd 12
+	dd 2
+
 	; End tag.
 align 8
 	dw 0, 0

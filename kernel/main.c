@@ -14,6 +14,7 @@
 #include "arch/x86/interrupts.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/pic.h"
+#include "arch/x86/screen.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/uart.h"
 #include "kernel/cmdline.h"
@@ -111,6 +112,8 @@ __noreturn void kmain(u32 magic, u64 mbi_phys)
 
 	acpi_init(boot_info.rsdp);
 	memory_init(&boot_info);
+	/* The screen joins COM1 once paging can map a framebuffer. */
+	screen_init(&boot_info);
 
 	lapic_init_cpu();
 	lapic_timer_calibrate();

@@ -9,6 +9,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/interrupts.h"
 #include "arch/x86/lapic.h"
+#include "arch/x86/screen.h"
 #include "arch/x86/uart.h"
 #include "kernel/exit.h"
 #include "kernel/lockdep.h"
@@ -149,6 +150,7 @@ void plat_free(void *p)
 void plat_console_write(const char *s, size_t len)
 {
 	uart_write(s, len);
+	screen_write(s, len);
 }
 
 /* A halt is the end of the run, and never a successful one. */
