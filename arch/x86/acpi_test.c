@@ -14,7 +14,7 @@
 struct acpi_image {
 	u8 rsdp[36] __aligned(16);
 	u8 root[64] __aligned(8);
-	u8 madt[128] __aligned(8);
+	u8 madt[44 + 16 * 72] __aligned(8);	/* up to 72 x2APIC entries */
 	u8 other[64] __aligned(8);
 };
 
@@ -182,6 +182,47 @@ KTEST(acpi, garbled_tables)
 	KTEST_EXPECT(t, acpi_parse(im->rsdp, ai));
 	KTEST_EXPECT(t, ai->have_madt);
 	KTEST_EXPECT_EQ(t, ai->nr_lapics, 0);	/* parse stopped there */
+	kfree(im);
+	kfree(ai);
+}
+
+/*
+ * A MADT as a big UEFI machine has it: x2APIC entries (type 9) with IDs
+ * above 255, some disabled, and more enabled CPUs than MAX_CPUS: the IDs
+ * are taken as 32-bit, disabled ones counted apart, and those beyond
+ * MAX_CPUS named and left out.
+ */
+KTEST(acpi, madt_x2apic_ids_above_255_and_too_many_cpus)
+{
+	enum { N = 72 };
+	u32 len = 44 + 16 * N;
+
+	ACPI_TEST_SETUP(t, im, ai);
+	build(im, true, 3);
+	sdt_header(im->madt, "APIC", len);
+	for (unsigned int i = 0; i < N; i++) {
+		u8 *e = im->madt + 44 + 16 * i;
+		u32 id = 256 + 2 * i, flags = (i % 10 == 4) ? 0 : 1;
+
+		memset(e, 0, 16);
+		e[0] = 9;		/* processor local x2APIC */
+		e[1] = 16;
+		memcpy(e + 4, &id, 4);
+		memcpy(e + 8, &flags, 4);
+		memcpy(e + 12, &i, 4);	/* ACPI processor UID */
+	}
+	fix_checksum(im->madt, len, 9);
+	KTEST_EXPECT(t, acpi_parse(im->rsdp, ai));
+	KTEST_EXPECT(t, ai->have_madt);
+	/*
+	 * 72 entries, 7 disabled (i = 4, 14, ... 64): 65 enabled, of which
+	 * the first 64 are kept and the last (id 398) is named and dropped.
+	 */
+	KTEST_EXPECT_EQ(t, ai->nr_lapics_disabled, 7);
+	KTEST_EXPECT_EQ(t, ai->nr_lapics, MAX_CPUS);
+	KTEST_EXPECT_EQ(t, ai->lapic_ids[0], 256);
+	KTEST_EXPECT_EQ(t, ai->lapic_ids[4], 256 + 2 * 5);	/* 4 skipped */
+	KTEST_EXPECT_EQ(t, ai->lapic_ids[MAX_CPUS - 1], 396);
 	kfree(im);
 	kfree(ai);
 }

@@ -133,7 +133,18 @@ unsigned int smp_stop_other_cpus(void)
 		return READ_ONCE(nr_parked);
 	if (!others)
 		return 0;
-	lapic_send_ipi(0, APIC_ICR_NMI | APIC_ICR_ALL_BUT_SELF);
+	/*
+	 * One NMI per online CPU, never the all-but-self shorthand: a CPU
+	 * the machine has but we never started (beyond MAX_CPUS, or cpus=)
+	 * still waits for its SIPI with no IDT, and an NMI there resets the
+	 * machine before the report is out.
+	 */
+	for (unsigned int cpu = 0; cpu < MAX_CPUS; cpu++) {
+		struct percpu *pc = per_cpu(cpu);
+
+		if (pc && cpu != this_cpu_id() && READ_ONCE(pc->online))
+			lapic_send_ipi(pc->apic_id, APIC_ICR_NMI);
+	}
 	/* Bounded wait: a wedged CPU must not keep us from reporting. */
 	deadline = rdtsc() + tsc_hz() / 10;
 	while (READ_ONCE(nr_parked) < others && (s64)(rdtsc() - deadline) < 0)
