@@ -14,6 +14,7 @@ unsigned int cmdline_expect_mem_mb;
 unsigned int cmdline_expect_cpus;
 unsigned int cmdline_zero_pool = CMDLINE_ZERO_POOL_AUTO;
 char cmdline_crash_test[CMDLINE_STR_MAX];
+char cmdline_calibrate[CMDLINE_STR_MAX];
 unsigned int cmdline_expect_vmx;
 
 static const char *boot_cmdline = "";
@@ -31,6 +32,7 @@ static const struct cmdline_option kernel_options[] = {
 	{ "crash_test", CMDLINE_STR, cmdline_crash_test },
 	{ "expect_vmx", CMDLINE_UINT, &cmdline_expect_vmx },
 	{ "zero_pool", CMDLINE_UINT, &cmdline_zero_pool },
+	{ "calibrate", CMDLINE_STR, cmdline_calibrate },
 };
 
 static const char *const log_level_names[] = {

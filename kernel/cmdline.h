@@ -12,6 +12,8 @@
  *                          crash.on_purpose ktest
  *                          (arch/x86/crash_test.c), to test the crash path
  *   expect_vmx=1 (VMX tests fail instead of skipping without VMX)
+ *   calibrate=pit|pmtimer  what times the LAPIC/TSC calibration (default
+ *                    pit, falling back to the other when it does not answer)
  *   zero_pool=PAGES  free pages idle CPUs keep zeroed for first touches
  *                    (default: 1/128 of memory, at most 256; 0: none)
  * An unknown option prints "cmdline: unknown option 'xyz'" and boot goes
@@ -46,6 +48,7 @@ extern unsigned int cmdline_hardlockup_thresh;	/* seconds; 0 = default */
 extern unsigned int cmdline_expect_mem_mb;
 extern unsigned int cmdline_expect_cpus;
 extern char cmdline_crash_test[CMDLINE_STR_MAX];
+extern char cmdline_calibrate[CMDLINE_STR_MAX];	/* "pmtimer" or PIT */
 extern unsigned int cmdline_expect_vmx;
 #define CMDLINE_ZERO_POOL_AUTO	(~0U)
 extern unsigned int cmdline_zero_pool;	/* CMDLINE_ZERO_POOL_AUTO: not given */

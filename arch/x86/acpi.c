@@ -166,6 +166,16 @@ static void parse_fadt(struct acpi_info *ai, const struct sdt_header *h)
 
 	ai->have_fadt = true;
 	memcpy(&ai->pm1a_cnt, f + 64, 4);
+	/* PM_TMR_BLK (76), PM_TMR_LEN (91, 4 when present), flags (112). */
+	if (h->length >= 116 && f[91] == 4) {
+		u32 flags;
+
+		memcpy(&ai->pm_tmr_port, f + 76, 4);
+		memcpy(&flags, f + 112, 4);
+		ai->pm_tmr_32bit = flags & BIT(8);
+		if (ai->pm_tmr_port > 0xffff)
+			ai->pm_tmr_port = 0;
+	}
 	memcpy(&dsdt32, f + 40, 4);
 	dsdt = map_table(ai, dsdt32, "DSDT");
 	if (dsdt)

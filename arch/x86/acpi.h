@@ -20,6 +20,8 @@ struct acpi_info {
 	u32 ioapic_id;
 	unsigned int nr_ioapics;
 	u32 pm1a_cnt;			/* PM1a control port, 0 if none */
+	u32 pm_tmr_port;		/* ACPI PM timer port, 0 if none */
+	bool pm_tmr_32bit;		/* TMR_VAL_EXT: 32 bits, else 24 */
 	u16 slp_typa;			/* SLP_TYPa for S5 */
 	bool have_s5;
 	/* Tables touched, so main.c can keep them out of the allocator. */

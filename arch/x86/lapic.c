@@ -7,6 +7,9 @@
  * offsets are MMIO and the destination goes into ICR-high bits 31:24.
  */
 #include "arch/x86/lapic.h"
+#include "kernel/string.h"
+#include "kernel/cmdline.h"
+#include "arch/x86/acpi.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/interrupts.h"
 #include "kernel/log.h"
@@ -119,50 +122,134 @@ void arch_send_nmi(unsigned int cpu)
 }
 
 /*
- * PIT channel 2 one-shot, gated through port 0x61: count 10 ms at
- * 1.193182 MHz and see how far the LAPIC timer and the TSC moved.
- * Channel 2 needs no interrupt and does not disturb channel 0.
+ * Calibration: count the LAPIC timer and the TSC across a 10 ms window
+ * timed by a clock of known rate. The PIT's channel 2 one-shot, gated
+ * through port 0x61 (no interrupt, channel 0 untouched), is the default;
+ * the ACPI PM timer (3.579545 MHz, from the FADT) serves where the PIT
+ * never expires - UEFI machines may have no 8254 - or when the command
+ * line says calibrate=pmtimer.
  */
 #define PIT_HZ		1193182ULL
+#define PMTMR_HZ	3579545ULL
 #define CALIB_MS	10
+#define CALIB_SPINS	100000000UL
 
-void lapic_timer_calibrate(void)
+static bool pit_window_start(void)
 {
 	u16 count = PIT_HZ * CALIB_MS / 1000;
-	u64 tsc0, tsc1;
-	u32 lapic_elapsed;
-	unsigned long spins = 0;
-	u8 p61;
+	u8 p61 = inb(0x61);
 
-	p61 = inb(0x61);
 	outb(0x61, (p61 & ~0x02) | 0x01);	/* gate on, speaker off */
 	outb(0x43, 0xb0);			/* ch2, lo/hi, mode 0 */
 	outb(0x42, count & 0xff);
 	outb(0x42, count >> 8);
-
-	lapic_write(APIC_TIMER_DIV, APIC_DIV_16);
-	lapic_write(APIC_LVT_TIMER, APIC_LVT_MASKED);
 	/* Restart the count: drop the gate and raise it again. */
 	p61 = inb(0x61);
 	outb(0x61, p61 & ~0x01);
 	outb(0x61, p61 | 0x01);
-	lapic_write(APIC_TIMER_INIT, 0xffffffff);
-	tsc0 = rdtsc();
-	while (!(inb(0x61) & 0x20)) {
-		if (++spins > 100000000UL) {
-			pr_err("lapic: PIT channel 2 never expired; assuming a 100 MHz LAPIC timer\n");
-			break;
-		}
-	}
-	tsc1 = rdtsc();
-	lapic_elapsed = 0xffffffff - lapic_read(APIC_TIMER_CUR);
-	lapic_write(APIC_TIMER_INIT, 0);
+	return true;
+}
 
-	if (spins > 100000000UL || !lapic_elapsed) {
+static bool pit_window_wait(void)
+{
+	for (unsigned long spins = 0; !(inb(0x61) & 0x20); spins++)
+		if (spins > CALIB_SPINS)
+			return false;
+	return true;
+}
+
+static u32 pmtmr_read(void)
+{
+	u32 v = inl((u16)acpi_info.pm_tmr_port);
+
+	return acpi_info.pm_tmr_32bit ? v : v & 0xffffff;
+}
+
+static u32 pmtmr_start;
+
+static bool pmtmr_window_start(void)
+{
+	if (!acpi_info.pm_tmr_port)
+		return false;
+	pmtmr_start = pmtmr_read();
+	return true;
+}
+
+static bool pmtmr_window_wait(void)
+{
+	u32 mask = acpi_info.pm_tmr_32bit ? 0xffffffffu : 0xffffff;
+	u32 want = PMTMR_HZ * CALIB_MS / 1000;
+
+	for (unsigned long spins = 0;
+	     ((pmtmr_read() - pmtmr_start) & mask) < want; spins++)
+		if (spins > CALIB_SPINS)
+			return false;
+	return true;
+}
+
+/*
+ * One 10 ms window of @src: TSC ticks across it, and with @lapic the
+ * LAPIC timer's count too (it is reprogrammed: boot time only). False if
+ * the source is absent or never finished.
+ */
+static bool calib_window(enum lapic_calib_src src, u64 *tsc, u32 *lapic)
+{
+	bool pit = src == LAPIC_CALIB_PIT;
+	u64 tsc0;
+
+	if (!(pit ? pit_window_start() : pmtmr_window_start()))
+		return false;
+	if (lapic) {
+		lapic_write(APIC_TIMER_DIV, APIC_DIV_16);
+		lapic_write(APIC_LVT_TIMER, APIC_LVT_MASKED);
+		lapic_write(APIC_TIMER_INIT, 0xffffffff);
+	}
+	tsc0 = rdtsc();
+	if (!(pit ? pit_window_wait() : pmtmr_window_wait()))
+		return false;
+	*tsc = rdtsc() - tsc0;
+	if (lapic) {
+		*lapic = 0xffffffff - lapic_read(APIC_TIMER_CUR);
+		lapic_write(APIC_TIMER_INIT, 0);
+	}
+	return true;
+}
+
+u64 lapic_measure_tsc_hz(enum lapic_calib_src src)
+{
+	u64 tsc;
+
+	return calib_window(src, &tsc, NULL) ? tsc * (1000 / CALIB_MS) : 0;
+}
+
+static const char *const calib_names[] = {
+	[LAPIC_CALIB_PIT] = "PIT", [LAPIC_CALIB_PMTIMER] = "ACPI PM timer",
+};
+
+void lapic_timer_calibrate(void)
+{
+	enum lapic_calib_src src = strcmp(cmdline_calibrate, "pmtimer") ?
+				   LAPIC_CALIB_PIT : LAPIC_CALIB_PMTIMER;
+	u32 lapic_elapsed = 0;
+	u64 tsc = 0;
+	bool ok = calib_window(src, &tsc, &lapic_elapsed) && lapic_elapsed;
+
+	if (!ok) {
+		enum lapic_calib_src other = src == LAPIC_CALIB_PIT ?
+			LAPIC_CALIB_PMTIMER : LAPIC_CALIB_PIT;
+
+		pr_warn("lapic: no calibration from the %s; trying the %s\n",
+			calib_names[src], calib_names[other]);
+		src = other;
+		ok = calib_window(src, &tsc, &lapic_elapsed) && lapic_elapsed;
+	}
+	if (!ok) {
+		pr_err("lapic: neither the PIT nor an ACPI PM timer answered; assuming a 100 MHz LAPIC timer\n");
 		lapic_timer_hz = 100000000ULL / 16;
 	} else {
 		lapic_timer_hz = (u64)lapic_elapsed * (1000 / CALIB_MS);
-		tsc_freq_hz = (tsc1 - tsc0) * (1000 / CALIB_MS);
+		tsc_freq_hz = tsc * (1000 / CALIB_MS);
+		pr_info("lapic: calibrated against the %s\n", calib_names[src]);
 	}
 	if (tsc_freq_hz < 1000000)
 		tsc_freq_hz = 1000000;

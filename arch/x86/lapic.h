@@ -27,6 +27,10 @@ void lapic_send_ipi(u32 dest, u32 icr);
 
 /* PIT-based calibration of the LAPIC timer and TSC (BSP, once). */
 void lapic_timer_calibrate(void);
+/* What times the calibration window (lapic.c explains the choice). */
+enum lapic_calib_src { LAPIC_CALIB_PIT, LAPIC_CALIB_PMTIMER };
+/* TSC ticks per second measured against @src; 0 if it is absent. */
+u64 lapic_measure_tsc_hz(enum lapic_calib_src src);
 /* Start the periodic tick on this CPU at @hz. */
 void lapic_timer_start(unsigned int hz);
 u64 tsc_hz(void);

@@ -26,7 +26,8 @@ boot_configs() {
 		--expect-msg "] hardlockup_spin_irqs_off+0x" \
 		--module "$mod" "$modcmd"
 	# The same image by UEFI (OVMF on q35): from the CD, and written to a
-	# USB stick; and by BIOS from the stick. The kernel takes the EFI
+	# USB stick (calibrated by the ACPI PM timer, as on a machine without
+	# a PIT); and by BIOS from the stick. The kernel takes the EFI
 	# memory map and the ACPI tables GRUB passes under UEFI.
 	boot qemu-uefi-cd --emu qemu --cpus 4 --mem 256 --firmware uefi \
 		--cmdline "expect_mem_mb=256 expect_cpus=4 exit=qemu" \
@@ -34,8 +35,10 @@ boot_configs() {
 		--expect-msg "BUG: hard lockup - CPU#1 stuck with interrupts off for" \
 		--module "$mod" "$modcmd"
 	boot qemu-uefi-usb --emu qemu --cpus 2 --mem 256 --firmware uefi \
-		--boot-from usb --cmdline "expect_mem_mb=256 expect_cpus=2 exit=qemu" \
+		--boot-from usb \
+		--cmdline "expect_mem_mb=256 expect_cpus=2 exit=qemu calibrate=pmtimer" \
 		--expect-msg "mmap: from the EFI memory map" \
+		--expect-msg "lapic: calibrated against the ACPI PM timer" \
 		--module "$mod" "$modcmd"
 	# More CPUs than MAX_CPUS (64): the rest are named and left waiting
 	# for their SIPI, and the end of the run must not wake them (an NMI
