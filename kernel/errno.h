@@ -12,6 +12,7 @@
 #define EPERM		1	/* not allowed for this caller */
 #define ENOENT		2	/* no such thing (option, module, guest) */
 #define EIO		5	/* a check in the host failed */
+#define EAGAIN		11	/* gave up for now: try again (a merge lost a race) */
 #define ENOEXEC		8	/* not an image we can load */
 #define ENOMEM		12	/* the host is out of memory */
 #define EFAULT		14	/* an address outside what it may touch */

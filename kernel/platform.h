@@ -82,6 +82,16 @@ void plat_kick_cpu(unsigned int cpu);
  */
 void *plat_alloc_page(void);
 void plat_free_page(void *va);
+/*
+ * A zeroed, naturally aligned block of 2^@order contiguous pages (guest
+ * memory behind a huge SPTE), handed out already split: each of its
+ * pages is freed on its own with plat_free_page(). NULL when no such
+ * block is free (or @order is more than the platform can give); callers
+ * fall back to smaller blocks.
+ */
+void *plat_alloc_pages(unsigned int order);
+/* Frees a whole block from plat_alloc_pages() none of whose pages was freed. */
+void plat_free_pages(void *va, unsigned int order);
 
 /*
  * The direct map is the identity on both platforms (the kernel maps RAM

@@ -137,6 +137,25 @@ void plat_free_page(void *va)
 	page_free(va, 0);
 }
 
+void *plat_alloc_pages(unsigned int order)
+{
+	void *va;
+
+	if (order > MAX_ORDER)
+		return NULL;
+	va = page_alloc_zeroed(order);
+	page_split(va, order);
+	return va;
+}
+
+void plat_free_pages(void *va, unsigned int order)
+{
+	u64 i;
+
+	for (i = 0; va && i < (1ULL << order); i++)
+		page_free((char *)va + i * PAGE_SIZE, 0);
+}
+
 void *plat_zalloc(size_t size)
 {
 	return kzalloc(size);

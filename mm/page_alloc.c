@@ -565,6 +565,35 @@ void page_free(void *va, unsigned order)
 	free_checked(page, va, order, 1);
 }
 
+/*
+ * Turn an allocated block of 2^order frames into 2^order order-0 blocks,
+ * each freed on its own with page_free(va, 0). The guest memory behind a
+ * huge SPTE is allocated as one block (contiguous, aligned) but given
+ * back a 4K page at a time when the host reclaims pages inside it; the
+ * buddy lists put the block back together as its pieces come home.
+ */
+void page_split(void *va, unsigned order)
+{
+	struct page *page = va ? virt_to_page(va) : NULL;
+	unsigned long flags;
+	u64 i;
+
+	if (!page || !order)
+		return;
+	flags = spin_lock_irqsave(&zone.lock);
+	if (WARN_ON(!page_test_flag(page, PG_head) || page->order != order ||
+		    (page->flags & (BIT(PG_slab) | BIT(PG_kmalloc_large))))) {
+		spin_unlock_irqrestore(&zone.lock, flags);
+		return;
+	}
+	for (i = 0; i < (1ULL << order); i++) {
+		page[i].order = 0;
+		page[i].refcount = 1;
+		set_flag(&page[i], PG_head);
+	}
+	spin_unlock_irqrestore(&zone.lock, flags);
+}
+
 void get_page(struct page *page)
 {
 	u32 old = __atomic_fetch_add(&page->refcount, 1, __ATOMIC_RELAXED);

@@ -103,6 +103,8 @@ void *page_alloc_below(unsigned order, phys_addr_t limit);
  * frame kmalloc owns is reported (WARN plus a line naming it) and refused.
  */
 void page_free(void *va, unsigned order);
+/* An allocated 2^order block becomes 2^order order-0 allocations. */
+void page_split(void *va, unsigned order);
 
 /* Descriptor of the frame holding va / pa; NULL outside the managed range. */
 struct page *virt_to_page(const void *va);

@@ -61,7 +61,13 @@ enum {
 	HV_MMU_STAT_roots_allocated, HV_MMU_STAT_roots_invalidated,
 	HV_MMU_STAT_roots_freed, HV_MMU_STAT_pt_pages_alive,
 	HV_MMU_STAT_pt_pages_allocated, HV_MMU_STAT_tlb_flushes,
-	HV_MMU_STAT_reclaims, HV_MMU_NR_STATS_V1
+	HV_MMU_STAT_reclaims, HV_MMU_NR_STATS_V1,
+	/* Version 2: huge pages and dirty logging. */
+	HV_MMU_STAT_mmu_bugs = HV_MMU_NR_STATS_V1,
+	HV_MMU_STAT_pages_4k, HV_MMU_STAT_pages_2m, HV_MMU_STAT_pages_1g,
+	HV_MMU_STAT_huge_splits, HV_MMU_STAT_huge_merges,
+	HV_MMU_STAT_merge_retries, HV_MMU_STAT_dirty_pages_harvested,
+	HV_MMU_NR_STATS_V2
 };
 
 /* Every u64 of a page HC_MMU_REPLACE_GFN put in place. */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -215,12 +216,110 @@ void *plat_alloc_page(void)
 	return p;
 }
 
-void plat_free_page(void *va)
+/*
+ * Blocks of plat_alloc_pages(): mmap'ed (untouched pages cost nothing, so
+ * a benchmark can back 16 GiB of guest memory it never writes), naturally
+ * aligned, and freed a page at a time: each freed page is poisoned, and
+ * the mapping goes when its last page does.
+ */
+#define MAX_HOST_BLOCKS	1024
+struct host_block {
+	uintptr_t base;
+	size_t size;
+	u64 live;		/* pages not yet freed */
+};
+static struct host_block host_blocks[MAX_HOST_BLOCKS];	/* page_mutex */
+static unsigned int host_blocks_hw;	/* slots ever used, page_mutex */
+
+void *plat_alloc_pages(unsigned int order)
 {
-	void *old = va;
+	size_t size = (size_t)PAGE_SIZE << order;
+	uintptr_t raw, base;
+	unsigned int i;
+	void *m;
+
+	if (!order)
+		return plat_alloc_page();
+	if (order > 18)
+		return NULL;
+	m = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	raw = (uintptr_t)m;
+	base = (raw + size - 1) & ~(size - 1);
+	if (base > raw)
+		munmap(m, base - raw);
+	munmap((void *)(base + size), raw + 2 * size - (base + size));
+	pthread_mutex_lock(&page_mutex);
+	for (i = 0; i < MAX_HOST_BLOCKS && host_blocks[i].base; i++)
+		;
+	if (i == MAX_HOST_BLOCKS) {
+		pthread_mutex_unlock(&page_mutex);
+		munmap((void *)base, size);
+		return NULL;
+	}
+	host_blocks[i] = (struct host_block){ base, size, 1ULL << order };
+	if (i >= host_blocks_hw)
+		host_blocks_hw = i + 1;
+	pthread_mutex_unlock(&page_mutex);
+	__atomic_add_fetch(&pages_live, 1ULL << order, __ATOMIC_RELAXED);
+	return (void *)base;
+}
+
+/* The block holding @va, or NULL for a page of plat_alloc_page(). */
+static struct host_block *host_block_of(const void *va)
+{
+	uintptr_t a = (uintptr_t)va;
+	unsigned int i;
+
+	for (i = 0; i < host_blocks_hw; i++)
+		if (host_blocks[i].base && a - host_blocks[i].base <
+		    host_blocks[i].size)
+			return &host_blocks[i];
+	return NULL;
+}
+
+void plat_free_pages(void *va, unsigned int order)
+{
+	struct host_block *b;
 
 	if (!va)
 		return;
+	pthread_mutex_lock(&page_mutex);
+	b = host_block_of(va);
+	if (!b || b->base != (uintptr_t)va ||
+	    b->size != ((size_t)PAGE_SIZE << order) ||
+	    b->live != (1ULL << order)) {
+		pthread_mutex_unlock(&page_mutex);
+		die("plat_free_pages: not a whole, intact block\n");
+	}
+	b->base = 0;
+	pthread_mutex_unlock(&page_mutex);
+	__atomic_sub_fetch(&pages_live, 1ULL << order, __ATOMIC_RELAXED);
+	munmap(va, (size_t)PAGE_SIZE << order);
+}
+
+void plat_free_page(void *va)
+{
+	void *old = va;
+	struct host_block *b;
+
+	if (!va)
+		return;
+	pthread_mutex_lock(&page_mutex);
+	b = host_block_of(va);
+	if (b) {
+		memset(va, HOST_POISON_BYTE, PAGE_SIZE);
+		if (!--b->live) {
+			munmap((void *)b->base, b->size);
+			b->base = 0;
+		}
+		pthread_mutex_unlock(&page_mutex);
+		__atomic_sub_fetch(&pages_live, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	pthread_mutex_unlock(&page_mutex);
 	memset(va, HOST_POISON_BYTE, PAGE_SIZE);
 	__atomic_sub_fetch(&pages_live, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&page_mutex);

@@ -145,8 +145,9 @@ static u64 hw_walk(struct sim_vcpu *v, gfn_t gfn)
 
 		if (!is_shadow_present_pte(spte))
 			return 0;
-		if (is_last_spte(spte, level))
-			return spte;
+		if (is_last_spte(spte, level))	/* as a 4K leaf for @gfn */
+			return make_spte(spte_gfn_to_pfn(spte, level, gfn),
+					 PG_LEVEL_4K, spte_access(spte));
 		pt = spte_to_child_pt(spte, level);
 		if (level - 1 == PG_LEVEL_4K) {
 			v->psc_valid[p] = true;
@@ -254,20 +255,38 @@ int sim_guest_access(struct sim_vcpu *v, gpa_t gpa, bool write, u64 *val)
 	return sim_guest_run(v, &gpa, 1, write, val);
 }
 
-/* The checker's own walk (mmu_lock held for write): no cache, no poison. */
-static u64 *sw_walk(struct kvm_mmu_page *root, gfn_t gfn, int to_level)
+/*
+ * The checker's own walk (mmu_lock held for write): no cache, no poison.
+ * The entry at @to_level for @gfn, or NULL; a huge leaf above it ends
+ * the walk early, in *@leaf_level (if asked for).
+ */
+static u64 *__sw_walk(struct kvm_mmu_page *root, gfn_t gfn, int to_level,
+		      int *leaf_level)
 {
 	u64 *pt = root->spt;
 	int level;
 
 	for (level = sp_role(root).level; level > to_level; level--) {
-		u64 spte = spte_read(&pt[SPTE_INDEX(gfn, level)]);
+		u64 *sptep = &pt[SPTE_INDEX(gfn, level)];
+		u64 spte = spte_read(sptep);
 
+		if (is_shadow_present_pte(spte) && is_last_spte(spte, level) &&
+		    leaf_level) {
+			*leaf_level = level;
+			return sptep;
+		}
 		if (!is_shadow_present_pte(spte) || is_last_spte(spte, level))
 			return NULL;
 		pt = spte_to_child_pt(spte, level);
 	}
+	if (leaf_level)
+		*leaf_level = to_level;
 	return &pt[SPTE_INDEX(gfn, to_level)];
+}
+
+static u64 *sw_walk(struct kvm_mmu_page *root, gfn_t gfn, int to_level)
+{
+	return __sw_walk(root, gfn, to_level, NULL);
 }
 
 u64 sim_tlb_stale_entries(struct sim_vm *s)
@@ -282,13 +301,16 @@ u64 sim_tlb_stale_entries(struct sim_vm *s)
 		pthread_mutex_lock(&v->tlb_lock);
 		for (e = 0; v->root && e < SIM_TLB_ENTRIES; e++) {
 			u64 *sptep, spte;
+			int level;
 
 			if (!v->tlb_valid[e])
 				continue;
-			sptep = sw_walk(v->root, v->tlb_gfn[e], PG_LEVEL_4K);
+			sptep = __sw_walk(v->root, v->tlb_gfn[e], PG_LEVEL_4K,
+					  &level);
 			spte = sptep ? spte_read(sptep) : 0;
 			if (!is_shadow_present_pte(spte) ||
-			    spte_to_pfn(spte) != v->tlb_pfn[e] ||
+			    spte_gfn_to_pfn(spte, level, v->tlb_gfn[e]) !=
+			    v->tlb_pfn[e] ||
 			    (spte_access(spte) & v->tlb_access[e]) !=
 			    v->tlb_access[e])
 				stale++;

@@ -24,7 +24,14 @@
 	X(pt_pages_allocated, "page-table pages allocated")		\
 	X(tlb_flushes, "remote TLB flushes requested")			\
 	X(reclaims, "host pages reclaimed")				\
-	X(mmu_bugs, "MMU invariant violations reported as BUG")
+	X(mmu_bugs, "MMU invariant violations reported as BUG")	\
+	X(pages_4k, "leaf SPTEs mapping 4K (all roots)")		\
+	X(pages_2m, "leaf SPTEs mapping 2M (all roots)")		\
+	X(pages_1g, "leaf SPTEs mapping 1G (all roots)")		\
+	X(huge_splits, "huge SPTEs split into a table")		\
+	X(huge_merges, "tables merged back into a huge SPTE")		\
+	X(merge_retries, "merges given up (frozen/foreign child)")	\
+	X(dirty_pages_harvested, "dirty-log bits harvested")
 
 enum tdp_mmu_stat {
 #define X(n, d) TDP_MMU_STAT_##n,
@@ -42,6 +49,9 @@ struct vm;
 #define mmu_stat_add(vm, name, n) \
 	atomic64_add((n), &(vm)->stats.v[TDP_MMU_STAT_##name])
 #define mmu_stat_inc(vm, name)	mmu_stat_add(vm, name, 1)
+/* pages_4k/2m/1g by level: @n leaves at @level appeared (or went, < 0). */
+#define mmu_stat_add_leafs(vm, level, n) \
+	atomic64_add((n), &(vm)->stats.v[TDP_MMU_STAT_pages_4k + (level) - 1])
 #define mmu_stat_read(vm, name) \
 	atomic64_read(&(vm)->stats.v[TDP_MMU_STAT_##name])
 
@@ -56,7 +66,7 @@ unsigned int tdp_mmu_stats_read(struct vm *vm, u64 *out, unsigned int n);
  * order. New counters are only ever appended (and the version bumped), so
  * an older guest with a smaller buffer keeps reading the ones it knows.
  */
-#define TDP_MMU_STATS_VERSION	1
+#define TDP_MMU_STATS_VERSION	2
 
 struct tdp_mmu_stats_snapshot {
 	u32 version;		/* out: TDP_MMU_STATS_VERSION */

@@ -21,6 +21,7 @@
 #define VMM_MMU_PAGE_FAULT_H
 
 #include "kernel/compiler.h"
+#include "vmm/mmu/memslot.h"
 #include "vmm/mmu/mmu_page.h"
 
 struct vm;
@@ -52,8 +53,9 @@ struct kvm_page_fault {
 	gfn_t gfn;
 	u64 access;		/* ACC_* the guest tried */
 	/*
-	 * Largest mapping the fault may install (PG_LEVEL_4K until huge
-	 * pages land); goal_level is what it settles on.
+	 * Largest mapping the fault may install (the caller's limit);
+	 * goal_level is what kvm_mmu_faultin_pfn() settles on within it
+	 * (the slot's rules, the host block, the CPU).
 	 */
 	u8 max_level, goal_level;
 
@@ -62,6 +64,7 @@ struct kvm_page_fault {
 	kvm_pfn_t pfn;
 	u64 map_access;		/* ACC_* of the SPTE (read-only slots) */
 	u64 mmu_seq;		/* vm->mmu_invalidate_seq before the lookup */
+	bool dirty_log;		/* the slot logs writes (sampled after mmu_seq) */
 
 	/* NULL, or where a profiled fault records its stamps. */
 	u64 *stamps;
@@ -93,7 +96,8 @@ static inline void kvm_page_fault_init(struct kvm_page_fault *fault,
 {
 	*fault = (struct kvm_page_fault){
 		.addr = gpa, .gfn = gpa >> PAGE_SHIFT, .access = access,
-		.max_level = PG_LEVEL_4K, .goal_level = PG_LEVEL_4K,
+		.max_level = KVM_MAX_HUGEPAGE_LEVEL,
+		.goal_level = PG_LEVEL_4K,
 	};
 }
 

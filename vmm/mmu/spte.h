@@ -155,6 +155,30 @@ static inline u64 make_spte(kvm_pfn_t pfn, int level, u64 access)
 	return spte;
 }
 
+/*
+ * Child @index of a huge SPTE split into a table of @child_level entries
+ * (KVM's make_huge_page_split_spte): the same permissions, memory type
+ * and A/D bits, the frame advanced by @index child-sized pages, and the
+ * large bit kept only where the child is itself huge.
+ */
+static inline u64 make_huge_page_split_spte(u64 huge_spte, int child_level,
+					    unsigned int index)
+{
+	kvm_pfn_t pfn = spte_to_pfn(huge_spte) +
+			((u64)index << SPTE_LEVEL_SHIFT(child_level));
+	u64 spte = (huge_spte & ~SPTE_BASE_ADDR_MASK) | (pfn << PAGE_SHIFT);
+
+	if (child_level == PG_LEVEL_4K)
+		spte &= ~PT_PAGE_SIZE_MASK;
+	return spte;
+}
+
+/* The host frame a leaf at @level maps for @gfn (huge leaves: an offset). */
+static inline kvm_pfn_t spte_gfn_to_pfn(u64 spte, int level, gfn_t gfn)
+{
+	return spte_to_pfn(spte) + (gfn & (KVM_PAGES_PER_HPAGE(level) - 1));
+}
+
 /* A non-leaf entry pointing at the table at host frame @pfn. */
 static inline u64 make_nonleaf_spte(kvm_pfn_t pfn)
 {

@@ -93,6 +93,40 @@ int kvm_tdp_mmu_prefault(struct vm *vm, struct kvm_mmu_page *root,
 long kvm_tdp_mmu_map_range(struct vm *vm, struct kvm_mmu_page *root,
 			   gfn_t gfn, u64 npages);
 
+/*
+ * Huge pages (tdp_mmu_huge.c). Split every huge SPTE of [start, end) in
+ * every valid root down to @target_level (4K or 2M; eager split, takes
+ * mmu_lock for read, yields): 0, -EINVAL, -ENOMEM. Recover: merge every
+ * range of @slot that may be mapped huge again (after dirty logging, or
+ * a disallow lifted); returns how many merges were done. Disallow: count
+ * @gfn as needing 4K mappings (or, !@disallow, no longer) and split what
+ * maps it huge; 0, -EFAULT (no memslot), -ENOMEM.
+ */
+int kvm_tdp_mmu_split_huge_pages(struct vm *vm, gfn_t start, gfn_t end,
+				 int target_level);
+long kvm_tdp_mmu_recover_huge_pages(struct vm *vm, struct memslot *slot);
+int kvm_tdp_mmu_disallow_huge(struct vm *vm, gfn_t gfn, bool disallow);
+
+/*
+ * Dirty logging (tdp_mmu_dirty_log.c), KVM's semantics by slot id:
+ * enable (eager split, every page write-protected; the bitmap starts
+ * clear) and disable (huge pages recovered); get copies the bitmap
+ * (KVM_GET_DIRTY_LOG with manual protect: nothing is cleared); clear
+ * clears the bits of @mask (a bitmap of @npages from @first) and
+ * write-protects exactly the pages whose bit it cleared, flushing before
+ * it returns (KVM_CLEAR_DIRTY_LOG); harvest is get and clear of all in
+ * one (KVM_GET_DIRTY_LOG without manual protect) and returns the number
+ * of dirty pages. Bitmaps are u64 words, bit i = GFN base_gfn + i.
+ */
+int kvm_vm_set_dirty_logging(struct vm *vm, unsigned int slot_id, bool on);
+int kvm_vm_get_dirty_log(struct vm *vm, unsigned int slot_id, u64 *bitmap);
+int kvm_vm_clear_dirty_log(struct vm *vm, unsigned int slot_id, u64 first,
+			   u64 npages, const u64 *mask);
+long kvm_vm_harvest_dirty_log(struct vm *vm, unsigned int slot_id,
+			      u64 *bitmap);
+/* A write fault made @gfn writable in a logging slot: log it. */
+void mark_page_dirty_in_slot(struct vm *vm, struct memslot *slot, gfn_t gfn);
+
 /* Zaps (tdp_mmu_zap.c). Leaves only; tables stay linked. */
 bool tdp_mmu_zap_leafs(struct vm *vm, struct kvm_mmu_page *root,
 		       gfn_t start, gfn_t end, bool can_yield, bool flush,

@@ -30,8 +30,8 @@ static int tdp_mmu_link_sp(struct vm *vm, struct tdp_iter *iter)
 }
 
 /*
- * One step of a descent towards a 4K leaf, at an entry above 4K: 0 to step
- * down (present, or a table just linked), TDP_DESCEND_HUGE at a huge leaf,
+ * One step of a descent, at an entry above the goal: 0 to step down
+ * (present, or a table just linked), TDP_DESCEND_HUGE at a huge leaf,
  * RET_PF_RETRY when the entry is frozen or a race was lost, -ENOMEM.
  */
 #define TDP_DESCEND_HUGE	(-1000)
@@ -52,21 +52,55 @@ static inline void pf_stamp(struct kvm_page_fault *fault,
 		fault->stamps[which] = plat_cycles();
 }
 
+/*
+ * After a merge was given up: is @gfn now mapped with @access under the
+ * entry at @iter (whose table the merge left populated)? Then the fault
+ * has made its progress even though the huge mapping has not.
+ */
+static bool tdp_mmu_gfn_mapped_below(struct tdp_iter *iter, gfn_t gfn,
+				     u64 access)
+{
+	u64 spte = iter->old_spte;
+	int level = iter->level;
+
+	while (is_shadow_present_pte(spte) && !is_last_spte(spte, level)) {
+		spte = spte_read(spte_to_child_pt(spte, level) +
+				 SPTE_INDEX(gfn, level - 1));
+		level--;
+	}
+	return is_shadow_present_pte(spte) &&
+	       (spte_access(spte) & access) == access;
+}
+
+/*
+ * Install the leaf for @fault at its goal level, on the way splitting a
+ * huge SPTE that is larger than allowed now (lazy split) and, at the
+ * goal, merging a table that may be mapped huge again (seed 001).
+ */
 static int kvm_tdp_mmu_map(struct vm *vm, struct kvm_mmu_page *root,
 			   struct kvm_page_fault *fault)
 {
+	int goal = fault->goal_level;
 	struct tdp_iter iter;
 	u64 new_spte, old;
+	bool logged;
 	int ret;
 
 	lockdep_assert_held_read(&vm->mmu_lock);
 	rcu_read_lock();
 	for_each_tdp_pte(iter, root, fault->gfn, fault->gfn + 1) {
-		if (iter.level == fault->goal_level)
+		if (iter.level == goal)
 			break;
+		if (is_shadow_present_pte(iter.old_spte) &&
+		    is_large_pte(iter.old_spte)) {
+			ret = tdp_mmu_split_huge_page(vm, &iter, true);
+			if (ret == -EBUSY)
+				ret = RET_PF_RETRY;
+			if (ret)
+				goto out;
+			continue;	/* into the table just made */
+		}
 		ret = tdp_mmu_descend(vm, &iter);
-		if (ret == TDP_DESCEND_HUGE)
-			break;		/* no promotion: the huge leaf stays */
 		if (ret)
 			goto out;
 	}
@@ -78,15 +112,19 @@ static int kvm_tdp_mmu_map(struct vm *vm, struct kvm_mmu_page *root,
 	 * A table seen present on the way down may be unlinked before the
 	 * step into it (a range zap freeing it under the shared lock): the
 	 * walk then steps sideways out of the GFN's range and stops above
-	 * 4K, on another GFN's entry. Never install there: retry.
+	 * the goal, on another GFN's entry. Never install there: retry.
 	 */
-	if (iter.level != PG_LEVEL_4K && !is_large_pte(iter.old_spte)) {
+	if (iter.level != goal ||
+	    iter.gfn != tdp_iter_round_gfn(fault->gfn, goal)) {
 		ret = RET_PF_RETRY;
 		goto out;
 	}
 
 	old = iter.old_spte;
-	new_spte = make_spte(fault->pfn, PG_LEVEL_4K, fault->map_access);
+	new_spte = make_spte(fault->pfn & ~(KVM_PAGES_PER_HPAGE(goal) - 1),
+			     goal, fault->map_access);
+	logged = fault->dirty_log && (fault->map_access & ACC_WRITE) &&
+		 !(is_shadow_present_pte(old) && is_writable_pte(old));
 	if (is_frozen_spte(old)) {
 		ret = RET_PF_RETRY;
 	} else if (is_shadow_present_pte(old) &&
@@ -94,15 +132,33 @@ static int kvm_tdp_mmu_map(struct vm *vm, struct kvm_mmu_page *root,
 		   (spte_access(old) & fault->access) == fault->access) {
 		/* Another vCPU fixed it first, or a stale TLB entry. */
 		ret = RET_PF_SPURIOUS;
-	} else if (is_large_pte(old)) {
-		ret = RET_PF_RETRY;	/* would need a split: not supported */
-		WARN_ON_ONCE(1);
+	} else if (is_shadow_present_pte(old) &&
+		   !is_last_spte(old, iter.level)) {
+		/* A table where a huge leaf is allowed again: merge. */
+		ret = tdp_mmu_merge_huge_spt(vm, &iter, new_spte);
+		if (!ret)
+			ret = RET_PF_FIXED;
+		else if (ret == -EAGAIN &&
+			 tdp_mmu_gfn_mapped_below(&iter, fault->gfn,
+						  fault->access))
+			ret = RET_PF_FIXED;
+		else
+			ret = RET_PF_RETRY;
 	} else if (tdp_mmu_set_spte_atomic(vm, &iter, new_spte, NULL)) {
 		ret = RET_PF_RETRY;
 	} else {
-		/* Replacing a present leaf: drop the old translation. */
-		if (is_shadow_present_pte(old))
-			kvm_flush_remote_tlbs_range(vm, fault->gfn, 1);
+		/*
+		 * Only after the SPTE is writable is the page logged: a
+		 * harvest that cleared the bit in between also finds the
+		 * SPTE writable and write-protects it again, so no write
+		 * through it goes unreported.
+		 */
+		if (logged)
+			mark_page_dirty_in_slot(vm, fault->slot, fault->gfn);
+		/*
+		 * A present leaf replaced with more access needs no flush:
+		 * the EPT violation dropped the translation it came from.
+		 */
 		ret = RET_PF_FIXED;
 	}
 out:
@@ -112,6 +168,8 @@ out:
 
 int kvm_mmu_faultin_pfn(struct vm *vm, struct kvm_page_fault *fault)
 {
+	int host_level;
+
 	/* Guest-controlled input: reject cleanly, never walk with it. */
 	if (fault->addr >> vm->phys_bits) {
 		mmu_stat_inc(vm, bad_gpa_faults);
@@ -131,11 +189,25 @@ int kvm_mmu_faultin_pfn(struct vm *vm, struct kvm_page_fault *fault)
 		}
 		fault->map_access = ACC_READ | ACC_EXEC;
 	}
-	/* Sample before the lookup; pairs with the bump in reclaim. */
+	/*
+	 * Sample before the lookup; pairs with the bump in reclaim, in
+	 * dirty-log enabling and in disallowing huge pages, so the level
+	 * and logging decided below are rechecked under mmu_lock.
+	 */
 	fault->mmu_seq = __atomic_load_n(&vm->mmu_invalidate_seq,
 					 __ATOMIC_ACQUIRE);
-	fault->pfn = memslot_gfn_to_pfn(fault->slot, fault->gfn);
-	return fault->pfn ? 0 : -ENOMEM;
+	fault->pfn = __memslot_gfn_to_pfn(fault->slot, fault->gfn, true,
+					  &host_level);
+	if (!fault->pfn)
+		return -ENOMEM;
+	fault->dirty_log = memslot_dirty_log_enabled(fault->slot);
+	/* Logging: only a write fault gets write access (and is logged). */
+	if (fault->dirty_log && !(fault->access & ACC_WRITE))
+		fault->map_access &= ~ACC_WRITE;
+	fault->goal_level = kvm_mmu_max_mapping_level(fault->slot, fault->gfn,
+			MIN((int)fault->max_level, vm->max_huge_level),
+			host_level);
+	return 0;
 }
 
 int kvm_tdp_page_fault(struct vm *vm, struct kvm_mmu *mmu,

@@ -40,6 +40,28 @@ u64 handle_removed_pt_of_invalid_root(struct vm *vm, u64 *pt, int level);
 u64 handle_changed_spte(struct vm *vm, gfn_t gfn, u64 old_spte,
 			u64 new_spte, int level, bool shared);
 
+/* Find the sp of an unlinked table and unhash it. */
+struct kvm_mmu_page *tdp_mmu_unhash_pt(struct vm *vm, u64 *pt);
+/* Exchange FROZEN_SPTE in, waiting out another owner; the old value. */
+u64 tdp_mmu_freeze_spte(u64 *sptep);
+
+/* Huge pages (tdp_mmu_huge.c). */
+/*
+ * Replace the huge leaf at @iter with a table of 512 smaller leaves
+ * mapping the same frames: 0, -EBUSY (shared: the SPTE changed, iter has
+ * the new value), -ENOMEM.
+ */
+int tdp_mmu_split_huge_page(struct vm *vm, struct tdp_iter *iter, bool shared);
+/*
+ * Seed 001: merge the table under @iter into @huge_spte in place (shared
+ * mmu_lock). 0 merged, -EBUSY the entry changed first, -EAGAIN given up
+ * with the missing children populated. iter->old_spte is reread.
+ */
+int tdp_mmu_merge_huge_spt(struct vm *vm, struct tdp_iter *iter,
+			   u64 huge_spte);
+/* mmu_lock held for write: no huge leaf maps @gfn; 1: flush, -ENOMEM. */
+int tdp_mmu_split_huge_at_gfn_locked(struct vm *vm, gfn_t gfn);
+
 /* Yield from a walk if needed; true if the walk must restart. */
 bool tdp_mmu_iter_cond_resched(struct vm *vm, struct tdp_iter *iter,
 			       bool flush, bool shared);

@@ -51,6 +51,14 @@ static int __tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement,
 	write_lock(&vm->mmu_lock);
 	__atomic_store_n(&vm->mmu_invalidate_seq, vm->mmu_invalidate_seq + 1,
 			 __ATOMIC_RELEASE);
+	/*
+	 * One 4K page inside a huge mapping changes: split the mapping so
+	 * only that page's translation goes, and break the host block so
+	 * the page can be replaced alone (the range is mapped 4K from now).
+	 */
+	/* Out of memory to split: the unmap below zaps the huge leaf whole. */
+	tdp_mmu_split_huge_at_gfn_locked(vm, gfn);
+	memslot_break_hpage(slot, gfn);
 	tdp_mmu_unmap_gfn_range(vm, gfn, gfn + 1);
 	/*
 	 * Flush even if no SPTE was found here: the guest must not keep a

@@ -74,7 +74,7 @@ void tdp_mmu_unhash_sp(struct vm *vm, struct kvm_mmu_page *sp)
 }
 
 /* Find the sp of a table that was just unlinked and unhash it: one lock. */
-static struct kvm_mmu_page *tdp_mmu_unhash_pt(struct vm *vm, u64 *pt)
+struct kvm_mmu_page *tdp_mmu_unhash_pt(struct vm *vm, u64 *pt)
 {
 	struct kvm_mmu_page **pp, *sp = NULL;
 
@@ -130,7 +130,7 @@ void tdp_mmu_free_frozen_sp_rcu_callback(struct rcu_head *head)
 }
 
 
-static u64 tdp_mmu_freeze_spte(u64 *sptep)
+u64 tdp_mmu_freeze_spte(u64 *sptep)
 {
 	u64 old;
 
@@ -178,6 +178,7 @@ static u64 tdp_mmu_unlinked_leaf_pt(struct kvm_mmu_page *sp)
 	for (i = 0; i < SPTE_ENT_PER_PAGE; i++)
 		zapped += (__atomic_load_n(&pt[i], __ATOMIC_RELAXED) &
 			   SPTE_MMU_PRESENT_MASK) != 0;
+	mmu_stat_add_leafs(sp->vm, PG_LEVEL_4K, -(s64)zapped);
 	call_rcu(&sp->rcu_head, tdp_mmu_free_sp_rcu_callback);
 	return zapped;
 }
@@ -250,7 +251,7 @@ static u64 handle_removed_pt(struct vm *vm, u64 *pt, int level, bool shared)
 u64 handle_removed_pt_of_invalid_root(struct vm *vm, u64 *pt, int level)
 {
 	struct kvm_mmu_page *sp = tdp_mmu_unhash_pt(vm, pt);
-	u64 zapped = 0, spte;
+	u64 zapped = 0, leafs = 0, spte;
 	int i;
 
 	if (WARN_ON(!sp))
@@ -262,12 +263,14 @@ u64 handle_removed_pt_of_invalid_root(struct vm *vm, u64 *pt, int level)
 		if (!is_shadow_present_pte(spte))
 			continue;
 		if (is_last_spte(spte, level))
-			zapped++;
+			leafs++;
 		else
 			zapped += handle_removed_pt_of_invalid_root(vm,
 				spte_to_child_pt(spte, level), level - 1);
 	}
+	mmu_stat_add_leafs(vm, level, -(s64)leafs);
 	call_rcu(&sp->rcu_head, tdp_mmu_free_sp_rcu_callback);
+	zapped += leafs;
 	return zapped;
 }
 
@@ -279,13 +282,29 @@ u64 handle_changed_spte(struct vm *vm, gfn_t gfn, u64 old_spte,
 	bool was_leaf = was_present && is_last_spte(old_spte, level);
 	bool is_leaf = is_present && is_last_spte(new_spte, level);
 
-	if (old_spte == new_spte || !was_present)
+	if (old_spte == new_spte)
 		return 0;
+	if (!was_present) {
+		if (is_leaf)
+			mmu_stat_add_leafs(vm, level, 1);
+		return 0;
+	}
 	if (was_leaf) {
-		/* A leaf replaced by a table would be a huge-page split. */
-		WARN_ON_ONCE(is_present && !is_leaf);
-		if (!is_present)
+		if (!is_present) {
+			mmu_stat_add_leafs(vm, level, -1);
 			return 1;
+		}
+		if (!is_leaf) {
+			/*
+			 * A huge leaf split into a table (tdp_mmu_huge.c),
+			 * which the splitter filled with 512 leaves mapping
+			 * the same frames: nothing went away.
+			 */
+			WARN_ON_ONCE(level == PG_LEVEL_4K);
+			mmu_stat_add_leafs(vm, level, -1);
+			mmu_stat_add_leafs(vm, level - 1, SPTE_ENT_PER_PAGE);
+			return 0;
+		}
 		/*
 		 * A present leaf may change its access bits (a write fault on
 		 * a read-only mapping), never its frame: whoever moves a GFN

@@ -74,6 +74,7 @@ int tdp_mmu_vm_init(struct vm *vm, const struct vm_mmu_ops *ops,
 	vm->nr_memslots = 0;
 	vm->phys_bits = phys_bits;
 	vm->root_level = PT64_ROOT_4LEVEL;
+	vm->max_huge_level = PG_LEVEL_1G;
 	vm->mmu_ops = ops;
 	for (i = 0; i < NR_TDP_MMU_STATS; i++)
 		atomic64_set(&vm->stats.v[i], 0);

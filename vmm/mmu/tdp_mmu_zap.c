@@ -143,7 +143,7 @@ static bool __tdp_mmu_zap_range(struct vm *vm, struct kvm_mmu_page *root,
 				bool flush, bool shared, bool free_tables)
 {
 	struct tdp_iter iter;
-	u64 zapped = 0, n;
+	u64 zapped = 0, leafs_4k = 0, n;
 
 	kvm_lockdep_assert_mmu_lock_held(vm, shared);
 	end = MIN(end, tdp_mmu_max_gfn(vm));
@@ -159,6 +159,7 @@ retry:
 		if (iter.level == PG_LEVEL_4K) {
 			n = tdp_mmu_zap_leaf_run(&iter, end, shared);
 			zapped += n;
+			leafs_4k += n;
 			flush |= n != 0;
 			continue;
 		}
@@ -178,6 +179,7 @@ retry:
 	}
 	rcu_read_unlock();
 	mmu_stat_add(vm, zapped_sptes, zapped);
+	mmu_stat_add_leafs(vm, PG_LEVEL_4K, -(s64)leafs_4k);
 	return flush;
 }
 
@@ -263,12 +265,14 @@ retry:
 			/* A leaf zap took it first: iter has the new value. */
 			goto retry;
 		}
-		if (is_last_spte(iter.old_spte, iter.level))
+		if (is_last_spte(iter.old_spte, iter.level)) {
 			zapped++;
-		else
+			mmu_stat_add_leafs(vm, iter.level, -1);
+		} else {
 			zapped += handle_removed_pt_of_invalid_root(vm,
 				spte_to_child_pt(iter.old_spte, iter.level),
 				iter.level - 1);
+		}
 		iter.old_spte = 0;
 	}
 	return zapped;

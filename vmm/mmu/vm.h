@@ -82,6 +82,11 @@ struct vm {
 	/* Guest MAXPHYADDR: GPAs at or above 1 << phys_bits are errors. */
 	unsigned int phys_bits;
 	int root_level;
+	/*
+	 * The largest leaf the CPU's EPT takes (KVM's max_huge_page_level):
+	 * PG_LEVEL_1G, PG_LEVEL_2M or PG_LEVEL_4K. Set before vCPUs run.
+	 */
+	int max_huge_level;
 
 	const struct vm_mmu_ops *mmu_ops;
 	void *platform_data;
