@@ -203,6 +203,19 @@ static void test_split(void)
 	ok &= consistent(s, P1G, 0, 0) && STAT(s, huge_splits) == 1 + 512;
 	for (i = 0; i < 64; i++)
 		ok &= rd(&s->vcpus[1], base + (u64)i * 4099) == pattern(i, 0);
+	/* Each child is exactly the SPTE a 4K fault would have made. */
+	read_lock(&s->vm.mmu_lock);
+	for (i = 0; i < 4096; i++) {
+		gfn_t cg = base + (u64)i * 61;
+		int hl;
+		kvm_pfn_t pfn = __memslot_gfn_to_pfn(&s->vm.memslots[0], cg,
+						     false, &hl);
+		u64 spte = leaf_of(v, cg, &lvl);
+
+		ok &= lvl == PG_LEVEL_4K &&
+		      spte == make_spte(pfn, PG_LEVEL_4K, ACC_ALL);
+	}
+	read_unlock(&s->vm.mmu_lock);
 	ok &= STAT(s, faults) == 1;	/* all mapped: vCPU 1 never faults */
 	tap_ok(ok, "eager split: one 1G leaf becomes 262144 4K leaves (513 splits) mapping the same frames, data kept");
 
@@ -499,6 +512,112 @@ static void test_merge_vs_reclaim(void)
 	sim_vm_destroy(s);
 }
 
+/*
+ * 15: a walker inside the old table while a merge retires it. It entered
+ * under RCU before the freeze; after the merge it must read FROZEN_SPTE
+ * entries (it backs off), never a freed page.
+ */
+struct inside {
+	struct sim_vm *s;
+	int step;		/* 0 -> 1: walker inside; 1 -> 2: merged */
+	u64 seen[3];
+	long merged;
+};
+
+static void inside_cpu(void *arg, unsigned int i)
+{
+	struct inside *in = arg;
+	struct vm *vm = &in->s->vm;
+
+	if (i == 0) {
+		u64 *pt;
+
+		read_lock(&vm->mmu_lock);
+		pt = child_table(&in->s->vcpus[0], P2M);
+		rcu_read_lock();
+		read_unlock(&vm->mmu_lock);
+		in->seen[0] = spte_read(&pt[64]);
+		__atomic_store_n(&in->step, 1, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&in->step, __ATOMIC_ACQUIRE) != 2)
+			cpu_relax();
+		in->seen[1] = spte_read(&pt[64]);
+		in->seen[2] = spte_read(&pt[511]);
+		rcu_read_unlock();
+		return;
+	}
+	while (__atomic_load_n(&in->step, __ATOMIC_ACQUIRE) != 1)
+		cpu_relax();
+	in->merged = kvm_tdp_mmu_recover_huge_pages(vm, &vm->memslots[0]);
+	__atomic_store_n(&in->step, 2, __ATOMIC_RELEASE);
+}
+
+static void test_merge_walker_inside(void)
+{
+	struct sim_vm *s = merge_setup();
+	struct inside in = { .s = s };
+
+	host_run_cpus(2, inside_cpu, &in);
+	tap_ok(in.merged == 1 && is_shadow_present_pte(in.seen[0]) &&
+	       in.seen[1] == FROZEN_SPTE && in.seen[2] == FROZEN_SPTE &&
+	       consistent(s, 0, 1, 0),
+	       "a walker inside the old table during a merge then reads FROZEN entries, not freed memory (RCU keeps the table)");
+	sim_vm_destroy(s);
+}
+
+/* 16: two merges of the same range at once, over and over. */
+struct twin {
+	struct sim_vm *s;
+	u64 rounds;
+	int round, done;
+	long merged[2];
+};
+
+static void twin_cpu(void *arg, unsigned int i)
+{
+	struct twin *t = arg;
+	struct vm *vm = &t->s->vm;
+	int r;
+
+	if (i == 0) {
+		for (r = 1; r <= (int)t->rounds; r++) {
+			kvm_tdp_mmu_disallow_huge(vm, P2M, true);
+			kvm_tdp_mmu_disallow_huge(vm, P2M, false);
+			t->done = 0;
+			__atomic_store_n(&t->round, r, __ATOMIC_RELEASE);
+			while (__atomic_load_n(&t->done, __ATOMIC_ACQUIRE) < 2)
+				cpu_relax();
+		}
+		__atomic_store_n(&t->round, -1, __ATOMIC_RELEASE);
+		return;
+	}
+	for (r = 1;; r++) {
+		while (__atomic_load_n(&t->round, __ATOMIC_ACQUIRE) != r &&
+		       __atomic_load_n(&t->round, __ATOMIC_ACQUIRE) != -1)
+			cpu_relax();
+		if (__atomic_load_n(&t->round, __ATOMIC_ACQUIRE) == -1)
+			return;
+		t->merged[i - 1] += kvm_tdp_mmu_recover_huge_pages(vm,
+							&vm->memslots[0]);
+		__atomic_add_fetch(&t->done, 1, __ATOMIC_ACQ_REL);
+	}
+}
+
+static void test_merge_twins(void)
+{
+	struct sim_vm *s = merge_setup();
+	struct twin t = { .s = s, .rounds = stress ? 20000 : 500 };
+	u64 total;
+
+	host_run_cpus(3, twin_cpu, &t);
+	total = t.merged[0] + t.merged[1];
+	tap_ok(total == t.rounds && STAT(s, huge_merges) == t.rounds &&
+	       consistent(s, 0, 1, 0),
+	       "two recovery passes merging the same range at once: exactly one merge per round (%llu + %llu of %llu)",
+	       (unsigned long long)t.merged[0],
+	       (unsigned long long)t.merged[1], (unsigned long long)t.rounds);
+	sim_vm_destroy(s);
+}
+
 /* ---- dirty logging ---- */
 
 #define DL_PAGES	(2 * P2M)
@@ -673,6 +792,15 @@ static void test_dirty_log(void)
 		wr(v, 10, 2);
 		kvm_vm_get_dirty_log(&s->vm, 0, bm);
 		ok &= bm[0] == (1ULL << 10);
+		/* A read fault on an unmapped page maps it read-only. */
+		kvm_tdp_mmu_zap_gfn_range(&s->vm, 12, 13);
+		rd(v, 12);
+		read_lock(&s->vm.mmu_lock);
+		spte = leaf_of(v, 12, &lvl);
+		read_unlock(&s->vm.mmu_lock);
+		ok &= is_shadow_present_pte(spte) && !is_writable_pte(spte);
+		kvm_vm_get_dirty_log(&s->vm, 0, bm);
+		ok &= bm[0] == (1ULL << 10);
 	}
 	tap_ok(ok, "dirty log: enabling splits 2M to 4K and write-protects; writes set exactly their bits, reads do not; clear re-protects exactly the cleared pages");
 
@@ -705,13 +833,15 @@ int main(void)
 	u64 pages0;
 
 	stress = getenv("HOST_STRESS") != NULL;
-	tap_plan(19);
+	tap_plan(21);
 	pages0 = host_nr_pages_live();
 	test_levels();
 	test_split();
 	test_merge_cases();
 	test_merge_races();
 	test_merge_vs_reclaim();
+	test_merge_walker_inside();
+	test_merge_twins();
 	test_dirty_log();
 	rcu_barrier();
 	tap_ok(host_nr_pages_live() == pages0,
