@@ -21,9 +21,25 @@
  */
 #include "kernel/log.h"
 #include "kernel/platform.h"
+#include "kernel/sched.h"
 #include "vmm/mmu/tdp_mmu_internal.h"
 
 #define BITS_PER_U64	64
+
+/*
+ * A scheduling point between bitmap words (no lock held): a 16 GiB slot
+ * has 65536 of them. The MMU's hooks see it like a walk's yield.
+ */
+static void dirty_log_cond_resched(struct vm *vm, u64 w)
+{
+	if ((w & 1023) || !need_resched())
+		return;
+	if (vm->mmu_ops && vm->mmu_ops->sched_point)
+		vm->mmu_ops->sched_point(vm);
+	cond_resched();
+	if (vm->mmu_ops && vm->mmu_ops->sched_point_done)
+		vm->mmu_ops->sched_point_done(vm);
+}
 
 static u64 dirty_bitmap_words(const struct memslot *slot)
 {
@@ -178,18 +194,34 @@ static long clear_and_protect(struct vm *vm, struct memslot *slot,
 	u64 w;
 
 	for (w = 0; w < nwords; w++) {
+		u64 *word = &slot->dirty_bitmap[first_word + w];
 		u64 m = mask ? mask[w] : ~0ULL;
 
-		taken[w] = m ? __atomic_fetch_and(&slot->dirty_bitmap[first_word
-				+ w], ~m, __ATOMIC_ACQ_REL) & m : 0;
+		/* A clean word needs no locked operation. */
+		if (!(__atomic_load_n(word, __ATOMIC_RELAXED) & m))
+			m = 0;
+		taken[w] = m ? __atomic_fetch_and(word, ~m, __ATOMIC_ACQ_REL) &
+			       m : 0;
 		n += __builtin_popcountll(taken[w]);
+		dirty_log_cond_resched(vm, w);
 	}
 	if (!n)
 		return 0;
-	end = MIN(start + nwords * BITS_PER_U64,
-		  slot->base_gfn + slot->npages);
+	/* Walk only runs of words with bits taken: a sparse log is cheap. */
 	read_lock(&vm->mmu_lock);
-	wrprot_all_roots(vm, start, end, start, taken);
+	for (w = 0; w < nwords; w++) {
+		u64 run = w;
+
+		if (!taken[w])
+			continue;
+		while (run + 1 < nwords && taken[run + 1])
+			run++;
+		end = MIN(start + (run + 1) * BITS_PER_U64,
+			  slot->base_gfn + slot->npages);
+		wrprot_all_roots(vm, start + w * BITS_PER_U64, end, start,
+				 taken);
+		w = run;
+	}
 	read_unlock(&vm->mmu_lock);
 	mmu_stat_add(vm, dirty_pages_harvested, n);
 	return n;
