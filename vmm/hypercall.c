@@ -123,7 +123,8 @@ static u64 hc_send_ipi(struct vcpu *v, bool *stop)
 	X(HC_MMU_REPLACE_GFN,	hc_mmu_replace_gfn,	true)		\
 	X(HC_MMU_STATS,		hc_mmu_stats,		true)		\
 	X(HC_MMU_PREFAULT,	hc_mmu_prefault,	true)		\
-	X(HC_MMU_SCHED_GAP,	hc_mmu_sched_gap,	true)
+	X(HC_MMU_SCHED_GAP,	hc_mmu_sched_gap,	true)		\
+	X(HC_MMU_HUGE,		hc_mmu_huge,		true)
 
 #define HC_TABLE_SIZE	32
 

@@ -89,9 +89,11 @@ static u64 reclaim(struct vcpu *v, void *replacement)
 		goto out;
 	}
 	slot = gfn_to_memslot(vm, gfn);
-	if (slot && !(slot->flags & MEMSLOT_ALIAS))
-		old_pfn = __atomic_load_n(&slot->pfns[gfn - slot->base_gfn],
-					  __ATOMIC_ACQUIRE);
+	if (slot && !(slot->flags & MEMSLOT_ALIAS)) {
+		int host_level;
+
+		old_pfn = __memslot_gfn_to_pfn(slot, gfn, false, &host_level);
+	}
 	r = tdp_mmu_reclaim_gfn(vm, gfn, replacement);
 	if (r)
 		goto out;
@@ -183,4 +185,50 @@ u64 hc_mmu_sched_gap(struct vcpu *v, bool *stop)
 					 sizeof(count)))
 		return HC_RET(HV_EFAULT);
 	return gap;
+}
+
+/*
+ * HC_MMU_HUGE: dirty logging and huge-page passes over guest RAM, so a
+ * test guest can split, merge and harvest while it runs. The harvest
+ * bitmap goes through a bounded host buffer into the guest's (the guest
+ * buffer is checked page by page by guest_write()).
+ */
+u64 hc_mmu_huge(struct vcpu *v, bool *stop)
+{
+	struct guest *g = v->guest;
+	struct vm *vm = &g->vm;
+	struct memslot *ram = &vm->memslots[0];
+	u64 words = (ram->npages + 63) / 64, *bm;
+	long n;
+	int r;
+
+	switch (v->regs.rbx) {
+	case HV_HUGE_DIRTY_ON:
+		r = kvm_vm_set_dirty_logging(vm, 0, true);
+		return HC_RET(-r);
+	case HV_HUGE_DIRTY_OFF:
+		r = kvm_vm_set_dirty_logging(vm, 0, false);
+		return HC_RET(-r);
+	case HV_HUGE_SPLIT:
+		r = kvm_tdp_mmu_split_huge_pages(vm, ram->base_gfn,
+				ram->base_gfn + ram->npages, PG_LEVEL_4K);
+		return HC_RET(-r);
+	case HV_HUGE_RECOVER:
+		return (u64)kvm_tdp_mmu_recover_huge_pages(vm, ram);
+	case HV_HUGE_HARVEST:
+		break;
+	default:
+		return HC_RET(HV_EINVAL);
+	}
+	if (v->regs.rcx && v->regs.rdx < words * 8)
+		return HC_RET(HV_EINVAL);
+	bm = plat_zalloc(words * 8);
+	if (!bm)
+		return HC_RET(HV_ENOMEM);
+	n = kvm_vm_harvest_dirty_log(vm, 0, bm);
+	if (n >= 0 && v->regs.rcx &&
+	    !guest_write(g, v->regs.rcx, bm, words * 8))
+		n = -EFAULT;
+	plat_free(bm);
+	return n < 0 ? HC_RET(-n) : (u64)n;
 }

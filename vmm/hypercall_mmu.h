@@ -14,6 +14,7 @@ u64 hc_mmu_reclaim_gfn(struct vcpu *v, bool *stop);
 u64 hc_mmu_replace_gfn(struct vcpu *v, bool *stop);
 u64 hc_mmu_stats(struct vcpu *v, bool *stop);
 u64 hc_mmu_prefault(struct vcpu *v, bool *stop);
+u64 hc_mmu_huge(struct vcpu *v, bool *stop);
 u64 hc_mmu_sched_gap(struct vcpu *v, bool *stop);
 
 #endif

@@ -179,6 +179,9 @@ int guest_mmu_init(struct guest *g)
 	r = tdp_mmu_vm_init(vm, &tdp_kernel_mmu_ops, 0);
 	if (r)
 		return -EINVAL;
+	/* The largest EPT leaf this CPU takes (IA32_VMX_EPT_VPID_CAP). */
+	vm->max_huge_level = vmx_caps.ept_1g ? PG_LEVEL_1G :
+			     vmx_caps.ept_2m ? PG_LEVEL_2M : PG_LEVEL_4K;
 	g->vm_ready = true;
 	r = vm_add_memslot(vm, 0, g->nr_pages, 0, 0);
 	if (r) {
@@ -187,6 +190,23 @@ int guest_mmu_init(struct guest *g)
 		return r == -ENOMEM ? -ENOMEM : -EINVAL;
 	}
 	return 0;
+}
+
+int guest_mmu_set_hugepages(struct guest *g, u32 huge_flags)
+{
+	int r;
+
+	if (!huge_flags)
+		return 0;
+	r = memslot_set_backing(&g->vm.memslots[0], huge_flags);
+	if (r)
+		pr_err("guest %s: hugepages= refused (%d)\n", g->name, r);
+	else
+		pr_info("guest %s: RAM backed by %s blocks where free (EPT leaves up to %s)\n",
+			g->name, huge_flags & MEMSLOT_HUGE_1G ? "1G, then 2M," :
+			"2M", g->vm.max_huge_level == PG_LEVEL_1G ? "1G" :
+			g->vm.max_huge_level == PG_LEVEL_2M ? "2M" : "4K");
+	return r;
 }
 
 int guest_mmu_add_alias_slot(struct guest *g, u64 npages)

@@ -18,6 +18,9 @@
 
 /* The VM and memslot 0 = [0, g->nr_pages). 0 or -errno. */
 int guest_mmu_init(struct guest *g);
+/* Back guest RAM (memslot 0) with 2M/1G blocks (MEMSLOT_HUGE_*), before
+ * anything is loaded into it; 0 or -EBUSY/-EINVAL. */
+int guest_mmu_set_hugepages(struct guest *g, u32 huge_flags);
 /* Aliased memslot of @npages at HV_GFN_ALIAS_BASE; before guest_start. */
 int guest_mmu_add_alias_slot(struct guest *g, u64 npages);
 /*

@@ -44,6 +44,18 @@
 /* Longest host run between MMU scheduling points since the last call
  * (TSC ticks); rbx = gpa of a u64 that receives how many points. */
 #define HC_MMU_SCHED_GAP	22
+/*
+ * Huge pages and dirty logging of guest RAM (memslot 0): rbx = one of
+ * HV_HUGE_*; HARVEST (KVM_GET_DIRTY_LOG: get and clear) returns the number
+ * of dirty pages and, with rcx = gpa of a buffer of rdx bytes, the bitmap
+ * (bit i = gfn i). Test hooks only.
+ */
+#define HC_MMU_HUGE		23
+#define HV_HUGE_DIRTY_ON	1	/* eager split, all read-only */
+#define HV_HUGE_DIRTY_OFF	2	/* and recover huge pages */
+#define HV_HUGE_HARVEST		3
+#define HV_HUGE_SPLIT		4	/* every huge SPTE down to 4K */
+#define HV_HUGE_RECOVER		5	/* merge what may be huge again */
 
 /*
  * HC_MMU_STATS fills a header and counters in this order (the host's

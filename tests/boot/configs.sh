@@ -198,4 +198,10 @@ boot_configs() {
 		--cmdline "exit=bochs ktest=guests.modules" \
 		--module $g/mmu_faults.elf "name=mmu_faults vcpus=2 mem=4M pressure=1 test_hooks=1 -- pressure=1" \
 		--module $g/mmu_seed000.elf "name=mmu_seed000 vcpus=2 mem=4M alias=1M timeout=300 test_hooks=1 -- alias=1M"
+	# Huge pages under a guest: 2M backing, memstress, split and
+	# coalesce through dirty logging, a harvest racing a writer.
+	boot bochs-huge --emu bochs --cpus 2 --mem 128 --timeout 300 \
+		--cmdline "exit=bochs ktest=guests.modules" \
+		--module $g/mmu_huge.elf "name=mmu_huge vcpus=2 mem=8M hugepages=2m test_hooks=1" \
+		--expect-msg "guest mmu_huge: RAM backed by 2M blocks where free"
 }

@@ -11,6 +11,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/log.h"
 #include "kernel/string.h"
+#include "vmm/mmu/memslot.h"
 
 #define WORD_MAX	128
 #define STR_(x)		#x
@@ -153,6 +154,19 @@ static const char *parse_strict_io(struct guest_config *cfg, const char *val)
 	return parse_flag(&cfg->strict_io, val);
 }
 
+static const char *parse_hugepages(struct guest_config *cfg, const char *val)
+{
+	if (!strcmp(val, "4k"))
+		cfg->hugepages = 0;
+	else if (!strcmp(val, "2m"))
+		cfg->hugepages = MEMSLOT_HUGE_2M;
+	else if (!strcmp(val, "1g"))
+		cfg->hugepages = MEMSLOT_HUGE_1G;
+	else
+		return "must be 4k, 2m or 1g";
+	return NULL;
+}
+
 static const struct host_word host_words[] = {
 	{ "name", parse_name, "name=NAME" },
 	{ "vcpus", parse_vcpus, "vcpus=N" },
@@ -164,6 +178,7 @@ static const struct host_word host_words[] = {
 	{ "profile", parse_profile, "profile=0|1" },
 	{ "test_hooks", parse_test_hooks, "test_hooks=0|1" },
 	{ "strict_io", parse_strict_io, "strict_io=0|1" },
+	{ "hugepages", parse_hugepages, "hugepages=4k|2m|1g" },
 };
 
 static bool is_space(char c)
@@ -264,7 +279,7 @@ bool guest_cmdline_parse(const char *s, struct guest_config *cfg,
 		w = find_word(word, eq ? (size_t)(eq - word) : strlen(word));
 		if (!w) {
 			ksnprintf(err, errlen,
-				  "unknown option '%s' (host options: name= vcpus= mem= expect= timeout= alias= pressure= profile= test_hooks= strict_io=; guest options go after '--')",
+				  "unknown option '%s' (host options: name= vcpus= mem= expect= timeout= alias= pressure= profile= test_hooks= strict_io= hugepages=; guest options go after '--')",
 				  word);
 			return false;
 		}

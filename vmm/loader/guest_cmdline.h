@@ -52,6 +52,7 @@ struct guest_config {
 	bool fault_profile;
 	bool test_hooks;
 	bool strict_io;
+	u32 hugepages;				/* MEMSLOT_HUGE_* of guest RAM */
 	char guest_cmdline[HV_CMDLINE_MAX];	/* after "--", NUL-terminated */
 };
 

@@ -89,6 +89,13 @@ static void prepare(struct boot_guest *bg, unsigned int idx)
 	bg->g->io_bus.strict = bg->cfg.strict_io;
 	for (unsigned int i = 0; i < bg->g->nr_vcpus; i++)
 		bg->g->vcpus[i]->fault_profile = bg->cfg.fault_profile;
+	if (guest_mmu_set_hugepages(bg->g, bg->cfg.hugepages)) {
+		ksnprintf(bg->err, sizeof(bg->err),
+			  "cannot set up hugepages= (guest memory in use)");
+		guest_destroy(bg->g);
+		bg->g = NULL;
+		return refuse(bg);
+	}
 	if ((bg->cfg.alias_pages &&
 	     guest_mmu_add_alias_slot(bg->g, bg->cfg.alias_pages)) ||
 	    (bg->cfg.mmu_pressure && guest_mmu_pressure_start(bg->g))) {

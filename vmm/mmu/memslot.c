@@ -334,6 +334,37 @@ void kvm_mmu_gfn_allow_lpage(struct memslot *slot, gfn_t gfn)
 	update_gfn_disallow_lpage_count(slot, gfn, -1);
 }
 
+int memslot_set_backing(struct memslot *slot, u32 huge_flags)
+{
+	int level;
+	u64 i;
+
+	if ((slot->flags & MEMSLOT_ALIAS) ||
+	    (huge_flags & ~(MEMSLOT_HUGE_2M | MEMSLOT_HUGE_1G)))
+		return -EINVAL;
+	for (i = 0; i < slot->npages; i++)
+		if (slot->pfns[i])
+			return -EBUSY;
+	for (level = PG_LEVEL_2M; level <= KVM_MAX_HUGEPAGE_LEVEL; level++)
+		for (i = 0; i < nr_lpages(slot, level); i++)
+			if (hpage_is_block(slot->lpage_info[level - 2][i].host_pfn))
+				return -EBUSY;
+	slot->flags = (slot->flags & ~(MEMSLOT_HUGE_2M | MEMSLOT_HUGE_1G)) |
+		      huge_flags;
+	slot->backing_level = huge_flags & MEMSLOT_HUGE_1G ? PG_LEVEL_1G :
+			      huge_flags & MEMSLOT_HUGE_2M ? PG_LEVEL_2M :
+			      PG_LEVEL_4K;
+	for (level = PG_LEVEL_2M; level <= KVM_MAX_HUGEPAGE_LEVEL; level++) {
+		struct kvm_lpage_info *info = slot->lpage_info[level - 2];
+
+		for (i = 0; i < nr_lpages(slot, level); i++)
+			info[i].host_pfn = info[i].disallow_lpage ||
+					   level > slot->backing_level ?
+					   HPAGE_SMALL : HPAGE_UNTOUCHED;
+	}
+	return 0;
+}
+
 void vm_free_memslots(struct vm *vm)
 {
 	unsigned int i;

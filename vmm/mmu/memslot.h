@@ -154,6 +154,12 @@ int kvm_mmu_max_mapping_level(struct memslot *slot, gfn_t gfn, int max_level,
 void kvm_mmu_gfn_disallow_lpage(struct memslot *slot, gfn_t gfn);
 void kvm_mmu_gfn_allow_lpage(struct memslot *slot, gfn_t gfn);
 
+/*
+ * Change a slot's backing (MEMSLOT_HUGE_2M/_1G or neither) before any of
+ * its GFNs is populated: 0, -EBUSY (populated already), -EINVAL (alias).
+ */
+int memslot_set_backing(struct memslot *slot, u32 huge_flags);
+
 /* Frees every host page the slots own; the VM must have no SPTEs left. */
 void vm_free_memslots(struct vm *vm);
 /* Host pages currently owned by memslots (for leak accounting). */

@@ -187,7 +187,8 @@ u64 tdp_mmu_count_pfn_mappings(struct vm *vm, gfn_t start, gfn_t end,
 		for_each_tdp_pte(iter, root, start, end)
 			if (is_shadow_present_pte(iter.old_spte) &&
 			    is_last_spte(iter.old_spte, iter.level) &&
-			    spte_to_pfn(iter.old_spte) == pfn)
+			    pfn - spte_to_pfn(iter.old_spte) <
+			    KVM_PAGES_PER_HPAGE(iter.level))
 				n++;
 	}
 	rcu_read_unlock();
