@@ -169,6 +169,7 @@ boot_configs() {
 		--module $g/hello.elf "name=bad_mem mem=1G"
 		--module $g/hello.elf "name=bad_opt mem=2M frobnicate=1"
 		--module $g/hello.elf "name=bad_alias mem=2M alias=99M"
+		--module $g/hello.elf "name=bad_huge mem=2M hugepages=3m"
 		--module $g/mmu_faults.elf "name=bad_gpa mem=2M test_hooks=1 strict_io=1 -- wild=1"
 		--module $g/mmu_faults.elf "name=bad_gpa_width mem=2M test_hooks=1 -- wild=2"
 		--module $g/mmu_faults.elf "name=bad_mmio_insn mem=2M test_hooks=1 -- wild=3"
@@ -185,6 +186,7 @@ boot_configs() {
 		--expect-msg "guest bad_mem: mem=1024M is more than the host can give" \
 		--expect-msg "guest bad_opt: unknown option 'frobnicate=1'" \
 		--expect-msg "guest bad_alias: alias=PAGES: '99M' must be 1..16M pages" \
+		--expect-msg "guest bad_huge: hugepages=4k|2m|1g: '3m' must be 4k, 2m or 1g" \
 		--expect-msg "guest bad_gpa: killed: MMIO address 0x200000: nothing there (strict_io=1)" \
 		--expect-msg "guest bad_gpa_width: killed: EPT violation at gpa 0x8000000000 (qual 0x182, W) above the guest physical address width" \
 		--expect-msg "guest bad_mmio_insn: killed: EPT violation at gpa 0x20000000 (qual 0x181) outside every memslot: an instruction the MMIO emulator does not know (bytes 03" \
@@ -203,5 +205,7 @@ boot_configs() {
 	boot bochs-huge --emu bochs --cpus 2 --mem 128 --timeout 300 \
 		--cmdline "exit=bochs ktest=guests.modules" \
 		--module $g/mmu_huge.elf "name=mmu_huge vcpus=2 mem=8M hugepages=2m test_hooks=1" \
+		--module $g/mmu_huge.elf "name=mmu_huge_4k vcpus=2 mem=8M hugepages=4k test_hooks=1 -- backing=4k" \
+		--module $g/mmu_huge.elf "name=mmu_huge_1g mem=10M hugepages=1g test_hooks=1" \
 		--expect-msg "guest mmu_huge: RAM backed by 2M blocks where free"
 }

@@ -828,12 +828,40 @@ static void test_dirty_log(void)
 	sim_vm_destroy(s);
 }
 
+/*
+ * 22: a fault that decided its level and access before logging started
+ * (or before a GFN was disallowed) must find mmu_invalidate_seq changed
+ * when it takes mmu_lock, so it retries instead of installing a writable
+ * huge leaf after the eager split.
+ */
+static void test_seq_rechecks(void)
+{
+	struct sim_vm *s = sim_vm_create(1, 0);
+	struct kvm_page_fault f1, f2;
+	bool ok;
+
+	vm_add_memslot(&s->vm, 0, 2 * P2M, MEMSLOT_HUGE_2M, 0);
+	kvm_page_fault_init(&f1, 5 << PAGE_SHIFT, ACC_WRITE);
+	ok = kvm_mmu_faultin_pfn(&s->vm, &f1) == 0 &&
+	     f1.goal_level == PG_LEVEL_2M && !f1.dirty_log;
+	ok &= kvm_vm_set_dirty_logging(&s->vm, 0, true) == 0;
+	ok &= READ_ONCE(s->vm.mmu_invalidate_seq) != f1.mmu_seq;
+	kvm_vm_set_dirty_logging(&s->vm, 0, false);
+	kvm_page_fault_init(&f2, (P2M + 5) << PAGE_SHIFT, ACC_WRITE);
+	ok &= kvm_mmu_faultin_pfn(&s->vm, &f2) == 0 &&
+	      f2.goal_level == PG_LEVEL_2M;
+	ok &= kvm_tdp_mmu_disallow_huge(&s->vm, P2M + 9, true) == 0;
+	ok &= READ_ONCE(s->vm.mmu_invalidate_seq) != f2.mmu_seq;
+	tap_ok(ok, "a fault that chose 2M before dirty logging started or a GFN was disallowed sees mmu_invalidate_seq moved and retries");
+	sim_vm_destroy(s);
+}
+
 int main(void)
 {
 	u64 pages0;
 
 	stress = getenv("HOST_STRESS") != NULL;
-	tap_plan(21);
+	tap_plan(22);
 	pages0 = host_nr_pages_live();
 	test_levels();
 	test_split();
@@ -843,6 +871,7 @@ int main(void)
 	test_merge_walker_inside();
 	test_merge_twins();
 	test_dirty_log();
+	test_seq_rechecks();
 	rcu_barrier();
 	tap_ok(host_nr_pages_live() == pages0,
 	       "huge page tests: every page back (%llu live, %llu before)",
