@@ -829,6 +829,71 @@ static void test_dirty_log(void)
 }
 
 /*
+ * 23: two vCPUs touch a fresh 2M range at the same moment, range after
+ * range: one block wins, the loser's goes back, both see each other's
+ * data, and no page is left over.
+ */
+struct first_touch {
+	struct sim_vm *s;
+	int round, arrived[2];
+	u64 rounds;
+	int err;
+};
+
+static void first_touch_cpu(void *arg, unsigned int i)
+{
+	struct first_touch *t = arg;
+	struct sim_vcpu *v = &t->s->vcpus[i];
+	u64 r;
+
+	for (r = 0; r < t->rounds; r++) {
+		gfn_t g = (r % 60) * P2M + (r / 60) * 4 + i;
+
+		/* A two-thread barrier per round, so the touches overlap. */
+		__atomic_add_fetch(&t->arrived[i], 1, __ATOMIC_ACQ_REL);
+		while (__atomic_load_n(&t->arrived[!i], __ATOMIC_ACQUIRE) <
+		       (int)r + 1)
+			cpu_relax();
+		if (wr(v, g, pattern(g, 7)))
+			__atomic_add_fetch(&t->err, 1, __ATOMIC_RELAXED);
+	}
+	/* Both done writing before either reads the other's GFNs. */
+	__atomic_add_fetch(&t->arrived[i], 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&t->arrived[!i], __ATOMIC_ACQUIRE) <
+	       (int)t->rounds + 1)
+		cpu_relax();
+	for (r = 0; r < t->rounds; r++) {
+		gfn_t g = (r % 60) * P2M + (r / 60) * 4 + !i;
+
+		if (rd(v, g) != pattern(g, 7))
+			__atomic_add_fetch(&t->err, 1, __ATOMIC_RELAXED);
+	}
+	sim_vcpu_unload(v);
+}
+
+static void test_first_touch_race(void)
+{
+	u64 pages0 = host_nr_pages_live();
+	struct first_touch t = { .rounds = stress ? 600 : 240 };
+	struct sim_vm *s = sim_vm_create(2, 0);
+	u64 owned;
+	bool ok;
+
+	t.s = s;
+	vm_add_memslot(&s->vm, 0, 64 * P2M, MEMSLOT_HUGE_2M, 0);
+	host_run_cpus(2, first_touch_cpu, &t);
+	owned = vm_memslot_pages(&s->vm);
+	ok = !t.err && owned == 60 * P2M && consistent(s, ANY, ANY, ANY);
+	if (t.err)
+		tap_diag("%d accesses failed or read wrong data", t.err);
+	sim_vm_destroy(s);
+	rcu_barrier();
+	tap_ok(ok && host_nr_pages_live() == pages0,
+	       "two vCPUs first-touching each fresh 2M range at once agree on one block (%llu pages owned), see each other's data, leave no page over",
+	       (unsigned long long)owned);
+}
+
+/*
  * 22: a fault that decided its level and access before logging started
  * (or before a GFN was disallowed) must find mmu_invalidate_seq changed
  * when it takes mmu_lock, so it retries instead of installing a writable
@@ -861,7 +926,7 @@ int main(void)
 	u64 pages0;
 
 	stress = getenv("HOST_STRESS") != NULL;
-	tap_plan(22);
+	tap_plan(23);
 	pages0 = host_nr_pages_live();
 	test_levels();
 	test_split();
@@ -872,6 +937,7 @@ int main(void)
 	test_merge_twins();
 	test_dirty_log();
 	test_seq_rechecks();
+	test_first_touch_race();
 	rcu_barrier();
 	tap_ok(host_nr_pages_live() == pages0,
 	       "huge page tests: every page back (%llu live, %llu before)",
