@@ -57,6 +57,31 @@ static inline bool mmu_phase_run(struct mmu_phases *ph, u32 p,
 }
 
 /*
+ * The other vCPUs' side (their secondary_main): run each phase vCPU 0
+ * opens with @run, report it done, and return after @end (or when no
+ * phase comes within MMU_WAIT_TICKS).
+ */
+static inline void mmu_phase_loop(struct mmu_phases *ph, u32 end,
+				  unsigned int vcpu,
+				  void (*run)(unsigned int vcpu, u32 phase))
+{
+	u32 last = 0;
+
+	for (;;) {
+		u32 p;
+
+		if (!mmu_wait_u32(&ph->phase, last + 1))
+			return;
+		p = __atomic_load_n(&ph->phase, __ATOMIC_ACQUIRE);
+		last = p;
+		run(vcpu, p);
+		__atomic_fetch_add(&ph->done, 1, __ATOMIC_RELEASE);
+		if (p == end)
+			return;
+	}
+}
+
+/*
  * Every root but the one the vCPUs use now is gone: all invalidated roots
  * were zapped by the host's worker and freed after a grace period.
  */

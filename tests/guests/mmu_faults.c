@@ -105,30 +105,22 @@ static void read_c(unsigned int vcpu)
 	replace_seen[vcpu] = READ_ONCE(page_ptr(REGION_C + 1)[7]);
 }
 
+static void run_phase(unsigned int vcpu, u32 p)
+{
+	switch (p) {
+	case PH_SAME: same_pages(vcpu); break;
+	case PH_DIFF: different_pages(vcpu); break;
+	case PH_ZAP:
+	case PH_INVALIDATE: race_writer(vcpu); break;
+	case PH_READ_C:
+	case PH_REREAD_C: read_c(vcpu); break;
+	default: break;
+	}
+}
+
 void secondary_main(unsigned int vcpu)
 {
-	u32 last = 0;
-
-	for (;;) {
-		u32 p;
-
-		if (!mmu_wait_u32(&ph.phase, last + 1))
-			return;
-		p = __atomic_load_n(&ph.phase, __ATOMIC_ACQUIRE);
-		last = p;
-		switch (p) {
-		case PH_SAME: same_pages(vcpu); break;
-		case PH_DIFF: different_pages(vcpu); break;
-		case PH_ZAP:
-		case PH_INVALIDATE: race_writer(vcpu); break;
-		case PH_READ_C:
-		case PH_REREAD_C: read_c(vcpu); break;
-		default: break;
-		}
-		__atomic_fetch_add(&ph.done, 1, __ATOMIC_RELEASE);
-		if (p == PH_END)
-			return;
-	}
+	mmu_phase_loop(&ph, PH_END, vcpu, run_phase);
 }
 
 static void own_same(void) { same_pages(0); }

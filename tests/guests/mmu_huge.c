@@ -91,25 +91,17 @@ static void write_forever(unsigned int vcpu)
 	}
 }
 
+static void run_phase(unsigned int vcpu, u32 p)
+{
+	if (p == PH_STRESS)
+		stress(vcpu);
+	else if (p == PH_WRITE_FOREVER)
+		write_forever(vcpu);
+}
+
 void secondary_main(unsigned int vcpu)
 {
-	u32 last = 0;
-
-	for (;;) {
-		u32 p;
-
-		if (!mmu_wait_u32(&ph.phase, last + 1))
-			return;
-		p = __atomic_load_n(&ph.phase, __ATOMIC_ACQUIRE);
-		last = p;
-		if (p == PH_STRESS)
-			stress(vcpu);
-		else if (p == PH_WRITE_FOREVER)
-			write_forever(vcpu);
-		__atomic_fetch_add(&ph.done, 1, __ATOMIC_RELEASE);
-		if (p == PH_END)
-			return;
-	}
+	mmu_phase_loop(&ph, PH_END, vcpu, run_phase);
 }
 
 static void own_stress(void) { stress(0); }
