@@ -13,6 +13,7 @@ enum {
 	VCPU_RESUME = 1,	/* enter the guest again */
 	VCPU_YIELD = 2,		/* give the host CPU to someone else first */
 	VCPU_HALT = 3,		/* HLT: sleep until an interrupt can wake it */
+	VCPU_WAIT_SIPI = 4,	/* after INIT: sleep until a start-up IPI */
 };
 
 #endif

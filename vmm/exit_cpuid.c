@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * CPUID: the host's answers, filtered so the guest sees only what it
- * really gets (no VMX, no local APIC or x2APIC, no MONITOR/MWAIT, no
- * XSAVE, no PMU), with the hypervisor bit set, and our hypervisor leaves
+ * really gets (no VMX, no MONITOR/MWAIT, no XSAVE, no PMU; the emulated
+ * local APIC with x2APIC and the TSC-deadline timer, its APIC bit
+ * following IA32_APIC_BASE.EN as on hardware), with the hypervisor bit set, and our hypervisor leaves
  * at 0x40000000 (signature "MicroHVMicro", see hv_abi.h).
  */
 #include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
+#include "vmm/vcpu.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
@@ -30,8 +32,9 @@
 /* X(leaf, register, bits cleared, bits set): applied in order. */
 #define CPUID_FILTERS(X)						\
 	X(1, ecx, CPUID_1_ECX_VMX | C1_ECX_SMX | C1_ECX_MONITOR |	\
-		  C1_ECX_X2APIC | C1_ECX_TSC_DEADLINE | C1_ECX_XSAVE |	\
-		  C1_ECX_OSXSAVE, CPUID_1_ECX_HYPERVISOR)		\
+		  C1_ECX_XSAVE | C1_ECX_OSXSAVE,			\
+		  CPUID_1_ECX_HYPERVISOR | C1_ECX_X2APIC |		\
+		  C1_ECX_TSC_DEADLINE)					\
 	X(1, edx, C1_EDX_APIC, 0)					\
 	X(5, eax, ~0U, 0) X(5, ebx, ~0U, 0)				\
 	X(5, ecx, ~0U, 0) X(5, edx, ~0U, 0)				\
@@ -68,6 +71,27 @@ static void cpuid_hv_leaf(struct cpuid_regs *r, u32 leaf)
 	__builtin_memcpy(&r->edx, sig + 8, 4);
 }
 
+/*
+ * Leaf 0xB, the x2APIC topology: one thread per core, all vCPUs cores of
+ * one package, EDX the vCPU's x2APIC id (its index).
+ */
+static void cpuid_topology(struct vcpu *v, u32 subleaf, struct cpuid_regs *r)
+{
+	unsigned int n = v->guest->nr_vcpus, shift = 0;
+
+	while ((1U << shift) < n)
+		shift++;
+	*r = (struct cpuid_regs){ .ecx = subleaf & 0xff, .edx = v->index };
+	if (subleaf == 0) {		/* SMT: one thread */
+		r->ebx = 1;
+		r->ecx |= 1 << 8;
+	} else if (subleaf == 1) {	/* core: every vCPU */
+		r->eax = shift;
+		r->ebx = n;
+		r->ecx |= 2 << 8;
+	}
+}
+
 int handle_cpuid(struct vcpu *v)
 {
 	u32 leaf = (u32)v->regs.rax, subleaf = (u32)v->regs.rcx;
@@ -82,6 +106,10 @@ int handle_cpuid(struct vcpu *v)
 			/* Initial APIC id = vCPU index; logical CPU count. */
 			r.ebx = (r.ebx & 0x0000ffffU) | (v->index << 24) |
 				((v->guest->nr_vcpus & 0xff) << 16);
+			if (lapic_mode(&v->lapic) != LAPIC_MODE_DISABLED)
+				r.edx |= C1_EDX_APIC;
+		} else if (leaf == 0xb) {
+			cpuid_topology(v, subleaf, &r);
 		}
 	}
 	v->regs.rax = r.eax;

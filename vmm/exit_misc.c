@@ -9,6 +9,7 @@
 #include "vmm/guest_report.h"
 #include "vmm/exit_codes.h"
 #include "vmm/vcpu_irq.h"
+#include "vmm/vcpu_lapic.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/vmx/vmx_caps.h"
 #include "vmm/vmx/vmcs_fields.h"
@@ -48,9 +49,15 @@ int handle_external_interrupt(struct vcpu *v)
 							: VCPU_RESUME;
 }
 
-/* The end of a slice: the host CPU goes back to the scheduler. */
+/*
+ * The end of a slice: the host CPU goes back to the scheduler. Or, when
+ * the timer had been shortened to the guest's APIC timer, that timer's
+ * expiry: fire it and go on with the slice.
+ */
 int handle_preemption_timer(struct vcpu *v)
 {
+	if (vcpu_lapic_timer_exit(v))
+		return VCPU_RESUME;
 	rcu_note_quiescent_state();
 	return VCPU_YIELD;
 }
@@ -122,6 +129,14 @@ static u64 read_gpr(struct vcpu *v, unsigned int nr)
 	return nr == 4 ? vmread(GUEST_RSP) : *gpr(v, nr);
 }
 
+static void write_gpr(struct vcpu *v, unsigned int nr, u64 val)
+{
+	if (nr == 4)
+		vmwrite(GUEST_RSP, val);
+	else
+		*gpr(v, nr) = val;
+}
+
 /*
  * MOV to CR0 exits when the guest changes a host-owned bit (NE, CD, NW,
  * PG). Turning paging on with EFER.LME set enters IA-32e mode: EFER.LMA
@@ -182,6 +197,24 @@ int handle_cr_access(struct vcpu *v)
 		return guest_write_cr0(v, val);
 	if (type == 0 && cr == 4)
 		return guest_write_cr4(v, val);
+	/*
+	 * CR8 is the TPR (64-bit mode): CR8-load/store exiting keep it off
+	 * the physical APIC, whose TPR the host needs.
+	 */
+	if (type == 0 && cr == 8) {
+		if (val >> 4) {
+			vcpu_inject_exception(v, X86_VEC_GP, true, 0);
+			return VCPU_RESUME;
+		}
+		lapic_set_cr8(&v->lapic, val);
+		vcpu_skip_insn(v);
+		return VCPU_RESUME;
+	}
+	if (type == 1 && cr == 8) {
+		write_gpr(v, (qual >> 8) & 15, lapic_get_cr8(&v->lapic));
+		vcpu_skip_insn(v);
+		return VCPU_RESUME;
+	}
 	return vcpu_exit_fatal(v, "control-register access not emulated");
 }
 

@@ -13,6 +13,7 @@
 #include "vmm/exit_codes.h"
 #include "vmm/exit_mmio.h"
 #include "vmm/vcpu.h"
+#include "vmm/vcpu_lapic.h"
 #include "vmm/dev/io_bus.h"
 #include "vmm/dev/mmio_insn.h"
 #include "vmm/vmx/vmcs_fields.h"
@@ -151,6 +152,19 @@ static int mmio_refuse(struct vcpu *v, u64 gpa, u64 qual, const char *what,
 	return VCPU_STOP;
 }
 
+/*
+ * The vCPU's own xAPIC page first (each vCPU sees its own APIC at the
+ * same address), then the VM's bus. 0, or IO_BUS_STOP.
+ */
+static int mmio_access(struct vcpu *v, u64 gpa, unsigned int size,
+		       bool write, u64 *val)
+{
+	if (vcpu_lapic_mmio(v, gpa, size, write, val))
+		return 0;
+	return io_bus_access(&v->guest->io_bus, IO_SPACE_MMIO, gpa, size,
+			     write, val);
+}
+
 int handle_mmio(struct vcpu *v, u64 gpa, u64 qual)
 {
 	u64 cs_ar = vmread(GUEST_CS_AR_BYTES), rip = vmread(GUEST_RIP);
@@ -181,14 +195,12 @@ int handle_mmio(struct vcpu *v, u64 gpa, u64 qual)
 		val = insn.has_imm ? insn.imm :
 		      reg_read(v, insn.reg) >> (insn.high_byte ? 8 : 0);
 		val &= size_mask(insn.size);
-		if (io_bus_access(&v->guest->io_bus, IO_SPACE_MMIO, gpa,
-				  insn.size, true, &val))
+		if (mmio_access(v, gpa, insn.size, true, &val))
 			return VCPU_STOP;
 	} else {
 		u64 old = reg_read(v, insn.reg), mask;
 
-		if (io_bus_access(&v->guest->io_bus, IO_SPACE_MMIO, gpa,
-				  insn.size, false, &val))
+		if (mmio_access(v, gpa, insn.size, false, &val))
 			return VCPU_STOP;
 		val &= size_mask(insn.size);
 		if (insn.reg_size >= 4) {

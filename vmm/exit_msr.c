@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * RDMSR/WRMSR: every MSR access exits (no MSR bitmap), and only the MSRs
- * in the allow-list below exist for the guest; anything else, including
+ * RDMSR/WRMSR: every MSR access exits (no MSR bitmap). The local APIC's
+ * (IA32_APIC_BASE, IA32_TSC_DEADLINE, x2APIC 0x800-0x8ff) go to it
+ * (vmm/vcpu_lapic.c); beside those only the MSRs in the allow-list below
+ * exist for the guest; anything else, including
  * the VMX capability MSRs, raises #GP as on a CPU without that MSR.
  *
  * Where the VMCS holds the guest's copy (EFER, PAT, FS/GS base, SYSENTER)
@@ -13,6 +15,7 @@
 #include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/vcpu_msrs.h"
+#include "vmm/vcpu_lapic.h"
 #include "vmm/vmx/vmx_caps.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
@@ -162,9 +165,11 @@ static bool msr_write(struct vcpu *v, const struct msr_entry *e, u64 val)
 int handle_rdmsr(struct vcpu *v)
 {
 	const struct msr_entry *e = msr_lookup((u32)v->regs.rcx);
+	int lapic;
 	u64 val;
 
-	if (!e || !msr_read(v, e, &val)) {
+	lapic = vcpu_lapic_rdmsr(v, (u32)v->regs.rcx, &val);
+	if (lapic < 0 || (!lapic && (!e || !msr_read(v, e, &val)))) {
 		vcpu_inject_exception(v, X86_VEC_GP, true, 0);
 		return VCPU_RESUME;
 	}
@@ -178,8 +183,9 @@ int handle_wrmsr(struct vcpu *v)
 {
 	const struct msr_entry *e = msr_lookup((u32)v->regs.rcx);
 	u64 val = (u32)v->regs.rax | ((u64)(u32)v->regs.rdx << 32);
+	int lapic = vcpu_lapic_wrmsr(v, (u32)v->regs.rcx, val);
 
-	if (!e || !msr_write(v, e, val)) {
+	if (lapic < 0 || (!lapic && (!e || !msr_write(v, e, val)))) {
 		vcpu_inject_exception(v, X86_VEC_GP, true, 0);
 		return VCPU_RESUME;
 	}

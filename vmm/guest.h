@@ -27,6 +27,7 @@
 #include "vmm/boot_state.h"
 #include "vmm/dev/io_bus.h"
 #include "vmm/dev/uart16550.h"
+#include "vmm/dev/ioapic.h"
 #include "vmm/mmu/vm.h"
 
 #define GUEST_NAME_LEN		32
@@ -93,6 +94,7 @@ struct guest {
 	/* Devices: the bus I/O exits dispatch to, and the models on it. */
 	struct io_bus io_bus;
 	struct uart16550 uart;
+	struct ioapic ioapic;		/* at IOAPIC_DEFAULT_BASE */
 
 	spinlock_t report_lock;		/* protects report */
 	struct guest_report report;

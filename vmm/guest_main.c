@@ -4,6 +4,7 @@
  * freeing it. Its memory is copied by vmm/guest_mem.c, how it ends is
  * recorded by vmm/guest_report.c, its vCPUs run by vmm/guest_run.c.
  */
+#include "vmm/vcpu_lapic.h"
 #include "vmm/guest_main.h"
 #include "vmm/vcpu_run.h"
 #include "vmm/vcpu.h"
@@ -55,6 +56,11 @@ struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 	    io_bus_register(&g->io_bus, IO_SPACE_PIO, HV_PORT_EXIT, 4,
 			    &exit_port_ops, g, "exit port"))
 		goto fail;
+	/* The I/O APIC, id = the number of vCPUs (as the MADT says). */
+	ioapic_init(&g->ioapic, g, nr_vcpus);
+	if (io_bus_register(&g->io_bus, IO_SPACE_MMIO, IOAPIC_DEFAULT_BASE,
+			    0x1000, &ioapic_ops, &g->ioapic, "ioapic"))
+		goto fail;
 
 	g->mem_size = ALIGN_UP(mem_size, PAGE_SIZE);
 	g->nr_pages = g->mem_size >> PAGE_SHIFT;
@@ -75,6 +81,7 @@ struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 		v->migrate_to = -1;
 		v->start_cpu = -1;
 		init_waitqueue_head(&v->halt_wq);
+		vcpu_lapic_init(v);
 		v->vpid = vpid_alloc();
 		if (!v->vpid)
 			goto fail;

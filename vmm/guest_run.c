@@ -15,6 +15,7 @@
 #include "vmm/vcpu_kick.h"
 #include "vmm/vcpu_run.h"
 #include "vmm/guest_run.h"
+#include "vmm/vcpu_lapic.h"
 #include "vmm/exit_handlers.h"
 #include "arch/x86/interrupts.h"
 #include "arch/x86/lapic.h"
@@ -48,6 +49,8 @@ static void vcpu_stopped(struct vcpu *v)
 	__atomic_store_n(&v->state, VCPU_STATE_STOPPED, __ATOMIC_RELEASE);
 	if (!__atomic_sub_fetch(&g->nr_running, 1, __ATOMIC_ACQ_REL))
 		complete_all(&g->all_stopped);
+	else
+		guest_check_all_parked(g);	/* was it the last to send SIPIs? */
 }
 
 static int vcpu_thread_fn(void *arg)
@@ -77,16 +80,26 @@ int guest_start(struct guest *g)
 	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
 		struct vcpu *v = g->vcpus[i];
 
-		if (v->has_boot_state && v->boot.runnable) {
-			v->state = VCPU_STATE_RUNNING;
+		if (v->has_boot_state && v->boot.runnable)
 			n++;
-		}
 	}
 	if (!n) {
 		pr_err("guest %s: no runnable vCPU (no boot state set)\n",
 		       g->name);
 		return -EINVAL;
 	}
+	/*
+	 * The others are the PC's APs: threads that wait for a SIPI from a
+	 * running vCPU (vcpu_lapic.c), stopped with the guest if none comes.
+	 */
+	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
+		struct vcpu *v = g->vcpus[i];
+
+		if (!(v->has_boot_state && v->boot.runnable))
+			v->mp_state = VCPU_MP_INIT_RECEIVED;
+		v->state = VCPU_STATE_RUNNING;
+	}
+	n = g->nr_vcpus;
 	init_completion(&g->all_stopped);
 	__atomic_store_n(&g->nr_running, n, __ATOMIC_RELEASE);
 	g->started = true;

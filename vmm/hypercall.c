@@ -104,6 +104,17 @@ static u64 hc_send_ipi(struct vcpu *v, bool *stop)
 	return 0;
 }
 
+/* Drive an interrupt line as a device would (the APIC tests' source). */
+static u64 hc_irq_line(struct vcpu *v, bool *stop)
+{
+	u64 gsi = v->regs.rbx, level = v->regs.rcx;
+
+	if (gsi >= IOAPIC_NR_PINS || level > 1)
+		return HC_RET(HV_EINVAL);
+	ioapic_set_irq(&v->guest->ioapic, (unsigned int)gsi, level);
+	return 0;
+}
+
 /*
  * X(number, handler, test hook). A test hook (the MMU tests' requests:
  * zap, invalidate, reclaim, replace, prefault, probes) lets a guest make
@@ -124,7 +135,8 @@ static u64 hc_send_ipi(struct vcpu *v, bool *stop)
 	X(HC_MMU_STATS,		hc_mmu_stats,		true)		\
 	X(HC_MMU_PREFAULT,	hc_mmu_prefault,	true)		\
 	X(HC_MMU_SCHED_GAP,	hc_mmu_sched_gap,	true)		\
-	X(HC_MMU_HUGE,		hc_mmu_huge,		true)
+	X(HC_MMU_HUGE,		hc_mmu_huge,		true)		\
+	X(HC_IRQ_LINE,		hc_irq_line,		true)
 
 #define HC_TABLE_SIZE	32
 

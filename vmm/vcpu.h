@@ -20,6 +20,7 @@
 #include "vmm/guest.h"
 #include "vmm/vmx/vmx.h"
 #include "vmm/mmu/page_fault.h"
+#include "vmm/dev/lapic.h"
 
 #define VCPU_NR_EXIT_COUNTERS	66
 
@@ -27,6 +28,17 @@ struct guest;
 struct vm;
 struct kvm_mmu_page;
 struct guest_mmu_pressure;
+
+/*
+ * What the vCPU itself is doing, as KVM's mp_state: running guest code,
+ * or waiting for a start-up IPI after an INIT (the PC's APs start there).
+ * Only the vCPU's own thread writes it; senders of INIT/SIPI post events
+ * to its LAPIC (lapic.pending_events) and kick.
+ */
+enum vcpu_mp_state {
+	VCPU_MP_RUNNABLE,
+	VCPU_MP_INIT_RECEIVED,	/* wait-for-SIPI */
+};
 
 enum vcpu_state {
 	VCPU_STATE_IDLE,	/* never started (not runnable, or before start) */
@@ -87,7 +99,23 @@ struct vcpu {
 	struct sched_notifier sched_nb;
 	bool in_slice;			/* inside vcpu_run_slice() */
 	u32 slice_ticks;		/* preemption timer; 0: vcpu_slice_ticks */
-	/* External interrupts requested for the guest (vmm/vcpu_irq.c). */
+	/*
+	 * The local APIC (vmm/dev/lapic.h; its lock protects it) and how
+	 * this vCPU stands with respect to INIT/SIPI (run loop only).
+	 */
+	struct kvm_lapic lapic;
+	enum vcpu_mp_state mp_state;
+	u64 nr_sipi, nr_init, nr_nmi_injected, lapic_ipis_sent;
+	/*
+	 * Slice end (TSC) while the preemption timer was shortened to the
+	 * LAPIC timer's expiry; 0 when it runs the whole slice (run loop).
+	 */
+	u64 slice_end_tsc;
+	/*
+	 * Interrupts requested by the test interrupt controller (the
+	 * HC_INJECT hypercall, ktests) beside the LAPIC: delivered as the
+	 * PIC's are, by vector, without the LAPIC's priorities.
+	 */
 	u64 irr[4];
 	bool irq_pending;		/* irr may have a bit set: look */
 	u64 nr_injected_irqs;

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * Injecting external interrupts into a guest.
+ * Injecting events into a guest: NMIs and vectors from its local APIC
+ * (vmm/dev/lapic.h, which decides by priority what comes next), and the
+ * vectors of the test interrupt controller.
  *
- * vcpu->irr is a 256-bit "interrupt request register" as a LAPIC's:
- * vcpu_queue_interrupt() sets a vector's bit from any CPU and kicks the
- * vCPU. Before each VM entry the run loop, seeing a bit set, delivers the
+ * The test controller's vcpu->irr is a 256-bit request register that
+ * vcpu_queue_interrupt() sets from any CPU (HC_INJECT, ktests), delivered
+ * ahead of the LAPIC's as an ExtINT source would be. LAPIC vectors are
+ * taken by the INTA, lapic_ack_interrupt(), only when one will surely go
+ * in. Before each VM entry the run loop, seeing a bit set, delivers the
  * highest vector if the guest can take it now (RFLAGS.IF=1, no STI/MOV-SS
  * shadow, no other event being injected); otherwise it turns on
  * interrupt-window exiting, whose exit (handle_interrupt_window) comes as
@@ -18,10 +22,12 @@
  */
 #include "vmm/vcpu_kick.h"
 #include "vmm/vcpu_irq.h"
+#include "vmm/vcpu_lapic.h"
 #include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/interrupts.h"
 #include "arch/x86/vmx.h"
 
 void vcpu_queue_interrupt(struct vcpu *v, u8 vector)
@@ -44,9 +50,20 @@ static int irr_highest(struct vcpu *v)
 	return -1;
 }
 
+/*
+ * What wakes a halted vCPU or must be looked at before the next entry:
+ * a test-controller vector, or anything at its LAPIC (a vector above
+ * PPR, an NMI, INIT/SIPI, a due timer).
+ */
 bool vcpu_interrupt_requested(struct vcpu *v)
 {
-	return irr_highest(v) >= 0;
+	return irr_highest(v) >= 0 || vcpu_lapic_wants_attention(v);
+}
+
+/* A vector the guest would take now if RFLAGS.IF allowed it. */
+static bool ext_intr_requested(struct vcpu *v)
+{
+	return irr_highest(v) >= 0 || lapic_pending_vector(&v->lapic) >= 0;
 }
 
 static void set_window_exiting(bool on)
@@ -59,40 +76,103 @@ static void set_window_exiting(bool on)
 		vmwrite(CPU_BASED_VM_EXEC_CONTROL, want);
 }
 
+/* Still something to deliver after this entry: look again at the next. */
+static void keep_pending(struct vcpu *v, bool window)
+{
+	set_window_exiting(window);
+	__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);
+}
+
+static void inject(struct vcpu *v, u32 info)
+{
+	vmwrite(VM_ENTRY_INTR_INFO_FIELD, info | INTR_INFO_VALID);
+}
+
+/*
+ * An NMI from the LAPIC, unless one is being handled (NMI blocking) or
+ * an STI/MOV-SS shadow is on; then the next exit (at the latest the end
+ * of the slice) tries again. True when one was injected.
+ */
+static bool deliver_nmi(struct vcpu *v, u32 intr_state)
+{
+	unsigned int n = READ_ONCE(v->lapic.nmi_pending);
+
+	if (!n || (intr_state & (GUEST_INTR_STI_BLOCKING |
+				 GUEST_INTR_MOVSS_BLOCKING |
+				 GUEST_INTR_NMI_BLOCKING)))
+		return false;
+	__atomic_fetch_sub(&v->lapic.nmi_pending, 1, __ATOMIC_ACQ_REL);
+	inject(v, X86_VEC_NMI | INTR_TYPE_NMI);
+	v->nr_nmi_injected++;
+	return true;
+}
+
 /* Called by the run loop before entry, with the VMCS current. */
 void vcpu_deliver_interrupt(struct vcpu *v)
 {
+	u32 intr_state;
 	int vector;
 
 	__atomic_store_n(&v->irq_pending, false, __ATOMIC_RELAXED);
-	/* Re-read the IRR after clearing the flag: no request is lost. */
+	/* Re-read the sources after clearing the flag: no request is lost. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (vmread(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) {
+		/*
+		 * An event is already going in: the rest waits for the
+		 * window after it (its delivery is progress, so the window
+		 * exit cannot livelock the guest).
+		 */
+		if (ext_intr_requested(v))
+			keep_pending(v, true);
+		else if (READ_ONCE(v->lapic.nmi_pending))
+			keep_pending(v, false);
+		return;
+	}
+	intr_state = (u32)vmread(GUEST_INTERRUPTIBILITY_INFO);
+	if (deliver_nmi(v, intr_state)) {
+		if (ext_intr_requested(v) || READ_ONCE(v->lapic.nmi_pending))
+			keep_pending(v, ext_intr_requested(v));
+		return;
+	}
+	/*
+	 * A blocked NMI is retried at the next exit: no NMI-window exiting
+	 * without virtual NMIs, and an interrupt window would exit before
+	 * the NMI handler ran an instruction.
+	 */
+	if (READ_ONCE(v->lapic.nmi_pending))
+		__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);
 	vector = irr_highest(v);
-	if (vector < 0) {
+	if (vector < 0 && lapic_pending_vector(&v->lapic) < 0) {
 		set_window_exiting(false);
 		return;
 	}
-	if ((vmread(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) ||
-	    !(vmread(GUEST_RFLAGS) & X86_RFLAGS_IF) ||
-	    (vmread(GUEST_INTERRUPTIBILITY_INFO) &
-	     (GUEST_INTR_STI_BLOCKING | GUEST_INTR_MOVSS_BLOCKING))) {
+	if (!(vmread(GUEST_RFLAGS) & X86_RFLAGS_IF) ||
+	    (intr_state & (GUEST_INTR_STI_BLOCKING | GUEST_INTR_MOVSS_BLOCKING))) {
 		/* Not now: exit as soon as the guest can take it. */
-		set_window_exiting(true);
-		__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);
+		keep_pending(v, true);
 		return;
 	}
-	__atomic_and_fetch(&v->irr[vector / 64], ~(1ULL << (vector % 64)),
-			   __ATOMIC_ACQ_REL);
-	vmwrite(VM_ENTRY_INTR_INFO_FIELD,
-		(u32)vector | INTR_TYPE_EXT_INTR | INTR_INFO_VALID);
+	if (vector >= 0) {
+		/* The test controller's vectors come as the PIC's would. */
+		__atomic_and_fetch(&v->irr[vector / 64],
+				   ~(1ULL << (vector % 64)), __ATOMIC_ACQ_REL);
+	} else {
+		/* The INTA cycle: IRR to ISR; none if PPR rose meanwhile. */
+		vector = lapic_ack_interrupt(&v->lapic);
+		if (vector < 0) {
+			set_window_exiting(false);
+			return;
+		}
+	}
+	inject(v, (u32)vector | INTR_TYPE_EXT_INTR);
 	v->nr_injected_irqs++;
 	/* More requests wait for the next window. */
-	if (irr_highest(v) >= 0) {
-		set_window_exiting(true);
-		__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);
-	} else {
+	if (ext_intr_requested(v))
+		keep_pending(v, true);
+	else
 		set_window_exiting(false);
-	}
+	if (READ_ONCE(v->lapic.nmi_pending))
+		__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);
 }
 
 /* The guest can take an interrupt now: the next entry delivers it. */

@@ -21,6 +21,7 @@
 #include "vmm/vcpu_run.h"
 #include "vmm/exit_codes.h"
 #include "vmm/vcpu_irq.h"
+#include "vmm/vcpu_lapic.h"
 #include "vmm/vmcs_setup.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/vcpu.h"
@@ -136,10 +137,18 @@ int vcpu_run_slice(struct vcpu *v)
 	/* A fresh slice; the timer value is saved across exits within it. */
 	vmwrite(VMX_PREEMPTION_TIMER_VALUE,
 		v->slice_ticks ? v->slice_ticks : vcpu_slice_ticks);
+	v->slice_end_tsc = 0;
 	for (;;) {
 		if (need_resched() || READ_ONCE(v->requests)) {
 			r = VCPU_YIELD;
 			break;
+		}
+		/* INIT/SIPI from another vCPU, or waiting for a SIPI. */
+		if (unlikely(READ_ONCE(v->lapic.pending_events) ||
+			     v->mp_state != VCPU_MP_RUNNABLE)) {
+			r = vcpu_lapic_accept_events(v);
+			if (r != VCPU_RESUME)
+				break;
 		}
 		/*
 		 * A root invalidated meanwhile is dropped here and a fresh one
@@ -163,6 +172,7 @@ int vcpu_run_slice(struct vcpu *v)
 			r = VCPU_STOP;
 			break;
 		}
+		vcpu_lapic_timer_sync(v);
 		if (unlikely(READ_ONCE(v->irq_pending)))
 			vcpu_deliver_interrupt(v);
 		/* Guest mode is an extended quiescent state for RCU. */
@@ -231,7 +241,7 @@ static void vcpu_halt(struct vcpu *v)
 {
 	struct wait_queue_entry wait;
 	bool slept = false;
-	u64 t0 = 0;
+	u64 t0 = 0, ns;
 
 	init_wait_entry(&wait);
 	while (!vcpu_halt_ends(v)) {
@@ -243,7 +253,12 @@ static void vcpu_halt(struct vcpu *v)
 				slept = true;
 				t0 = plat_now_ns();
 			}
-			sched_sleep();
+			/* The APIC timer ends a halt too: sleep until then. */
+			ns = vcpu_lapic_timer_sleep_ns(v);
+			if (ns)
+				sched_sleep_timeout(ns);
+			else
+				sched_sleep();
 		}
 		finish_wait(&v->halt_wq, &wait);
 		if (READ_ONCE(v->requests))
@@ -256,6 +271,32 @@ static void vcpu_halt(struct vcpu *v)
 	}
 }
 
+/*
+ * Wait-for-SIPI: sleep until an INIT/SIPI is posted or the guest dies
+ * (KVM's KVM_MP_STATE_INIT_RECEIVED; the APs of a PC guest start here).
+ */
+static bool vcpu_sipi_wait_ends(struct vcpu *v)
+{
+	return READ_ONCE(v->lapic.pending_events) || READ_ONCE(v->guest->dead) ||
+	       READ_ONCE(v->requests);
+}
+
+static void vcpu_wait_sipi(struct vcpu *v)
+{
+	struct wait_queue_entry wait;
+
+	init_wait_entry(&wait);
+	for (;;) {
+		prepare_to_wait(&v->halt_wq, &wait);
+		if (vcpu_sipi_wait_ends(v))
+			break;
+		sched_sleep();
+	}
+	finish_wait(&v->halt_wq, &wait);
+	if (READ_ONCE(v->requests))
+		vcpu_serve_requests(v);
+}
+
 int vcpu_run(struct vcpu *v)
 {
 	int r;
@@ -265,6 +306,8 @@ int vcpu_run(struct vcpu *v)
 		if (r == VCPU_HALT) {
 			WRITE_ONCE(v->halted, true);
 			vcpu_halt(v);
+		} else if (r == VCPU_WAIT_SIPI) {
+			vcpu_wait_sipi(v);
 		} else if (r == VCPU_YIELD) {
 			if (READ_ONCE(v->requests))
 				vcpu_serve_requests(v);

@@ -20,6 +20,8 @@
 #define AR_TSS_BUSY		0x008b
 #define AR_LDT			0x0082
 #define AR_UNUSABLE		0x10000
+#define AR_REAL_CODE		0x009b	/* P, S, execute/read accessed, 16-bit */
+#define AR_REAL_DATA		0x0093	/* P, S, read/write accessed, 16-bit */
 
 /*
  * Guest time slice: the VMX preemption timer hands the CPU back to the
@@ -147,6 +149,54 @@ static void vmcs_setup_guest(struct vcpu *v)
 	v->regs.rbx = bs->rbx;
 	v->regs.rdi = bs->rdi;
 	v->regs.rsi = bs->rsi;
+}
+
+/*
+ * The state a start-up IPI leaves (SDM 8.4.3, 9.1.1 table 9-1): real
+ * mode at CS:IP = (vector << 8):0000, the other segments at 0 with 64 KiB
+ * limits, caches off as after INIT, EDX the CPU signature and the other
+ * registers 0. Unrestricted guest lets VMX run it as it is.
+ */
+void vmcs_setup_sipi(struct vcpu *v, u8 vector)
+{
+	u64 cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;
+	u32 a, b, c, d;
+
+	vmwrite(VM_ENTRY_CONTROLS,
+		vmread(VM_ENTRY_CONTROLS) & ~(u64)ENTRY_IA32E_MODE_GUEST);
+	vmwrite(GUEST_CR0, vmx_fix_cr0((cr0 & ~(X86_CR0_CD | X86_CR0_NW)) |
+				       X86_CR0_NE, true));
+	vmwrite(CR0_READ_SHADOW, cr0);
+	vmwrite(GUEST_CR4, vmx_fix_cr4(X86_CR4_VMXE));
+	vmwrite(CR4_READ_SHADOW, 0);
+	vmwrite(GUEST_CR3, 0);
+	vmwrite(GUEST_IA32_EFER, 0);
+	vmwrite(GUEST_DR7, 0x400);
+	SEG(SS, 0, 0xffff, AR_REAL_DATA);
+	SEG(DS, 0, 0xffff, AR_REAL_DATA);
+	SEG(ES, 0, 0xffff, AR_REAL_DATA);
+	SEG(FS, 0, 0xffff, AR_REAL_DATA);
+	SEG(GS, 0, 0xffff, AR_REAL_DATA);
+	SEG(CS, (u16)(vector << 8), 0xffff, AR_REAL_CODE);
+	vmwrite(GUEST_CS_BASE, (u64)vector << 12);
+	SEG(TR, 0, 0xffff, AR_TSS_BUSY);
+	SEG(LDTR, 0, 0xffff, AR_LDT);
+	vmwrite(GUEST_GDTR_BASE, 0);
+	vmwrite(GUEST_GDTR_LIMIT, 0xffff);
+	vmwrite(GUEST_IDTR_BASE, 0);
+	vmwrite(GUEST_IDTR_LIMIT, 0xffff);
+	vmwrite(GUEST_RSP, 0);
+	vmwrite(GUEST_RIP, 0);
+	vmwrite(GUEST_RFLAGS, 0x2);
+	vmwrite(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmwrite(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+	vmwrite(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmwrite(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmwrite(GUEST_SYSENTER_CS, 0);
+	vmwrite(GUEST_SYSENTER_ESP, 0);
+	vmwrite(GUEST_SYSENTER_EIP, 0);
+	cpuid_count(1, 0, &a, &b, &c, &d);
+	v->regs = (struct vcpu_regs){ .rdx = a };
 }
 
 void vmcs_setup(struct vcpu *v)

@@ -10,4 +10,7 @@ void vmcs_setup(struct vcpu *vcpu);
 /* Preemption-timer ticks in one guest time slice (set by vmcs_setup()). */
 extern u32 vcpu_slice_ticks;
 
+/* Real mode at (vector << 8):0, as a start-up IPI leaves a CPU. */
+void vmcs_setup_sipi(struct vcpu *v, u8 vector);
+
 #endif

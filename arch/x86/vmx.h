@@ -155,6 +155,7 @@
 /* Guest interruptibility state */
 #define GUEST_INTR_STI_BLOCKING		BIT(0)
 #define GUEST_INTR_MOVSS_BLOCKING	BIT(1)
+#define GUEST_INTR_NMI_BLOCKING		BIT(3)
 
 /* Guest activity state */
 #define GUEST_ACTIVITY_ACTIVE		0

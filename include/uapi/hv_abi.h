@@ -56,6 +56,13 @@
 #define HV_HUGE_HARVEST		3
 #define HV_HUGE_SPLIT		4	/* every huge SPTE down to 4K */
 #define HV_HUGE_RECOVER		5	/* merge what may be huge again */
+/*
+ * Drive interrupt line (GSI) rbx of the guest's interrupt controllers to
+ * level rcx (0 or 1), as a device would: the IOAPIC pin of that number
+ * (and the PIC's for GSIs below 16). 0, or -HV_EINVAL for a GSI >= 24 or
+ * a level other than 0/1. Test hooks only.
+ */
+#define HC_IRQ_LINE		24
 
 /*
  * HC_MMU_STATS fills a header and counters in this order (the host's

@@ -48,6 +48,10 @@ static const struct dcase ok_cases[] = {
 	{ "32-bit: mov eax,[0xfee000f0]", 0, { 0x8b, 0x05, 0xf0, 0x00, 0xe0, 0xfe }, 6, 6, 4, 0, 4, 0, 0, 0, 0 },
 	{ "32-bit: mov [ebx],esi", 0, { 0x89, 0x33 }, 2, 2, 4, 6, 4, 1, 0, 0, 0 },
 	{ "32-bit: 0x48 is dec eax, not REX", 0, { 0x48, 0x8b, 0x07 }, 3, 0 },
+	{ "mov eax,[moffs64 0xfee00020]", 1, { 0xa1, 0x20, 0x00, 0xe0, 0xfe, 0, 0, 0, 0 }, 9, 9, 4, 0, 4, 0, 0, 0, 0 },
+	{ "mov [moffs64],rax", 1, { 0x48, 0xa3, 0xb0, 0x00, 0xe0, 0xfe, 0, 0, 0, 0 }, 10, 10, 8, 0, 8, 1, 0, 0, 0 },
+	{ "mov al,[moffs32] (67 in 64-bit)", 1, { 0x67, 0xa0, 0x30, 0x00, 0xe0, 0xfe }, 6, 6, 1, 0, 1, 0, 0, 0, 0 },
+	{ "32-bit: mov [moffs32],ax", 0, { 0x66, 0xa3, 0x80, 0x00, 0xe0, 0xfe }, 6, 6, 2, 0, 2, 1, 0, 0, 0 },
 };
 
 static const struct dcase bad_cases[] = {
@@ -58,6 +62,8 @@ static const struct dcase bad_cases[] = {
 	{ "truncated disp32", 1, { 0x8b, 0x05, 0x00, 0x10 }, 4 },
 	{ "truncated imm32", 1, { 0xc7, 0x07, 0x78, 0x56 }, 4 },
 	{ "16-bit addressing in 32-bit code", 0, { 0x67, 0x8b, 0x07 }, 3 },
+	{ "truncated moffs64", 1, { 0xa1, 0x20, 0x00, 0xe0, 0xfe }, 5 },
+	{ "16-bit moffs in 32-bit code", 0, { 0x67, 0xa1, 0x20, 0x00 }, 4 },
 	{ "only prefixes", 1, { 0x66, 0x66, 0x66 }, 3 },
 	{ "empty", 1, { 0 }, 0 },
 	{ "two-byte opcode that is not movzx", 1, { 0x0f, 0xb8, 0x07 }, 3 },

@@ -17,4 +17,13 @@ void guest_kill(struct guest *g, const char *why);
 /* The guest ended itself with @status (0 = pass). */
 void guest_exit(struct guest *g, u64 status);
 
+/*
+ * An interrupt message from a device (the IOAPIC) to the LAPICs that
+ * @dest names (physical or @logical), with delivery mode @dm (APIC_DM_*);
+ * @level marks a level-triggered vector, whose EOI comes back to the
+ * IOAPIC.
+ */
+void guest_apic_deliver(struct guest *g, u32 dest, bool logical,
+			unsigned int dm, u8 vector, bool level);
+
 #endif

@@ -34,7 +34,7 @@ int mmio_insn_decode(const u8 *bytes, unsigned int n, bool long_mode,
 		     struct mmio_insn *insn)
 {
 	unsigned int i = 0, op, opsize = 4, rex = 0, imm_len = 0;
-	bool addr16 = false, twobyte = false;
+	bool addr16 = false, addr_prefix = false, twobyte = false;
 	int ml;
 
 	if (n > MMIO_INSN_MAX_LEN)
@@ -46,8 +46,10 @@ int mmio_insn_decode(const u8 *bytes, unsigned int n, bool long_mode,
 
 		if (b == 0x66)
 			opsize = 2;
-		else if (b == 0x67)
+		else if (b == 0x67) {
 			addr16 = !long_mode;	/* 32-bit addressing in 64-bit */
+			addr_prefix = true;
+		}
 		else if (b == 0x2e || b == 0x36 || b == 0x3e || b == 0x26 ||
 			 b == 0x64 || b == 0x65)
 			continue;	/* segments: flat guests, base 0 assumed */
@@ -66,6 +68,24 @@ int mmio_insn_decode(const u8 *bytes, unsigned int n, bool long_mode,
 			return -EINVAL;
 		twobyte = true;
 		op = bytes[i++];
+	}
+	if (!twobyte && op >= 0xa0 && op <= 0xa3) {
+		/*
+		 * MOV AL/eAX <-> moffs: no ModRM, an absolute address of the
+		 * address size (8 bytes in 64-bit mode, 4 with 0x67 there or
+		 * in 32-bit mode; 16-bit addressing is refused).
+		 */
+		unsigned int alen = long_mode && !(addr_prefix) ? 8 : 4;
+
+		if (addr16 || i + alen > n)
+			return -EINVAL;
+		insn->size = insn->reg_size = op & 1 ? opsize : 1;
+		insn->write = op >= 0xa2;
+		insn->reg = 0;
+		if (!insn->write && insn->reg_size == 4 && long_mode)
+			insn->zero_extend = true;
+		insn->len = i + alen;
+		return 0;
 	}
 	if (i >= n)
 		return -EINVAL;

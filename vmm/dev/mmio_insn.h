@@ -5,7 +5,9 @@
  * bus: which register or immediate, how wide, read or write, and how long
  * the instruction is. Only the moves compilers and drivers use for device
  * registers are known: MOV r/m,r (88/89), MOV r,r/m (8A/8B), MOV r/m,imm
- * (C6/C7 /0), MOVZX r,r/m8/16 (0F B6/B7), with 66, REX and segment
+ * (C6/C7 /0), MOVZX r,r/m8/16 (0F B6/B7), MOV AL/eAX <-> moffs (A0-A3,
+ * the absolute-address form compilers emit for constant addresses), with
+ * 66, REX and segment
  * prefixes, any ModRM/SIB/displacement, RIP-relative included. Anything
  * else is refused, and the caller says so.
  *

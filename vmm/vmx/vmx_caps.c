@@ -34,6 +34,8 @@ enum vmx_ctl_word { W_PIN, W_PROC, W_PROC2, W_EXIT, W_ENTRY, NR_CTL_WORDS };
 	X(W_PIN, PIN_PREEMPTION_TIMER, "VMX-preemption timer")		\
 	X(W_PROC, CPU_HLT_EXITING, "HLT exiting")			\
 	X(W_PROC, CPU_UNCOND_IO_EXITING, "unconditional I/O exiting")	\
+	X(W_PROC, CPU_CR8_LOAD_EXITING, "CR8-load exiting")		\
+	X(W_PROC, CPU_CR8_STORE_EXITING, "CR8-store exiting")		\
 	X(W_PROC, CPU_SECONDARY_CONTROLS,				\
 	  "secondary processor-based controls")				\
 	X(W_PROC2, CPU2_ENABLE_EPT, "EPT")				\

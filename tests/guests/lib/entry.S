@@ -36,6 +36,22 @@ trap_stub_\vec:
 	TRAP_STUB \v
 	.endr
 
+/*
+ * Interrupt stubs for vectors 32-255, 16 bytes apart from irq_stubs (the
+ * IDT set-up computes each address), the same frame as a trap.
+ */
+	.align 16
+	.globl irq_stubs
+irq_stubs:
+	.set vec, 32
+	.rept 224
+	.align 16
+	pushq	$0
+	pushq	$vec
+	jmp	trap_common
+	.set vec, vec + 1
+	.endr
+
 trap_common:
 	pushq	%rax
 	pushq	%rbx

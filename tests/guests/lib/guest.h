@@ -109,7 +109,18 @@ unsigned int ktap_nr_failed(void);
 void idt_install(void);
 /* Vector of the last fault this vCPU took inside ASM_SAFE, -1 if none. */
 int exception_take(void);
-/* Number of exceptions with @vector this guest took (all vCPUs). */
+/*
+ * A handler for NMI (vector 2) or an interrupt vector (32-255), run on
+ * the vCPU that takes it with interrupts off; it EOIs its APIC itself.
+ * An interrupt with no handler is an unexpected exception.
+ */
+typedef void (*irq_handler_t)(unsigned int vector);
+void irq_set_handler(unsigned int vector, irq_handler_t fn);
+static inline void sti(void) { asm volatile("sti" ::: "memory"); }
+static inline void cli(void) { asm volatile("cli" ::: "memory"); }
+/* STI's shadow covers HLT: an interrupt cannot slip in between. */
+static inline void safe_halt(void) { asm volatile("sti; hlt" ::: "memory"); }
+/* Number of exceptions or interrupts with @vector this guest took. */
 unsigned int exception_count(unsigned int vector);
 
 int rdmsr_safe(u32 msr, u64 *val);	/* -1 or the vector */
@@ -186,6 +197,15 @@ static inline void outl(u16 port, u32 v) { asm volatile("outl %0, %1" :: "a"(v),
 static inline u32 inl(u16 port) { u32 v; asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline void cpu_relax(void) { asm volatile("pause" ::: "memory"); }
 
+/*
+ * Count a secondary vCPU as finished although it will never return from
+ * secondary_main() (a test INITed it and restarted it elsewhere).
+ */
+void secondary_gone(void);
+static inline long hc_irq_line(u64 gsi, u64 level)
+{
+	return hypercall4(HC_IRQ_LINE, gsi, level, 0, 0);
+}
 /* Index of the calling vCPU, from its stack (the loader's layout). */
 unsigned int this_vcpu(void);
 

@@ -35,6 +35,11 @@ __noreturn void hc_exit(u64 status)
 		asm volatile("cli; hlt");
 }
 
+void secondary_gone(void)
+{
+	__atomic_fetch_add(&nr_secondaries_done, 1, __ATOMIC_RELEASE);
+}
+
 static __noreturn void park(void)
 {
 	for (;;)

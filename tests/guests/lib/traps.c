@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Exceptions in a test guest: an IDT over the 32 architectural vectors,
- * resumable faults for instructions wrapped in ASM_SAFE (an exception
- * table, as Linux's), per-vector counts, and the *_safe() helpers.
+ * Exceptions and interrupts in a test guest: an IDT over all 256
+ * vectors, resumable faults for instructions wrapped in ASM_SAFE (an
+ * exception table, as Linux's), per-vector counts, handlers that a test
+ * registers for NMI and vectors 32-255, and the *_safe() helpers.
  */
 #include "tests/guests/lib/guest.h"
 
@@ -25,11 +26,13 @@ struct idt_gate {
 };
 
 extern const u64 trap_stubs[32];
+extern const char irq_stubs[];
 extern const struct ex_entry __start_ex_table[], __stop_ex_table[];
 
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+static struct idt_gate idt[256] __attribute__((aligned(16)));
 static int last_fault[GUEST_MAX_VCPUS_LIB];
-static u32 counts[32];
+static u32 counts[256];
+static irq_handler_t handlers[256];
 
 void guest_trap(struct trap_frame *f);
 
@@ -40,8 +43,9 @@ void idt_install(void)
 	};
 
 	/* Every vCPU writes the same gates; racing writers agree. */
-	for (unsigned int i = 0; i < 32; i++) {
-		u64 a = trap_stubs[i];
+	for (unsigned int i = 0; i < 256; i++) {
+		u64 a = i < 32 ? trap_stubs[i]
+			       : (u64)(uintptr_t)irq_stubs + (i - 32) * 16;
 
 		idt[i] = (struct idt_gate){
 			.off_lo = a, .sel = 0x08, .type = 0x8e,
@@ -63,13 +67,26 @@ int exception_take(void)
 
 unsigned int exception_count(unsigned int vector)
 {
-	return vector < 32 ? READ_ONCE(counts[vector]) : 0;
+	return vector < 256 ? READ_ONCE(counts[vector]) : 0;
+}
+
+void irq_set_handler(unsigned int vector, irq_handler_t fn)
+{
+	if (vector < 256)
+		WRITE_ONCE(handlers[vector], fn);
 }
 
 void guest_trap(struct trap_frame *f)
 {
-	if (f->vector < 32)
+	irq_handler_t fn;
+
+	if (f->vector < 256)
 		__atomic_fetch_add(&counts[f->vector], 1, __ATOMIC_RELAXED);
+	fn = f->vector < 256 ? READ_ONCE(handlers[f->vector]) : NULL;
+	if (fn && (f->vector == 2 || f->vector >= 32)) {
+		fn((unsigned int)f->vector);
+		return;
+	}
 	for (const struct ex_entry *e = __start_ex_table; e < __stop_ex_table; e++) {
 		if (e->fault_ip == f->rip) {
 			f->rip = e->fixup_ip;
