@@ -14,6 +14,7 @@ guest_set=(
 	--module $g/roundtrip.elf "name=roundtrip mem=2M -- iters=2000"
 	--module $g/mb1_elf32.elf "name=mb1_elf32 mem=2M -- mb1 elf32"
 	--module $g/mb1_flat.bin "name=mb1_flat mem=2M -- mb1 flat"
+	--module $g/apic.elf "name=apic vcpus=4 mem=4M test_hooks=1"
 )
 boot_configs() {
 	boot qemu-1cpu --emu qemu --cpus 1 --mem 256 \
