@@ -9,6 +9,8 @@
 #include "vmm/exit_handlers.h"
 #include "vmm/vmx/vmcs_check.h"
 #include "vmm/vmx/vmcs_fields.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/interrupts.h"
 #include "arch/x86/vmx.h"
 #include "kernel/log.h"
 
@@ -87,6 +89,13 @@ void vcpu_inject_exception(struct vcpu *v, unsigned int vector,
 		info |= INTR_INFO_DELIVER_CODE;
 		vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
 	}
+	/*
+	 * A fault restarts its instruction: RFLAGS.RF in the frame keeps
+	 * an instruction breakpoint there from firing again (SDM 17.3.1.1;
+	 * KVM does the same). #DB, #BP and #OF are traps.
+	 */
+	if (vector != X86_VEC_DB && vector != X86_VEC_BP && vector != X86_VEC_OF)
+		vmwrite(GUEST_RFLAGS, vmread(GUEST_RFLAGS) | X86_RFLAGS_RF);
 	vmwrite(VM_ENTRY_INTR_INFO_FIELD, info);
 }
 

@@ -10,6 +10,7 @@
 #include "vmm/exit_codes.h"
 #include "vmm/vcpu_irq.h"
 #include "vmm/vcpu_lapic.h"
+#include "vmm/vmcs_setup.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/vmx/vmx_caps.h"
 #include "vmm/vmx/vmcs_fields.h"
@@ -174,10 +175,21 @@ static int guest_write_cr0(struct vcpu *v, u64 val)
 	return VCPU_RESUME;
 }
 
-/* MOV to CR4 exits only when the guest sets VMXE: we offer no VMX. */
+/*
+ * MOV to CR4 exits when it changes a bit the host checks
+ * (vcpu_cr4_host_owned()): #GP for a bit the guest may not set (VMXE,
+ * OSXSAVE, reserved ones), for clearing PAE in long mode, and for setting
+ * PCIDE outside long mode or with CR3[11:0] nonzero (SDM 2.5, 4.10.1).
+ */
 static int guest_write_cr4(struct vcpu *v, u64 val)
 {
-	if (val & X86_CR4_VMXE || val >> 32) {
+	u64 old = vmread(CR4_READ_SHADOW);
+	bool lma = vmread(GUEST_IA32_EFER) & EFER_LMA;
+
+	if ((val & ~vcpu_cr4_guest_allowed()) ||
+	    (lma && !(val & X86_CR4_PAE)) ||
+	    ((val & X86_CR4_PCIDE) && !(old & X86_CR4_PCIDE) &&
+	     (!lma || (vmread(GUEST_CR3) & 0xfff)))) {
 		vcpu_inject_exception(v, X86_VEC_GP, true, 0);
 		return VCPU_RESUME;
 	}

@@ -24,6 +24,7 @@
 
 #define MSR_IA32_TSC		0x10
 #define MSR_IA32_PLATFORM_ID	0x17
+#define MSR_IA32_TSC_ADJUST	0x3b
 #define MSR_IA32_BIOS_SIGN_ID	0x8b
 #define MSR_MTRRCAP		0xfe
 #define MSR_IA32_MISC_ENABLE	0x1a0
@@ -35,13 +36,15 @@ enum msr_kind {
 	MSR_CONST,	/* reads a constant, writes are dropped */
 	MSR_CONST_RO,	/* reads a constant, writes #GP */
 	MSR_EFER_KIND,	/* EFER: validated, LMA follows the entry control */
-	MSR_TSC_KIND,	/* reads the TSC, writes #GP */
+	MSR_TSC_KIND,	/* the guest's TSC: host TSC + TSC offset */
+	MSR_TSC_ADJUST_KIND, /* IA32_TSC_ADJUST: moves with TSC writes */
 };
 
 /* X(msr, kind, arg: VMCS field / vcpu offset / constant) */
 #define VCPU_OFF(f)	__builtin_offsetof(struct vcpu, f)
 #define MSR_ALLOW_LIST(X)						\
 	X(MSR_IA32_TSC,		MSR_TSC_KIND,	0)			\
+	X(MSR_IA32_TSC_ADJUST,	MSR_TSC_ADJUST_KIND, 0)			\
 	X(MSR_IA32_PLATFORM_ID,	MSR_CONST_RO,	0)			\
 	X(MSR_IA32_FEATURE_CONTROL, MSR_CONST_RO, FEAT_CTL_LOCKED)	\
 	X(MSR_IA32_BIOS_SIGN_ID, MSR_CONST,	0)			\
@@ -109,10 +112,29 @@ static bool msr_read(struct vcpu *v, const struct msr_entry *e, u64 *val)
 		*val = vmread(GUEST_IA32_EFER);
 		return true;
 	case MSR_TSC_KIND:
-		*val = rdtsc();
+		*val = vcpu_guest_tsc(v);
+		return true;
+	case MSR_TSC_ADJUST_KIND:
+		*val = v->tsc_adjust;
 		return true;
 	}
 	return false;
+}
+
+/*
+ * A guest TSC write moves the TSC offset (the guest's TSC is the host's
+ * plus it: the host's own never changes); IA32_TSC_ADJUST follows a TSC
+ * write by the same delta, and a TSC_ADJUST write moves the TSC
+ * (SDM 17.17.3). Without TSC offsetting the TSC is read-only.
+ */
+static bool tsc_move(struct vcpu *v, s64 delta)
+{
+	if (!(vmx_caps.proc_ctl & CPU_USE_TSC_OFFSETTING))
+		return false;
+	v->tsc_offset += (u64)delta;
+	vmwrite(TSC_OFFSET, v->tsc_offset);
+	v->slice_end_tsc = 0;	/* kept in guest TSC: recomputed */
+	return true;
 }
 
 static bool msr_write(struct vcpu *v, const struct msr_entry *e, u64 val)
@@ -144,8 +166,20 @@ static bool msr_write(struct vcpu *v, const struct msr_entry *e, u64 val)
 	case MSR_CONST:
 		return true;
 	case MSR_CONST_RO:
-	case MSR_TSC_KIND:
 		return false;
+	case MSR_TSC_KIND: {
+		s64 delta = (s64)(val - vcpu_guest_tsc(v));
+
+		if (!tsc_move(v, delta))
+			return false;
+		v->tsc_adjust += (u64)delta;
+		return true;
+	}
+	case MSR_TSC_ADJUST_KIND:
+		if (!tsc_move(v, (s64)(val - v->tsc_adjust)))
+			return false;
+		v->tsc_adjust = val;
+		return true;
 	case MSR_EFER_KIND:
 		/* SCE, LME, NXE are writable; LMA is the CPU's to set. */
 		if (val & ~(u64)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))

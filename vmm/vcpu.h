@@ -89,6 +89,8 @@ struct vcpu {
 	/* Emulated MSRs that VMX does not switch (vmm/exit_msr.c). */
 	u64 msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_kernel_gs_base;
 	u64 msr_tsc_aux;
+	/* The guest's TSC is the host's + tsc_offset (exit_msr.c writes it). */
+	u64 tsc_offset, tsc_adjust;
 
 	struct thread *thread;		/* the vCPU thread running vcpu_run() */
 	char thread_name[THREAD_NAME_MAX];
@@ -162,6 +164,15 @@ struct vcpu {
 	u64 nr_migrations;		/* loads on a CPU other than the last */
 	int last_cpu;			/* CPU of the latest load, -1: none */
 };
+
+/* The guest's view of the TSC now. */
+static inline u64 vcpu_guest_tsc(const struct vcpu *v)
+{
+	u64 lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((hi << 32) | lo) + v->tsc_offset;
+}
 
 /* vcpu->requests bits, served by vcpu_run() between slices. */
 #define VCPU_REQ_MIGRATE	BIT(0)

@@ -31,10 +31,10 @@ static void vcpu_apic_kick(struct kvm_lapic *apic)
 	vcpu_kick(v);
 }
 
+/* The APIC timer runs on the guest's TSC (host TSC + offset). */
 static u64 vcpu_apic_tsc_now(struct kvm_lapic *apic)
 {
-	(void)apic;
-	return rdtsc();		/* TSC offset 0: the guest's TSC is ours */
+	return vcpu_guest_tsc(apic->host);
 }
 
 static void route(struct guest *g, struct kvm_lapic *src, unsigned int sh,
@@ -230,7 +230,7 @@ int vcpu_lapic_accept_events(struct vcpu *v)
 
 u64 vcpu_lapic_timer_sleep_ns(struct vcpu *v)
 {
-	u64 next = lapic_timer_next(&v->lapic), now = rdtsc();
+	u64 next = lapic_timer_next(&v->lapic), now = vcpu_guest_tsc(v);
 
 	if (!next)
 		return 0;
@@ -239,6 +239,8 @@ u64 vcpu_lapic_timer_sleep_ns(struct vcpu *v)
 }
 
 /*
+ * Times here are the guest's TSC (slice_end_tsc too).
+ *
  * Before an entry, interrupts off, VMCS current: fire a due APIC timer
  * (its vector is then delivered by this same entry) and make the
  * preemption timer end the guest's run no later than the next expiry,
@@ -250,7 +252,7 @@ void vcpu_lapic_timer_sync(struct vcpu *v)
 
 	if (!next && !v->slice_end_tsc)
 		return;
-	now = rdtsc();
+	now = vcpu_guest_tsc(v);
 	if (next && now >= next) {
 		lapic_timer_check(&v->lapic, now);
 		next = lapic_timer_next(&v->lapic);
@@ -273,7 +275,7 @@ bool vcpu_lapic_timer_exit(struct vcpu *v)
 
 	if (!v->slice_end_tsc)
 		return false;
-	now = rdtsc();
+	now = vcpu_guest_tsc(v);
 	if (now >= v->slice_end_tsc) {
 		v->slice_end_tsc = 0;
 		return false;
@@ -288,5 +290,5 @@ bool vcpu_lapic_wants_attention(struct vcpu *v)
 	u64 next = lapic_timer_next(a);
 
 	return READ_ONCE(a->nmi_pending) || READ_ONCE(a->pending_events) ||
-	       lapic_has_irr(a) || (next && rdtsc() >= next);
+	       lapic_has_irr(a) || (next && vcpu_guest_tsc(v) >= next);
 }

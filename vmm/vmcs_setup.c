@@ -36,10 +36,53 @@
  * IA-32e-mode entry control can follow EFER.LMA (vmm/exit_misc.c).
  */
 #define CR0_HOST_OWNED	(X86_CR0_NE | X86_CR0_CD | X86_CR0_NW | X86_CR0_PG)
-/* CR4.VMXE must stay set in VMX non-root operation; the guest sees 0. */
-#define CR4_HOST_OWNED	(X86_CR4_VMXE)
 
 u32 vcpu_slice_ticks;
+
+/*
+ * CR4 bits a guest may set: the architectural ones of every 64-bit CPU,
+ * and those whose feature CPUID shows the guest (vmm/exit_cpuid.c) and
+ * VMX lets a guest have (IA32_VMX_CR4_FIXED1). Never VMXE (no nested
+ * VMX yet), OSXSAVE (XSAVE is hidden), SMXE, LA57 (guest 5-level paging
+ * is not offered).
+ */
+u64 vcpu_cr4_guest_allowed(void)
+{
+	static u64 allowed;
+	u32 a, b, c, d, max;
+
+	if (allowed)
+		return allowed;
+	cpuid_count(0, 0, &max, &b, &c, &d);
+	allowed = 0x7ff;		/* VME ... OSXMMEXCPT */
+	cpuid_count(1, 0, &a, &b, &c, &d);
+	if (c & BIT(17))
+		allowed |= BIT(17);	/* PCIDE */
+	if (max >= 7) {
+		cpuid_count(7, 0, &a, &b, &c, &d);
+		if (b & BIT(0))
+			allowed |= BIT(16);	/* FSGSBASE */
+		if (b & BIT(7))
+			allowed |= BIT(20);	/* SMEP */
+		if (b & BIT(20))
+			allowed |= BIT(21);	/* SMAP */
+		if (c & BIT(2))
+			allowed |= BIT(11);	/* UMIP */
+	}
+	allowed &= vmx_caps.cr4_fixed1;
+	return allowed;
+}
+
+/*
+ * Bits whose guest writes exit to be checked: all but the freely
+ * guest-owned ones. PAE (no clearing it in long mode) and PCIDE (only
+ * in long mode, with CR3[11:0] = 0) have rules; VMXE must stay set in
+ * VMX non-root operation while the guest sees 0.
+ */
+u64 vcpu_cr4_host_owned(void)
+{
+	return ~(vcpu_cr4_guest_allowed() & ~(u64)(X86_CR4_PAE | BIT(17)));
+}
 
 static u32 preemption_timer_value(void)
 {
@@ -70,13 +113,13 @@ static void vmcs_setup_controls(struct vcpu *v)
 	vmwrite(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmwrite(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmwrite(VM_ENTRY_INTR_INFO_FIELD, 0);
-	vmwrite(TSC_OFFSET, 0);
+	vmwrite(TSC_OFFSET, v->tsc_offset);
 	vmwrite(VIRTUAL_PROCESSOR_ID, v->vpid);
 	vmwrite(EPT_POINTER, v->eptp);	/* set by vcpu_mmu_reload() */
 	vcpu_slice_ticks = preemption_timer_value();
 	vmwrite(VMX_PREEMPTION_TIMER_VALUE, vcpu_slice_ticks);
 	vmwrite(CR0_GUEST_HOST_MASK, CR0_HOST_OWNED);
-	vmwrite(CR4_GUEST_HOST_MASK, CR4_HOST_OWNED);
+	vmwrite(CR4_GUEST_HOST_MASK, vcpu_cr4_host_owned());
 	vmwrite(VMCS_LINK_POINTER, ~0ULL);
 }
 

@@ -21,6 +21,7 @@ struct exception_frame {
 #define X86_VEC_DB	1
 #define X86_VEC_NMI	2
 #define X86_VEC_BP	3
+#define X86_VEC_OF	4
 #define X86_VEC_UD	6
 #define X86_VEC_DF	8
 #define X86_VEC_GP	13

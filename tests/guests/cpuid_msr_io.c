@@ -49,6 +49,59 @@ static void test_msrs(void)
 		    "rdmsr_unknown_gp");
 }
 
+#define MSR_TSC_ADJUST		0x3b
+#define CR4_PCIDE		(1ULL << 17)
+#define CR4_OSXSAVE		(1ULL << 18)
+#define CR4_VMXE		(1ULL << 13)
+#define CR4_PAE			(1ULL << 5)
+
+static int write_cr4_safe(u64 val)
+{
+	exception_take();
+	asm volatile(ASM_SAFE("mov %0, %%cr4") :: "r"(val) : "memory");
+	return exception_take();
+}
+
+static u64 read_cr4(void)
+{
+	u64 v;
+
+	asm volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+/*
+ * A TSC write moves the guest's TSC (and IA32_TSC_ADJUST by the same
+ * delta); an IA32_TSC_ADJUST write moves the TSC (SDM 17.17.3).
+ */
+static void test_tsc_write(void)
+{
+	u64 t = 0, adj = 0;
+	int e;
+
+	e = wrmsr_safe(MSR_TSC, 1ULL << 40);
+	t = rdtsc();
+	rdmsr_safe(MSR_TSC_ADJUST, &adj);
+	ktap_result(EXPECT_EQ(e, -1) && EXPECT(t >= 1ULL << 40) &&
+		    EXPECT(t < (1ULL << 40) + (1ULL << 36)) &&
+		    EXPECT((s64)adj > 0), "wrmsr_tsc_moves_tsc_and_adjust");
+	e = wrmsr_safe(MSR_TSC_ADJUST, adj - (1ULL << 39));
+	t = rdtsc();
+	ktap_result(EXPECT_EQ(e, -1) && EXPECT(t >= 1ULL << 39) &&
+		    EXPECT(t < (1ULL << 40)), "wrmsr_tsc_adjust_moves_tsc");
+}
+
+static void test_cr4_rules(void)
+{
+	u64 cr4 = read_cr4();
+
+	ktap_result(EXPECT_EQ(write_cr4_safe(cr4 | CR4_VMXE), X86_GP) &&
+		    EXPECT_EQ(write_cr4_safe(cr4 | CR4_OSXSAVE), X86_GP) &&
+		    EXPECT_EQ(write_cr4_safe(cr4 | (1ULL << 31)), X86_GP) &&
+		    EXPECT_EQ(write_cr4_safe(cr4 & ~CR4_PAE), X86_GP) &&
+		    EXPECT_EQ(read_cr4(), cr4), "cr4_reserved_and_illegal_bits_gp");
+}
+
 static void test_uart(void)
 {
 	outb(HV_PORT_UART + 7, 0x5a);	/* scratch register */
@@ -95,9 +148,11 @@ static void test_mmio_nothing_there(void)
 
 int main(void)
 {
-	ktap_plan(10);
+	ktap_plan(13);
 	test_cpuid();
 	test_msrs();
+	test_tsc_write();
+	test_cr4_rules();
 	test_uart();
 	test_mmio_nothing_there();
 	if (ktap_nr_failed())
