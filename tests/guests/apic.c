@@ -194,9 +194,16 @@ static void apic_enable(void)
 
 enum { PH_WAIT, PH_IPI, PH_LOGICAL, PH_SPIN, PH_DONE };
 
+static u32 apics_mapped;
+
 void secondary_main(unsigned int vcpu)
 {
 	u64 base = 0;
+
+	/* vCPU 0 maps the APIC pages; then a CR3 reload sees them here too. */
+	while (!__atomic_load_n(&apics_mapped, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	asm volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
 
 	rdmsr_safe(MSR_APIC_BASE, &base);
 	ktap_result(EXPECT_EQ(base, 0xfee00800ULL) &&
@@ -622,9 +629,11 @@ int main(void)
 		ktap_result(false, "needs_vcpus_%u (has %u)", NR_VCPUS,
 			    boot_info->nr_vcpus);
 		phase = PH_DONE;
+		__atomic_store_n(&apics_mapped, 1, __ATOMIC_RELEASE);
 		return 1;
 	}
 	map_apics();
+	__atomic_store_n(&apics_mapped, 1, __ATOMIC_RELEASE);
 	for (unsigned int v = 32; v < 256; v++)
 		irq_set_handler(v, on_irq);
 	irq_set_handler(V_NO_EOI, on_irq_no_eoi);
