@@ -10,7 +10,8 @@
 #   make test       tests/run_tests.sh (boot harness)
 #   make stress     make -C tests/host stress
 #   make bench      make -C tests/host bench
-#   make bench-guests  VMCALL/CPUID round trips measured by a guest in Bochs
+#   make bench-guests  VMCALL/CPUID round trips and the virtual LAPIC's
+#                   costs (tests/guests/bench_apic.sh) measured by guests in Bochs
 #   make bench-mmu  TDP MMU fault-in and seed 000 zap figures in Bochs
 #                   (make bench runs it too)
 #   make iso ISO=build/x.iso CMDLINE="..." MODULES="path:cmdline ..."
@@ -198,6 +199,7 @@ help:
 
 bench-guests: all
 	tests/guests/bench_roundtrip.sh
+	tests/guests/bench_apic.sh
 
 # Nested under QEMU/KVM (needs /dev/kvm, Intel VMX, kvm_intel nested=1).
 run-kvm: all

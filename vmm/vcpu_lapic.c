@@ -22,12 +22,19 @@
 #include "arch/x86/lapic.h"
 #include "arch/x86/vmx.h"
 #include "kernel/log.h"
+#include "kernel/thread.h"
 
 static void vcpu_apic_kick(struct kvm_lapic *apic)
 {
 	struct vcpu *v = apic->host;
 
 	__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELEASE);
+	/*
+	 * The vCPU's own exit handler (a TPR, EOI or timer write): the flag
+	 * is enough, the run loop looks before it re-enters.
+	 */
+	if (READ_ONCE(v->thread) == current_thread())
+		return;
 	vcpu_kick(v);
 }
 

@@ -108,6 +108,10 @@ static void eoi(void)
 
 static void send_ipi(u32 dest, u32 icr)
 {
+	if (x2_mode[this_vcpu()]) {	/* one 64-bit ICR, dest in [63:32] */
+		wrmsr_safe(MSR_X2APIC(APIC_ICR), ((u64)dest << 32) | icr);
+		return;
+	}
 	apic_write(APIC_ICR2, dest << 24);
 	apic_write(APIC_ICR, icr);
 }
@@ -622,8 +626,137 @@ static void test_ioapic(void)
 	hc_irq_line(9, 0);
 }
 
+/* ---- benchmark (-- bench=ITERS): tests/guests/bench_apic.sh ---------- */
+
+static volatile u32 pong_seen;
+
+static void on_ping(unsigned int vec)
+{
+	(void)vec;
+	eoi();
+	send_ipi(0, V_IPI + 5);		/* pong back to vCPU 0 */
+}
+
+static void on_pong(unsigned int vec)
+{
+	(void)vec;
+	pong_seen++;
+	eoi();
+}
+
+static void bench(unsigned int iters)
+{
+	u64 t0, lat, lat_min = ~0ULL, lat_max = 0, lat_sum = 0;
+	u64 v;
+	unsigned int n = 50;
+
+	ktap_plan(1 + NR_VCPUS - 1);	/* the secondaries report too */
+	apic_enable();
+	t0 = rdtsc_ordered();
+	for (unsigned int i = 0; i < iters; i++)
+		(void)apic_read(APIC_TPR);
+	ktap_diag("bench: xapic_mmio_read %llu ticks",
+		  (unsigned long long)((rdtsc_ordered() - t0) / iters));
+	t0 = rdtsc_ordered();
+	for (unsigned int i = 0; i < iters; i++)
+		apic_write(APIC_TPR, 0);
+	ktap_diag("bench: xapic_mmio_write %llu ticks",
+		  (unsigned long long)((rdtsc_ordered() - t0) / iters));
+	wrmsr_safe(MSR_APIC_BASE, 0xfee00d00ULL);
+	x2_mode[0] = true;
+	t0 = rdtsc_ordered();
+	for (unsigned int i = 0; i < iters; i++)
+		rdmsr_safe(MSR_X2APIC(APIC_TPR), &v);
+	ktap_diag("bench: x2apic_rdmsr %llu ticks",
+		  (unsigned long long)((rdtsc_ordered() - t0) / iters));
+	t0 = rdtsc_ordered();
+	for (unsigned int i = 0; i < iters; i++)
+		wrmsr_safe(MSR_X2APIC(APIC_TPR), 0);
+	ktap_diag("bench: x2apic_wrmsr %llu ticks",
+		  (unsigned long long)((rdtsc_ordered() - t0) / iters));
+	/* Timer: from the programmed expiry to the handler's RDTSC. */
+	sti();
+	apic_write(APIC_TDCR, 0xb);
+	apic_write(APIC_LVTT, V_TIMER);
+	for (unsigned int k = 0; k < n; k++) {
+		u32 c = count[0][V_TIMER];
+		u64 due;
+
+		tsc_at[V_TIMER] = 0;
+		due = rdtsc() + 200000;
+		wrmsr_safe(MSR_X2APIC(APIC_TMICT), 200000);
+		while (READ_ONCE(count[0][V_TIMER]) == c)
+			cpu_relax();
+		lat = tsc_at[V_TIMER] > due ? tsc_at[V_TIMER] - due : 0;
+		lat_sum += lat;
+		lat_min = lat < lat_min ? lat : lat_min;
+		lat_max = lat > lat_max ? lat : lat_max;
+	}
+	ktap_diag("bench: timer_latency_running avg %llu min %llu max %llu ticks",
+		  (unsigned long long)(lat_sum / n), (unsigned long long)lat_min,
+		  (unsigned long long)lat_max);
+	lat_sum = 0;
+	lat_min = ~0ULL;
+	lat_max = 0;
+	for (unsigned int k = 0; k < n; k++) {
+		u32 c = count[0][V_TIMER];
+		u64 due;
+
+		tsc_at[V_TIMER] = 0;
+		due = rdtsc() + 2000000;
+		wrmsr_safe(MSR_X2APIC(APIC_TMICT), 2000000);
+		while (READ_ONCE(count[0][V_TIMER]) == c)
+			safe_halt();
+		lat = tsc_at[V_TIMER] > due ? tsc_at[V_TIMER] - due : 0;
+		lat_sum += lat;
+		lat_min = lat < lat_min ? lat : lat_min;
+		lat_max = lat > lat_max ? lat : lat_max;
+	}
+	ktap_diag("bench: timer_latency_halted avg %llu min %llu max %llu ticks",
+		  (unsigned long long)(lat_sum / n), (unsigned long long)lat_min,
+		  (unsigned long long)lat_max);
+	/* IPI ping-pong with vCPU 1, which spins (PH_SPIN) or halts. */
+	irq_set_handler(V_IPI + 4, on_ping);
+	irq_set_handler(V_IPI + 5, on_pong);
+	for (int halted = 0; halted < 2; halted++) {
+		phase = halted ? PH_IPI : PH_SPIN;
+		send_ipi(1, 0x53);
+		spin_ticks(100000);
+		pong_seen = 0;
+		t0 = rdtsc_ordered();
+		for (unsigned int k = 0; k < n; k++) {
+			u32 p = pong_seen;
+
+			wrmsr_safe(MSR_X2APIC(APIC_ICR), (1ULL << 32) | (V_IPI + 4));
+			while (pong_seen == p)
+				cpu_relax();
+		}
+		ktap_diag("bench: ipi_round_trip_%s %llu ticks",
+			  halted ? "halted" : "spinning",
+			  (unsigned long long)((rdtsc_ordered() - t0) / n));
+	}
+	ktap_result(true, "bench_done");
+}
+
 int main(void)
 {
+	char buf[16];
+
+	if (guest_option("bench", buf, sizeof(buf))) {
+		unsigned int iters = 0;
+
+		for (const char *p = buf; *p >= '0' && *p <= '9'; p++)
+			iters = iters * 10 + (unsigned int)(*p - '0');
+		map_apics();
+		__atomic_store_n(&apics_mapped, 1, __ATOMIC_RELEASE);
+		for (unsigned int v = 32; v < 256; v++)
+			irq_set_handler(v, on_irq);
+		bench(iters ? iters : 1000);
+		phase = PH_DONE;
+		for (unsigned int i = 1; i < NR_VCPUS; i++)
+			send_ipi(i, 0x53);
+		return 0;
+	}
 	if (boot_info->nr_vcpus != NR_VCPUS) {
 		ktap_plan(1);
 		ktap_result(false, "needs_vcpus_%u (has %u)", NR_VCPUS,
