@@ -107,7 +107,6 @@ static void refuse_module_line(struct boot_guest *bg,
 	refuse(bg);
 }
 
-
 /* Parse, check, create and load one guest; on failure bg->err says why. */
 static void prepare(struct boot_guest *bg, unsigned int idx)
 {
