@@ -198,7 +198,7 @@ void guest_check_all_parked(struct guest *g)
 			return;
 		parked++;
 	}
-	if (parked) {
+	if (parked && !READ_ONCE(g->dead)) {
 		pr_info("guest %s: the %u vCPU(s) left wait for a SIPI that "
 			"nothing can send: stopping them\n", g->name, parked);
 		guest_kick_all(g);
@@ -229,6 +229,9 @@ int vcpu_lapic_accept_events(struct vcpu *v)
 		WRITE_ONCE(v->mp_state, VCPU_MP_RUNNABLE);
 	}
 	if (v->mp_state == VCPU_MP_INIT_RECEIVED) {
+		/* A dead guest's waiters stop rather than wait again. */
+		if (READ_ONCE(v->guest->dead))
+			return VCPU_STOP;
 		guest_check_all_parked(v->guest);
 		return VCPU_WAIT_SIPI;
 	}

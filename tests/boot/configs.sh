@@ -12,8 +12,12 @@ guest_set=(
 	--module $g/cpuid_msr_io.elf "name=cpuid_msr_io mem=2M"
 	--module $g/hostile.elf "name=hostile mem=2M expect=triple_fault"
 	--module $g/roundtrip.elf "name=roundtrip mem=2M -- iters=2000"
-	--module $g/mb1_elf32.elf "name=mb1_elf32 mem=2M -- mb1 elf32"
-	--module $g/mb1_flat.bin "name=mb1_flat mem=2M -- mb1 flat"
+	--module $g/mb1_elf32.elf "name=mb1_elf32 vcpus=3 mem=2M -- mb1 elf32 cpus=3"
+	# Two Multiboot modules: a text file, and the kernel's own image
+	# (tests/guests/mb1/mb1.c checks placement, strings and bytes).
+	--module $g/mb1_flat.bin "name=mb1_flat vcpus=2 mem=2M -- mb1 flat mods=2 cpus=2"
+	--module tests/guests/mb1/module.txt "module_for=mb1_flat -- a b c"
+	--module $g/mb1_flat.bin "module_for=mb1_flat -- self"
 	--module $g/apic.elf "name=apic vcpus=4 mem=4M test_hooks=1"
 )
 boot_configs() {
@@ -177,11 +181,28 @@ boot_configs() {
 		--module $g/hostile.elf "name=bad_strict_io mem=2M strict_io=1 expect=triple_fault"
 		--module $g/hello.elf "name=hello mem=2M"
 		--module $g/mb1_flat.bin "name=mb1_flat mem=2M -- mb1 flat"
+		# Modules (module_for=): one for no guest, one for an ELF64
+		# guest, one bigger than mem= leaves, nine for one guest, a bad
+		# module line; and a second guest named hello.
+		--module tests/guests/mb1/module.txt "module_for=bad_nosuch -- x"
+		--module $g/hello.elf "name=bad_elf64_mod mem=2M"
+		--module tests/guests/mb1/module.txt "module_for=bad_elf64_mod"
+		--module $g/mb1_flat.bin "name=bad_mod_big mem=2M -- mb1 flat mods=1"
+		--module build/kernel.elf "module_for=bad_mod_big -- big"
+		--module $g/mb1_flat.bin "name=bad_mods_many mem=2M"
+	)
+	local i
+	for i in 1 2 3 4 5 6 7 8 9; do
+		guest_bad_set+=(--module tests/guests/mb1/module.txt "module_for=bad_mods_many -- $i")
+	done
+	guest_bad_set+=(
+		--module tests/guests/mb1/module.txt "module_for=mb1_flat mem=2M"
+		--module $g/hello.elf "name=hello mem=2M"
 	)
 	# Bad guest input: named clearly, the other guests still run.
 	boot bochs-guests-bad --emu bochs --cpus 2 --mem 128 \
 		--cmdline "exit=bochs ktest=guests.modules" "${guest_bad_set[@]}" \
-		--expect-fail '^guests[.]modules([.]bad_.*)?$' \
+		--expect-fail '^guests[.]modules([.](bad_.*|module[0-9]+|hello[(]2[)]))?$' \
 		--expect-msg "guest bad_garbage: neither ELF64 nor Multiboot" \
 		--expect-msg "guest bad_vcpus: vcpus=N: '99' is outside 1..8" \
 		--expect-msg "guest bad_mem: mem=1024M is more than the host can give" \
@@ -191,7 +212,13 @@ boot_configs() {
 		--expect-msg "guest bad_gpa: killed: MMIO address 0x200000: nothing there (strict_io=1)" \
 		--expect-msg "guest bad_gpa_width: killed: EPT violation at gpa 0x8000000000 (qual 0x182, W) above the guest physical address width" \
 		--expect-msg "guest bad_mmio_insn: killed: EPT violation at gpa 0x20000000 (qual 0x181) outside every memslot: an instruction the MMIO emulator does not know (bytes 03" \
-		--expect-msg "guest bad_strict_io: killed: I/O port 0x"
+		--expect-msg "guest bad_strict_io: killed: I/O port 0x" \
+		--expect-msg "guest bad_nosuch: boot module 12 (module_for=bad_nosuch): no guest named 'bad_nosuch' in this boot" \
+		--expect-msg "guest bad_elf64_mod: 1 module(s) given with module_for=, but this is an ELF64 test guest: only Multiboot v1 kernels take modules" \
+		--expect-msg "guest bad_mod_big: module 0 ('big', " \
+		--expect-msg "guest bad_mods_many: 9 modules (module_for=) for one guest; at most 8" \
+		--expect-msg "guest module27: boot module 27: 'mem=2M' on a module line: only module_for=NAME [-- MODULE STRING]" \
+		--expect-msg "guest hello(2): a guest named 'hello' is already in this boot (guest 10): names must be unique"
 	# The TDP MMU under guests (tests/guests/mmu_*.c, 2 CPUs): faults
 	# from both vCPUs, zaps and root invalidation racing them, reclaim
 	# and replace, bad MMU requests, data under the memory-pressure

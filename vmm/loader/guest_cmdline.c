@@ -208,7 +208,8 @@ static bool next_word(const char **s, char *buf, size_t size, bool *too_long)
 	return true;
 }
 
-bool guest_cmdline_is_guest(const char *s)
+/* Is there a host word (before "--") starting with @prefix? */
+static bool has_host_word(const char *s, const char *prefix)
 {
 	char word[WORD_MAX];
 	bool too_long;
@@ -216,10 +217,77 @@ bool guest_cmdline_is_guest(const char *s)
 	while (s && next_word(&s, word, sizeof(word), &too_long)) {
 		if (!strcmp(word, "--"))
 			break;
-		if (!strncmp(word, "name=", 5))
+		if (!strncmp(word, prefix, strlen(prefix)))
 			return true;
 	}
 	return false;
+}
+
+bool guest_cmdline_is_guest(const char *s)
+{
+	return has_host_word(s, "name=") && !has_host_word(s, "module_for=");
+}
+
+bool guest_cmdline_is_module(const char *s)
+{
+	return has_host_word(s, "module_for=");
+}
+
+/* The text after "--" (spaces after it skipped) into @out, or false. */
+static bool copy_guest_text(const char *s, char *out, size_t size,
+			    char *err, size_t errlen)
+{
+	while (is_space(*s))
+		s++;
+	if (strlen(s) >= size) {
+		ksnprintf(err, errlen, "text after '--' is longer than %zu bytes",
+			  size - 1);
+		return false;
+	}
+	memcpy(out, s, strlen(s) + 1);
+	return true;
+}
+
+bool guest_module_parse(const char *s, struct guest_module_line *ml,
+			char *err, size_t errlen)
+{
+	struct guest_config cfg;	/* only for parse_name() */
+	char word[WORD_MAX];
+	bool too_long, seen = false;
+
+	memset(ml, 0, sizeof(*ml));
+	err[0] = 0;
+	while (next_word(&s, word, sizeof(word), &too_long)) {
+		const char *why;
+
+		if (!strcmp(word, "--")) {
+			if (!copy_guest_text(s, ml->string, sizeof(ml->string),
+					     err, errlen))
+				return false;
+			break;
+		}
+		if (too_long || strncmp(word, "module_for=", 11)) {
+			ksnprintf(err, errlen,
+				  "'%.40s' on a module line: only module_for=NAME [-- MODULE STRING]",
+				  word);
+			return false;
+		}
+		if (seen) {
+			ksnprintf(err, errlen, "module_for= given twice");
+			return false;
+		}
+		why = parse_name(&cfg, word + 11);
+		if (why) {
+			ksnprintf(err, errlen, "module_for=NAME: '%s' %s",
+				  word + 11, why);
+			return false;
+		}
+		memcpy(ml->guest, cfg.name, sizeof(ml->guest));
+		seen = true;
+	}
+	if (!seen)
+		ksnprintf(err, errlen, "no module_for=NAME in the module line");
+	return seen;
 }
 
 static const struct host_word *find_word(const char *key, size_t len)

@@ -20,6 +20,15 @@
  * guests, the Multiboot command line for Multiboot kernels). SIZE is bytes
  * with an optional K, M or G suffix. Parsing is pure (no allocation, no
  * output): the caller prints the error for that one guest and goes on.
+ *
+ * A module line that is not a guest but a Multiboot module of one:
+ *
+ *   module_for=NAME [-- MODULE STRING]
+ *
+ * gives its bytes to the Multiboot v1 guest named NAME as its next module
+ * (GRUB order among that guest's modules; the line may come before or
+ * after the guest's own), with the text after "--" as the module's
+ * string. No other word may stand before "--".
  */
 #ifndef VMM_GUEST_CMDLINE_H
 #define VMM_GUEST_CMDLINE_H
@@ -58,10 +67,22 @@ struct guest_config {
 
 /*
  * Does module command line @s describe a guest? True when one of its host
- * words (before any "--") is "name=...". Other modules (the boot tests'
- * test module) are left alone.
+ * words (before any "--") is "name=..." and none is "module_for=...".
+ * Other modules (the boot tests' test module) are left alone.
  */
 bool guest_cmdline_is_guest(const char *s);
+
+/* Is @s a module_for= line (one of its words before "--")? */
+bool guest_cmdline_is_module(const char *s);
+
+struct guest_module_line {
+	char guest[GUEST_NAME_LEN];	/* NAME of module_for=NAME */
+	char string[HV_CMDLINE_MAX];	/* after "--", NUL-terminated */
+};
+
+/* Parse a module_for= line; false with one line in @err naming the fault. */
+bool guest_module_parse(const char *s, struct guest_module_line *ml,
+			char *err, size_t errlen);
 
 /*
  * Parse @s into @cfg (defaults for what is absent). On error returns

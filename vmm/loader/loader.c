@@ -5,6 +5,7 @@
  * vmm/loader/loader_elf64.c and vmm/loader/loader_mb1.c.
  */
 #include "vmm/guest_mem.h"
+#include "vmm/loader/acpi_tables.h"
 #include "vmm/loader/loader.h"
 #include "vmm/loader/loader_elf.h"
 #include "vmm/vcpu.h"
@@ -116,6 +117,24 @@ static bool loader_write_gdt(struct guest *g, bool long_mode)
 	return guest_write(g, HV_GPA_GDT, gdt, sizeof(gdt));
 }
 
+/* The same tables for every guest format: the MADT lists its vCPUs. */
+static bool loader_write_acpi(struct guest *g, char *err, size_t errlen)
+{
+	u8 buf[ACPI_TABLES_MAX_SIZE];
+	size_t len = acpi_tables_build(buf, sizeof(buf), g->nr_vcpus);
+
+	if (!len) {
+		ksnprintf(err, errlen, "cannot build ACPI tables for %u vCPUs",
+			  g->nr_vcpus);
+		return false;
+	}
+	if (!guest_write(g, ACPI_GUEST_GPA, buf, len)) {
+		ksnprintf(err, errlen, "guest memory too small for the ACPI tables");
+		return false;
+	}
+	return true;
+}
+
 bool loader_load(struct guest *g, const struct loader_image *img,
 		 const struct guest_config *cfg, struct vcpu_boot_state *bs,
 		 char *err, size_t errlen)
@@ -128,6 +147,12 @@ bool loader_load(struct guest *g, const struct loader_image *img,
 			  "mem=%lluK is too small: the image needs %lluK",
 			  (unsigned long long)(g->mem_size >> 10),
 			  (unsigned long long)(need >> 10));
+		return false;
+	}
+	if (img->nr_mods && long_mode) {
+		ksnprintf(err, errlen,
+			  "%u module(s) given with module_for=, but this is an ELF64 test guest: only Multiboot v1 kernels take modules",
+			  img->nr_mods);
 		return false;
 	}
 	/* Guest memory comes zeroed, so only file bytes are copied. */
@@ -145,6 +170,8 @@ bool loader_load(struct guest *g, const struct loader_image *img,
 		ksnprintf(err, errlen, "guest memory too small for the GDT");
 		return false;
 	}
+	if (!loader_write_acpi(g, err, errlen))
+		return false;
 	memset(bs, 0, sizeof(*bs) * g->nr_vcpus);
 	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
 		bs[i].mode = long_mode ? GUEST_ENTRY_LONG64 : GUEST_ENTRY_PROT32;

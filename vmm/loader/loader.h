@@ -26,6 +26,7 @@
 #include "kernel/types.h"
 #include "vmm/boot_state.h"
 #include "vmm/loader/guest_cmdline.h"
+#include "vmm/loader/mb1_layout.h"
 
 struct guest;
 
@@ -53,6 +54,13 @@ struct loader_image {
 	struct loader_segment seg[LOADER_MAX_SEGMENTS];
 	unsigned int nr_segs;
 	u32 mb1_flags;			/* Multiboot header flags */
+	/*
+	 * The kernel's Multiboot modules (module_for= lines), in GRUB order;
+	 * set by the caller after loader_probe(). Only Multiboot kernels
+	 * take modules: loader_load() refuses them for an ELF64 guest.
+	 */
+	const struct mb1_module_src *mods;
+	unsigned int nr_mods;
 };
 
 const char *guest_format_name(enum guest_format f);
@@ -68,8 +76,9 @@ bool loader_probe(const void *data, size_t size, struct loader_image *img,
 u64 loader_min_mem(const struct loader_image *img, unsigned int nr_vcpus);
 
 /*
- * Copy @img into @g's memory, build the format's start-up structures and
- * fill @bs[0 .. g->nr_vcpus - 1].
+ * Copy @img into @g's memory, build the format's start-up structures
+ * (for both formats the ACPI tables of vmm/loader/acpi_tables.h in the
+ * BIOS area) and fill @bs[0 .. g->nr_vcpus - 1].
  */
 bool loader_load(struct guest *g, const struct loader_image *img,
 		 const struct guest_config *cfg, struct vcpu_boot_state *bs,
@@ -100,41 +109,6 @@ bool loader_entry_ok(const struct loader_image *img, char *err, size_t errlen);
 #define MB1_F_MEMINFO		BIT(1)
 #define MB1_F_VIDEO		BIT(2)
 #define MB1_F_AOUT_KLUDGE	BIT(16)
-
-/* Where the Multiboot loader puts its structures (below 1 MiB). */
-#define MB1_GPA_INFO		0x9000
-#define MB1_GPA_CMDLINE		0x9200
-#define MB1_GPA_LOADER_NAME	0x93c0
-#define MB1_GPA_MMAP		0x9400
-#define MB1_STACK_TOP		0x80000
-
-/* struct multiboot_info as the Multiboot 0.6.96 specification lays it out. */
-struct mb1_info {
-	u32 flags;
-	u32 mem_lower, mem_upper;
-	u32 boot_device;
-	u32 cmdline;
-	u32 mods_count, mods_addr;
-	u32 syms[4];
-	u32 mmap_length, mmap_addr;
-	u32 drives_length, drives_addr;
-	u32 config_table;
-	u32 boot_loader_name;
-	u32 apm_table;
-	u32 vbe_control_info, vbe_mode_info;
-	u16 vbe_mode, vbe_interface_seg, vbe_interface_off, vbe_interface_len;
-} __attribute__((packed));
-
-#define MB1_INFO_MEM		BIT(0)
-#define MB1_INFO_CMDLINE	BIT(2)
-#define MB1_INFO_MMAP		BIT(6)
-#define MB1_INFO_LOADER_NAME	BIT(9)
-
-struct mb1_mmap_entry {
-	u32 size;		/* of the rest: 20 */
-	u64 base, len;
-	u32 type;		/* 1 = available RAM */
-} __attribute__((packed));
 
 /* Guest GDT selectors both formats use. */
 #define LOADER_SEL_CODE		0x08

@@ -6,6 +6,7 @@
  */
 #include "vmm/guest_mem.h"
 #include "vmm/guest_main.h"
+#include "vmm/loader/acpi_tables.h"
 #include "vmm/loader/guest_cmdline.h"
 #include "vmm/loader/loader.h"
 #include "vmm/loader/loader_elf.h"
@@ -14,6 +15,7 @@
 #include "kernel/log.h"
 #include "kernel/platform.h"
 #include "kernel/string.h"
+#include "mm/kmalloc.h"
 
 KTEST(guests, cmdline_parses)
 {
@@ -46,6 +48,43 @@ KTEST(guests, cmdline_parses)
 	KTEST_EXPECT(t, !guest_cmdline_is_guest("testmod crc32=0x1 size=5"));
 	KTEST_EXPECT(t, !guest_cmdline_is_guest("x -- name=a"));
 	KTEST_EXPECT(t, !guest_cmdline_is_guest(""));
+	KTEST_EXPECT(t, !guest_cmdline_is_guest("module_for=a"));
+	KTEST_EXPECT(t, !guest_cmdline_is_guest("name=a module_for=b"));
+}
+
+/* module_for=NAME [-- STRING]: the module lines of Multiboot guests. */
+KTEST(guests, module_line_parses)
+{
+	static const struct { const char *line, *msg; } bad[] = {
+		{ "module_for=a mem=2M", "'mem=2M' on a module line: only module_for=NAME" },
+		{ "name=x module_for=a", "'name=x' on a module line" },
+		{ "module_for=a module_for=b", "module_for= given twice" },
+		{ "module_for=a!", "module_for=NAME: 'a!' may hold only letters" },
+		{ "module_for=", "module_for=NAME: '' must be 1 to 31" },
+		{ "module_for=a --", "" },	/* good: empty string */
+	};
+	struct guest_module_line ml;
+	char err[GUEST_ERR_LEN];
+
+	KTEST_EXPECT(t, guest_cmdline_is_module("module_for=kut -- x"));
+	KTEST_EXPECT(t, guest_cmdline_is_module("name=a module_for=b"));
+	KTEST_EXPECT(t, !guest_cmdline_is_module("name=a -- module_for=b"));
+	KTEST_EXPECT(t, !guest_cmdline_is_module("testmod crc32=0x1"));
+	KTEST_EXPECT(t, guest_module_parse("  module_for=kut_1 --  NR_CPUS=2 -- y ",
+					   &ml, err, sizeof(err)));
+	KTEST_EXPECT(t, !strcmp(ml.guest, "kut_1"));
+	KTEST_EXPECT(t, !strcmp(ml.string, "NR_CPUS=2 -- y "));
+	KTEST_EXPECT(t, guest_module_parse("module_for=k", &ml, err, sizeof(err)));
+	KTEST_EXPECT(t, !strcmp(ml.string, ""));
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		bool ok = guest_module_parse(bad[i].line, &ml, err, sizeof(err));
+		bool want_ok = !bad[i].msg[0];
+
+		if (!KTEST_EXPECT_EQ(t, ok, want_ok) ||
+		    (!ok && !KTEST_EXPECT(t, strstr(err, bad[i].msg) != NULL)))
+			ktest_diag(t, "'%s' gave '%s', wanted '%s'", bad[i].line,
+				   ok ? "(accepted)" : err, bad[i].msg);
+	}
 }
 
 /* Each bad line must be refused with a message naming the problem. */
@@ -184,6 +223,34 @@ static u32 read32(struct guest *g, u64 gpa)
 	return v;
 }
 
+static void check_acpi(struct ktest *t, struct guest *g, unsigned int nr_vcpus);
+
+static struct guest *load_with(struct ktest *t, const char *line, size_t size,
+			       struct loader_image *img,
+			       struct vcpu_boot_state *bs,
+			       const struct mb1_module_src *mods,
+			       unsigned int nr_mods, char *err)
+{
+	struct guest_config cfg;
+	struct guest *g;
+
+	if (!KTEST_EXPECT(t, guest_cmdline_parse(line, &cfg, err, GUEST_ERR_LEN)))
+		return NULL;
+	if (!KTEST_EXPECT(t, loader_probe(img_buf, size, img, err, GUEST_ERR_LEN)))
+		return NULL;
+	img->mods = mods;
+	img->nr_mods = nr_mods;
+	g = guest_create(cfg.name, cfg.nr_vcpus, cfg.mem_size,
+			 img->format == GUEST_FMT_ELF64);
+	if (!KTEST_EXPECT(t, g))
+		return NULL;
+	if (!loader_load(g, img, &cfg, bs, err, GUEST_ERR_LEN)) {
+		guest_destroy(g);
+		return NULL;
+	}
+	return g;
+}
+
 static struct guest *load(struct ktest *t, const char *line, size_t size,
 			  struct loader_image *img, struct vcpu_boot_state *bs)
 {
@@ -248,6 +315,7 @@ KTEST(guests, load_elf64)
 	KTEST_EXPECT_EQ(t, bi.guest_id, g->id);
 	KTEST_EXPECT(t, !strcmp(bi.name, "elf"));
 	KTEST_EXPECT(t, !strcmp(bi.cmdline, "opt=1"));
+	check_acpi(t, g, 3);
 
 	for (unsigned int i = 0; i < 3; i++) {
 		KTEST_EXPECT_EQ(t, bs[i].mode, GUEST_ENTRY_LONG64);
@@ -269,7 +337,7 @@ static void check_mb1_info(struct ktest *t, struct guest *g,
 			   const struct vcpu_boot_state *bs,
 			   const char *name_and_opts)
 {
-	struct mb1_mmap_entry e[4];
+	struct mb1_mmap_entry e[6];
 	char cmd[32] = "";
 
 	KTEST_EXPECT_EQ(t, bs[0].mode, GUEST_ENTRY_PROT32);
@@ -293,6 +361,52 @@ static void check_mb1_info(struct ktest *t, struct guest *g,
 	KTEST_EXPECT_EQ(t, e[0].type, 1);
 	KTEST_EXPECT_EQ(t, e[3].base, 0x100000);
 	KTEST_EXPECT_EQ(t, e[3].len, (4 << 20) - 0x100000);
+	KTEST_EXPECT_EQ(t, e[5].base, ACPI_GUEST_LAPIC_GPA);
+	KTEST_EXPECT_EQ(t, read32(g, MB1_GPA_INFO + 64), MB1_GPA_LOADER_NAME);
+	guest_read(g, MB1_GPA_LOADER_NAME, cmd, sizeof(cmd) - 1);
+	KTEST_EXPECT(t, !strcmp(cmd, MB1_LOADER_NAME));
+}
+
+/*
+ * The ACPI tables as a guest finds them: "RSD PTR " at 0xF0000 with both
+ * checksums, and a MADT with one LAPIC per vCPU (tests/host/
+ * test_acpi_tables.c checks every field; this checks the loader wrote
+ * them into this guest's memory).
+ */
+static void check_acpi(struct ktest *t, struct guest *g, unsigned int nr_vcpus)
+{
+	u8 buf[ACPI_TABLES_MAX_SIZE];
+	const struct acpi_rsdp20 *rsdp = (const void *)buf;
+	const struct acpi_sdt_header *xsdt;
+	unsigned int lapics = 0;
+	u64 madt_gpa;
+
+	if (!KTEST_EXPECT(t, guest_read(g, ACPI_GUEST_GPA, buf, sizeof(buf))))
+		return;
+	KTEST_EXPECT(t, !memcmp(rsdp->signature, "RSD PTR ", 8));
+	KTEST_EXPECT_EQ(t, acpi_checksum(rsdp, 20), 0);
+	KTEST_EXPECT_EQ(t, acpi_checksum(rsdp, 36), 0);
+	if (!KTEST_EXPECT(t, rsdp->xsdt_addr > ACPI_GUEST_GPA &&
+			  rsdp->xsdt_addr < ACPI_GUEST_GPA + sizeof(buf) - 52))
+		return;
+	xsdt = (const void *)(buf + (rsdp->xsdt_addr - ACPI_GUEST_GPA));
+	KTEST_EXPECT(t, !memcmp(xsdt->signature, "XSDT", 4));
+	memcpy(&madt_gpa, (const u8 *)xsdt + 36 + 8, 8);
+	if (!KTEST_EXPECT(t, madt_gpa > ACPI_GUEST_GPA &&
+			  madt_gpa < ACPI_GUEST_GPA + sizeof(buf) - 44))
+		return;
+	{
+		const struct acpi_madt *madt = (const void *)(buf + (madt_gpa - ACPI_GUEST_GPA));
+		const u8 *p = (const u8 *)madt + sizeof(*madt);
+		const u8 *end = (const u8 *)madt + madt->h.length;
+
+		KTEST_EXPECT(t, !memcmp(madt->h.signature, "APIC", 4));
+		KTEST_EXPECT(t, end <= buf + sizeof(buf));
+		KTEST_EXPECT_EQ(t, acpi_checksum(madt, madt->h.length), 0);
+		for (; p + 2 <= end && p[1] >= 2; p += p[1])
+			lapics += p[0] == ACPI_MADT_LAPIC;
+	}
+	KTEST_EXPECT_EQ(t, lapics, nr_vcpus);
 }
 
 KTEST(guests, load_mb1_flat)
@@ -315,6 +429,8 @@ KTEST(guests, load_mb1_flat)
 	KTEST_EXPECT_EQ(t, read32(g, 0x100ffc), 0x90909090);
 	KTEST_EXPECT_EQ(t, read32(g, 0x101000), 0);		/* bss */
 	check_mb1_info(t, g, bs, "flat x=1 y");
+	check_acpi(t, g, 2);
+	KTEST_EXPECT_EQ(t, read32(g, MB1_GPA_INFO + 20), 0);	/* no modules */
 	guest_destroy(g);
 }
 
@@ -334,6 +450,92 @@ KTEST(guests, load_mb1_elf32)
 	KTEST_EXPECT_EQ(t, read32(g, 0x100010), 0xf4);
 	check_mb1_info(t, g, bs, "elf32 x=1 y");
 	guest_destroy(g);
+}
+
+/* Modules land page-aligned after the image with their strings. */
+KTEST(guests, load_mb1_modules)
+{
+	static u8 mod_a[5000];
+	static const char env[] = "NR_CPUS=1\nMEMSIZE=4\n";
+	const struct mb1_module_src mods[] = {
+		{ mod_a, sizeof(mod_a), "a b c" },
+		{ env, sizeof(env) - 1, "" },
+	};
+	struct vcpu_boot_state bs[GUEST_MAX_VCPUS];
+	struct loader_image img;
+	struct mb1_module m[2];
+	char err[GUEST_ERR_LEN], str[8] = "x";
+	u8 back[sizeof(mod_a)];
+	struct guest *g;
+	size_t size = make_mb1_flat(img_buf, MB1_F_AOUT_KLUDGE | MB1_F_MEMINFO,
+				    true);
+
+	for (unsigned int i = 0; i < sizeof(mod_a); i++)
+		mod_a[i] = (u8)(i * 7 + 1);
+	g = load_with(t, "name=mods mem=4M -- k", size, &img, bs, mods, 2, err);
+	if (!KTEST_EXPECT(t, g)) {
+		ktest_diag(t, "load: %s", err);
+		return;
+	}
+	KTEST_EXPECT(t, read32(g, MB1_GPA_INFO) & MB1_INFO_MODS);
+	KTEST_EXPECT_EQ(t, read32(g, MB1_GPA_INFO + 20), 2);
+	KTEST_EXPECT_EQ(t, read32(g, MB1_GPA_INFO + 24), MB1_GPA_MODS);
+	guest_read(g, MB1_GPA_MODS, m, sizeof(m));
+	/* The image ends at 0x105000 (bss included): the next page on. */
+	KTEST_EXPECT_EQ(t, m[0].mod_start, 0x105000);
+	KTEST_EXPECT_EQ(t, m[0].mod_end, 0x105000 + sizeof(mod_a));
+	KTEST_EXPECT_EQ(t, m[1].mod_start, 0x107000);
+	KTEST_EXPECT_EQ(t, m[1].mod_end, 0x107000 + sizeof(env) - 1);
+	guest_read(g, m[0].mod_start, back, sizeof(back));
+	KTEST_EXPECT(t, !memcmp(back, mod_a, sizeof(mod_a)));
+	guest_read(g, m[1].mod_start, back, sizeof(env) - 1);
+	KTEST_EXPECT(t, !memcmp(back, env, sizeof(env) - 1));
+	guest_read(g, m[0].string, str, sizeof(str) - 1);
+	KTEST_EXPECT(t, !strcmp(str, "a b c"));
+	guest_read(g, m[1].string, str, sizeof(str) - 1);
+	KTEST_EXPECT(t, !strcmp(str, ""));
+	guest_destroy(g);
+}
+
+/* Modules that cannot be given are refused with what is wrong. */
+KTEST(guests, loader_module_rejects)
+{
+	struct vcpu_boot_state bs[GUEST_MAX_VCPUS];
+	struct mb1_module_src mods[MB1_MAX_MODULES + 1];
+	struct loader_image img;
+	char err[GUEST_ERR_LEN];
+	struct guest *g;
+	size_t size;
+	/* Bigger than 2M minus the 1M + 20K the image takes. */
+	u64 big = 0x100000;
+	u8 *data = kmalloc(big);
+
+	if (!KTEST_EXPECT(t, data))
+		return;
+	for (unsigned int i = 0; i < ARRAY_SIZE(mods); i++)
+		mods[i] = (struct mb1_module_src){ data, 16, "m" };
+	size = make_mb1_flat(img_buf, MB1_F_AOUT_KLUDGE | MB1_F_MEMINFO, true);
+	mods[0].size = big;
+	g = load_with(t, "name=big mem=2M", size, &img, bs, mods, 1, err);
+	KTEST_EXPECT(t, !g);
+	if (g)
+		guest_destroy(g);
+	KTEST_EXPECT(t, strstr(err, "module 0 ('m', 1024 KiB) does not fit") != NULL);
+	ktest_diag(t, "%s", err);
+	mods[0].size = 16;
+	g = load_with(t, "name=many mem=2M", size, &img, bs, mods,
+		      MB1_MAX_MODULES + 1, err);
+	KTEST_EXPECT(t, !g);
+	if (g)
+		guest_destroy(g);
+	KTEST_EXPECT(t, strstr(err, "9 modules (module_for=) for one guest; at most 8") != NULL);
+	size = make_elf64(img_buf, CODE_GPA, CODE_GPA);
+	g = load_with(t, "name=elf mem=4M", size, &img, bs, mods, 1, err);
+	KTEST_EXPECT(t, !g);
+	KTEST_EXPECT(t, strstr(err, "only Multiboot v1 kernels take modules") != NULL);
+	if (g)
+		guest_destroy(g);
+	kfree(data);
 }
 
 /* Every broken image is refused by the probe with a message saying why. */

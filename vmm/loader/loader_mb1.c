@@ -4,8 +4,9 @@
  * header carries the a.out-kludge address fields (flag bit 16), e.g.
  * kvm-unit-tests' *.flat. The loader builds what the specification
  * promises at entry: EAX = 0x2BADB002, EBX = the information structure
- * (memory sizes, command line, a memory map, the loader's name), 32-bit
- * protected mode with flat segments and paging off.
+ * (memory sizes, command line, a memory map, the loader's name, the
+ * modules; laid out by vmm/loader/mb1_layout.c), 32-bit protected mode
+ * with flat segments and paging off.
  */
 #include "vmm/guest_mem.h"
 #include "vmm/loader/loader.h"
@@ -13,8 +14,8 @@
 #include "vmm/vcpu.h"
 #include "kernel/log.h"
 #include "kernel/string.h"
+#include "mm/kmalloc.h"
 
-#define MB1_LOADER_NAME		"microhv"
 /* Flags in the low half a loader must understand or refuse the image. */
 #define MB1_F_KNOWN		(MB1_F_PAGE_ALIGN | MB1_F_MEMINFO)
 
@@ -144,41 +145,46 @@ bool loader_setup_mb1(struct guest *g, const struct loader_image *img,
 		      const struct guest_config *cfg,
 		      struct vcpu_boot_state *bs, char *err, size_t errlen)
 {
-	const struct mb1_mmap_entry mmap[] = {
-		{ 20, 0, 0x9fc00, 1 },
-		{ 20, 0x9fc00, 0x400, 2 },
-		{ 20, 0xf0000, 0x10000, 2 },
-		{ 20, 0x100000, g->mem_size - 0x100000, 1 },
-	};
-	struct mb1_info mbi = {
-		.flags = MB1_INFO_MEM | MB1_INFO_CMDLINE | MB1_INFO_MMAP |
-			 MB1_INFO_LOADER_NAME,
-		.mem_lower = 0x9fc00 >> 10,
-		.mem_upper = (g->mem_size - 0x100000) >> 10,
-		.cmdline = MB1_GPA_CMDLINE,
-		.mmap_length = sizeof(mmap),
-		.mmap_addr = MB1_GPA_MMAP,
-		.boot_loader_name = MB1_GPA_LOADER_NAME,
-	};
 	char cmdline[GUEST_NAME_LEN + HV_CMDLINE_MAX];
+	u64 mod_gpa[MB1_MAX_MODULES];
+	struct mb1_layout_in in = {
+		.mem_size = g->mem_size,
+		.image_lo = img->load_lo,
+		.image_hi = img->load_hi,
+		.cmdline = cmdline,
+		.mods = img->mods,
+		.nr_mods = img->nr_mods,
+	};
+	u8 *area;
+	bool ok;
 
-	BUILD_BUG_ON(sizeof(struct mb1_info) != 88);
-	BUILD_BUG_ON(MB1_GPA_CMDLINE + GUEST_NAME_LEN + HV_CMDLINE_MAX >
-		     MB1_GPA_LOADER_NAME);
 	/*
 	 * As GRUB does, the command line starts with the kernel's name:
 	 * kernels such as kvm-unit-tests take the first word as argv[0].
 	 */
 	ksnprintf(cmdline, sizeof(cmdline), "%s%s%s", cfg->name,
 		  cfg->guest_cmdline[0] ? " " : "", cfg->guest_cmdline);
-	if (!guest_write(g, MB1_GPA_INFO, &mbi, sizeof(mbi)) ||
-	    !guest_write(g, MB1_GPA_CMDLINE, cmdline, strlen(cmdline) + 1) ||
-	    !guest_write(g, MB1_GPA_LOADER_NAME, MB1_LOADER_NAME,
-			 sizeof(MB1_LOADER_NAME)) ||
-	    !guest_write(g, MB1_GPA_MMAP, mmap, sizeof(mmap))) {
-		ksnprintf(err, errlen, "guest memory too small for the Multiboot information");
+	area = kmalloc(MB1_AREA_SIZE);
+	if (!area) {
+		ksnprintf(err, errlen, "out of host memory for the Multiboot information");
 		return false;
 	}
+	ok = mb1_layout_build(&in, area, mod_gpa, err, errlen);
+	if (ok && !guest_write(g, MB1_GPA_INFO, area, MB1_AREA_SIZE)) {
+		ksnprintf(err, errlen, "guest memory too small for the Multiboot information");
+		ok = false;
+	}
+	kfree(area);
+	for (unsigned int i = 0; ok && i < img->nr_mods; i++) {
+		if (!guest_write(g, mod_gpa[i], img->mods[i].data,
+				 img->mods[i].size)) {
+			ksnprintf(err, errlen, "module %u does not fit at %#llx",
+				  i, (unsigned long long)mod_gpa[i]);
+			ok = false;
+		}
+	}
+	if (!ok)
+		return false;
 	/* The bootstrap processor only; a Multiboot kernel starts its APs. */
 	bs[0].runnable = true;
 	bs[0].rsp = MB1_STACK_TOP;

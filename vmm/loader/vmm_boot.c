@@ -36,11 +36,83 @@ static void refuse(struct boot_guest *bg)
 	pr_err("guest %s: %s\n", bg->label, bg->err);
 }
 
+/* A module_for= line: whose module it is, and whether a guest took it. */
+struct boot_module_line {
+	const struct boot_module *mod;
+	unsigned int idx;		/* boot module index (GRUB order) */
+	struct guest_module_line ml;
+	bool parsed, claimed;
+	char err[GUEST_ERR_LEN];
+};
+static struct boot_module_line module_lines[BOOT_MAX_MODULES];
+static unsigned int nr_module_lines;
+
+static void collect_module_line(unsigned int idx)
+{
+	struct boot_module_line *l = &module_lines[nr_module_lines++];
+
+	memset(l, 0, sizeof(*l));
+	l->mod = &boot_info.modules[idx];
+	l->idx = idx;
+	l->parsed = guest_module_parse(l->mod->cmdline, &l->ml, l->err,
+				       sizeof(l->err));
+}
+
+/*
+ * Give guest @bg the module lines that name it, in GRUB order. Only the
+ * first guest of a name gets here (a duplicate is refused before).
+ */
+static void claim_modules(struct boot_guest *bg)
+{
+	for (unsigned int i = 0; i < nr_module_lines; i++) {
+		struct boot_module_line *l = &module_lines[i];
+
+		if (!l->parsed || l->claimed || strcmp(l->ml.guest, bg->cfg.name))
+			continue;
+		l->claimed = true;
+		bg->mods[bg->nr_mods++] = (struct mb1_module_src){
+			.data = plat_phys_to_virt(l->mod->start),
+			.size = l->mod->end - l->mod->start,
+			.string = l->ml.string,
+		};
+	}
+}
+
+/* An earlier guest of this boot with the same name, or NULL. */
+static struct boot_guest *same_name_before(struct boot_guest *bg)
+{
+	for (struct boot_guest *o = boot_guests; o < bg; o++)
+		if (!strcmp(o->cfg.name, bg->cfg.name))
+			return o;
+	return NULL;
+}
+
+/* A module line no guest took becomes a failed entry of its own. */
+static void refuse_module_line(struct boot_guest *bg,
+			       const struct boot_module_line *l)
+{
+	memset(bg, 0, sizeof(*bg));
+	bg->mod = l->mod;
+	if (!l->parsed) {
+		ksnprintf(bg->label, sizeof(bg->label), "module%u", l->idx);
+		ksnprintf(bg->err, sizeof(bg->err), "boot module %u: %s",
+			  l->idx, l->err);
+	} else {
+		/* Named after the guest it asked for: that is what is wrong. */
+		ksnprintf(bg->label, sizeof(bg->label), "%s", l->ml.guest);
+		ksnprintf(bg->err, sizeof(bg->err),
+			  "boot module %u (module_for=%s): no guest named '%s' in this boot",
+			  l->idx, l->ml.guest, l->ml.guest);
+	}
+	refuse(bg);
+}
+
 /* Parse, check, create and load one guest; on failure bg->err says why. */
 static void prepare(struct boot_guest *bg, unsigned int idx)
 {
 	struct vcpu_boot_state bs[GUEST_MAX_VCPUS];
 	const struct boot_module *m = bg->mod;
+	struct boot_guest *first;
 	u64 need, pages, free_pages;
 	bool ok;
 
@@ -51,11 +123,28 @@ static void prepare(struct boot_guest *bg, unsigned int idx)
 		ksnprintf(bg->label, sizeof(bg->label), "%s", bg->cfg.name);
 	else
 		ksnprintf(bg->label, sizeof(bg->label), "module%u", idx);
+	/*
+	 * Names are how results and module_for= lines find a guest: the
+	 * second of a name is refused ("NAME(2)" in the results) and the
+	 * first keeps the modules.
+	 */
+	first = bg->cfg.name[0] ? same_name_before(bg) : NULL;
+	if (first) {
+		ksnprintf(bg->label, sizeof(bg->label), "%s(2)", bg->cfg.name);
+		ksnprintf(bg->err, sizeof(bg->err),
+			  "a guest named '%s' is already in this boot (guest %u): names must be unique",
+			  bg->cfg.name, (unsigned int)(first - boot_guests));
+		return refuse(bg);
+	}
+	if (bg->cfg.name[0])
+		claim_modules(bg);
 	if (!ok)
 		return refuse(bg);
 	if (!loader_probe(plat_phys_to_virt(m->start), m->end - m->start,
 			  &bg->img, bg->err, sizeof(bg->err)))
 		return refuse(bg);
+	bg->img.mods = bg->mods;
+	bg->img.nr_mods = bg->nr_mods;
 	need = loader_min_mem(&bg->img, bg->cfg.nr_vcpus);
 	if (bg->cfg.mem_size < need) {
 		ksnprintf(bg->err, sizeof(bg->err),
@@ -260,14 +349,21 @@ KTEST(guests, modules)
 	const char *skip = NULL;
 	bool vmx = vmx_usable(&skip);
 
+	nr_module_lines = 0;
 	for (unsigned int i = 0; i < boot_info.nr_modules; i++) {
-		if (!guest_cmdline_is_guest(boot_info.modules[i].cmdline))
+		const char *line = boot_info.modules[i].cmdline;
+
+		if (guest_cmdline_is_module(line)) {
+			collect_module_line(i);
+			continue;
+		}
+		if (!guest_cmdline_is_guest(line))
 			continue;
 		memset(&boot_guests[n], 0, sizeof(boot_guests[n]));
 		boot_guests[n].mod = &boot_info.modules[i];
 		n++;
 	}
-	if (!n) {
+	if (!n && !nr_module_lines) {
 		ktest_skip(t, "no guest modules (module2 lines with name=)");
 		return;
 	}
@@ -275,6 +371,10 @@ KTEST(guests, modules)
 	/* Load every guest, then start them all: several VMs run at once. */
 	for (unsigned int i = 0; i < n; i++)
 		prepare(&boot_guests[i], i);
+	/* What no guest took is a failure of its own; the others still run. */
+	for (unsigned int i = 0; i < nr_module_lines; i++)
+		if (!module_lines[i].claimed)
+			refuse_module_line(&boot_guests[n++], &module_lines[i]);
 	for (unsigned int i = 0; vmx && i < n; i++) {
 		struct boot_guest *bg = &boot_guests[i];
 

@@ -18,8 +18,13 @@
  * result and as many results as its plan; a guest that never reports,
  * hangs, or dies unexpectedly fails. Bad input (an unparsable command
  * line, an image that is neither ELF64 nor Multiboot, too much memory, too
- * many vCPUs) fails that guest only, with a message naming the problem;
- * the others still run.
+ * many vCPUs, a second guest of a name: "NAME(2)") fails that guest only,
+ * with a message naming the problem; the others still run.
+ *
+ * A "module_for=NAME [-- STRING]" module is the next Multiboot module of
+ * guest NAME (vmm/loader/mb1_layout.h places them). One that no guest
+ * takes - no such name, or a bad module line ("moduleN") - is a failed
+ * entry of its own, named after the guest it asked for.
  */
 #ifndef VMM_VMM_BOOT_H
 #define VMM_VMM_BOOT_H

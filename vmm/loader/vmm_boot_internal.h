@@ -23,9 +23,12 @@ struct boot_guest {
 	struct guest_config cfg;
 	struct loader_image img;
 	struct guest *g;
+	/* Its Multiboot modules (module_for= lines), in GRUB order. */
+	struct mb1_module_src mods[BOOT_MAX_MODULES];
+	unsigned int nr_mods;
 	enum boot_guest_state state;
 	u64 t_start, t_end;
-	char label[GUEST_NAME_LEN];
+	char label[GUEST_NAME_LEN + 4];	/* name, "name(2)", "moduleN" */
 	char err[GUEST_ERR_LEN];
 };
 
