@@ -24,6 +24,17 @@
 #define C1_ECX_XSAVE		BIT(26)
 #define C1_ECX_OSXSAVE		BIT(27)
 #define C1_EDX_APIC		BIT(9)
+/*
+ * Host features with MSRs or machinery we do not emulate: debug store,
+ * thermal and power control, xTPR, the PMU's capabilities MSR, machine
+ * checks (MCG_*, the MC banks).
+ */
+#define C1_ECX_HIDDEN_MISC	(BIT(2) | BIT(4) | BIT(7) | BIT(8) |	\
+				 BIT(14) | BIT(15))
+#define C1_EDX_HIDDEN_MISC	(BIT(7) | BIT(14) | BIT(21) | BIT(22) |	\
+				 BIT(29) | BIT(31))
+/* Leaf 6: only "APIC timer always running" (ARAT) is true of ours. */
+#define C6_EAX_ARAT		BIT(2)
 /* CPUID.7.0:EBX/ECX bits that need XSAVE state or nested features. */
 #define C7_EBX_AVX2		BIT(5)
 #define C7_EBX_AVX512F		BIT(16)
@@ -32,10 +43,12 @@
 /* X(leaf, register, bits cleared, bits set): applied in order. */
 #define CPUID_FILTERS(X)						\
 	X(1, ecx, CPUID_1_ECX_VMX | C1_ECX_SMX | C1_ECX_MONITOR |	\
-		  C1_ECX_XSAVE | C1_ECX_OSXSAVE,			\
+		  C1_ECX_XSAVE | C1_ECX_OSXSAVE | C1_ECX_HIDDEN_MISC,	\
 		  CPUID_1_ECX_HYPERVISOR | C1_ECX_X2APIC |		\
 		  C1_ECX_TSC_DEADLINE)					\
-	X(1, edx, C1_EDX_APIC, 0)					\
+	X(1, edx, C1_EDX_APIC | C1_EDX_HIDDEN_MISC, 0)			\
+	X(6, eax, ~0U, C6_EAX_ARAT) X(6, ebx, ~0U, 0)			\
+	X(6, ecx, ~0U, 0) X(6, edx, ~0U, 0)				\
 	X(5, eax, ~0U, 0) X(5, ebx, ~0U, 0)				\
 	X(5, ecx, ~0U, 0) X(5, edx, ~0U, 0)				\
 	X(7, ebx, C7_EBX_AVX2 | C7_EBX_AVX512F, 0)			\
