@@ -21,6 +21,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/interrupts.h"
 #include "arch/x86/vmx.h"
+#include "kernel/log.h"
 
 #define MSR_IA32_TSC		0x10
 #define MSR_IA32_PLATFORM_ID	0x17
@@ -196,6 +197,35 @@ static bool msr_write(struct vcpu *v, const struct msr_entry *e, u64 val)
 	return false;
 }
 
+/*
+ * An MSR that does not exist here (#GP): said once per MSR and guest, the
+ * first GUEST_MSR_LOG_MAX of them, so a guest probing MSRs cannot flood
+ * the log but its author learns which MSR it wanted.
+ */
+static void msr_log_unknown(struct vcpu *v, u32 msr, bool write)
+{
+	struct guest *g = v->guest;
+	unsigned long flags = spin_lock_irqsave(&g->msr_log_lock);
+	bool say = true, full = false;
+
+	for (unsigned int i = 0; i < g->nr_msr_logged; i++)
+		if (g->msr_logged[i] == msr)
+			say = false;
+	if (say && g->nr_msr_logged == GUEST_MSR_LOG_MAX) {
+		say = false;
+		full = !g->msr_log_full_said;
+		g->msr_log_full_said = true;
+	} else if (say) {
+		g->msr_logged[g->nr_msr_logged++] = msr;
+	}
+	spin_unlock_irqrestore(&g->msr_log_lock, flags);
+	if (say)
+		pr_info("guest %s: %s of MSR %#x: no such MSR here (#GP; said once)\n",
+			g->name, write ? "WRMSR" : "RDMSR", msr);
+	else if (full)
+		pr_info("guest %s: more unknown MSRs; #GP, not logged\n", g->name);
+}
+
 int handle_rdmsr(struct vcpu *v)
 {
 	const struct msr_entry *e = msr_lookup((u32)v->regs.rcx);
@@ -203,6 +233,8 @@ int handle_rdmsr(struct vcpu *v)
 	u64 val;
 
 	lapic = vcpu_lapic_rdmsr(v, (u32)v->regs.rcx, &val);
+	if (!lapic && !e)
+		msr_log_unknown(v, (u32)v->regs.rcx, false);
 	if (lapic < 0 || (!lapic && (!e || !msr_read(v, e, &val)))) {
 		vcpu_inject_exception(v, X86_VEC_GP, true, 0);
 		return VCPU_RESUME;
@@ -219,6 +251,8 @@ int handle_wrmsr(struct vcpu *v)
 	u64 val = (u32)v->regs.rax | ((u64)(u32)v->regs.rdx << 32);
 	int lapic = vcpu_lapic_wrmsr(v, (u32)v->regs.rcx, val);
 
+	if (!lapic && !e)
+		msr_log_unknown(v, (u32)v->regs.rcx, true);
 	if (lapic < 0 || (!lapic && (!e || !msr_write(v, e, val)))) {
 		vcpu_inject_exception(v, X86_VEC_GP, true, 0);
 		return VCPU_RESUME;

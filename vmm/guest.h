@@ -33,6 +33,7 @@
 #define GUEST_NAME_LEN		32
 #define GUEST_MAX_VCPUS		8
 #define GUEST_CONSOLE_LINE	160
+#define GUEST_MSR_LOG_MAX	16
 
 struct vcpu;
 struct guest_mmu_pressure;
@@ -95,6 +96,11 @@ struct guest {
 	struct io_bus io_bus;
 	struct uart16550 uart;
 	struct ioapic ioapic;		/* at IOAPIC_DEFAULT_BASE */
+	/* MSRs the guest touched that do not exist here, each logged once. */
+	spinlock_t msr_log_lock;	/* protects the three below (irqsave) */
+	u32 msr_logged[GUEST_MSR_LOG_MAX];
+	unsigned int nr_msr_logged;
+	bool msr_log_full_said;
 
 	spinlock_t report_lock;		/* protects report */
 	struct guest_report report;

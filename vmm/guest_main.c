@@ -49,6 +49,7 @@ struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 	g->long_mode = long_mode;
 	spin_lock_init(&g->console_lock, "guest_console");
 	spin_lock_init(&g->report_lock, "guest_report");
+	spin_lock_init(&g->msr_log_lock, "guest_msr_log");
 	io_bus_init(&g->io_bus, g, g->name, false);
 	uart16550_init(&g->uart, g);
 	if (io_bus_register(&g->io_bus, IO_SPACE_PIO, HV_PORT_UART, 8,

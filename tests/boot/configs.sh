@@ -158,6 +158,7 @@ boot_configs() {
 		--cmdline "exit=bochs ktest=guests.*" "${guest_set[@]}" \
 		--expect-msg "guest hostile: I/O port 0x" \
 		--expect-msg "guest cpuid_msr_io: MMIO address 0x20000000: nothing there (read all ones; said once)" \
+		--expect-msg "guest cpuid_msr_io: RDMSR of MSR 0x480: no such MSR here (#GP; said once)" \
 		--expect-msg "guest hostile: more addresses with nothing there; counted, not logged"
 	# The release image (make: build/release/kernel.elf, no in-kernel
 	# tests): running the module guests is its whole job.
