@@ -24,6 +24,12 @@
 #define X86_CR4_PSE		BIT(4)
 #define CS_AR_L			BIT(13)	/* 64-bit code segment */
 #define CS_AR_DB		BIT(14)	/* 32-bit default operand size */
+#define X86_FLAGS_CF		BIT(0)
+#define X86_FLAGS_PF		BIT(2)
+#define X86_FLAGS_ZF		BIT(6)
+#define X86_FLAGS_SF		BIT(7)
+#define X86_FLAGS_DF		BIT(10)
+#define X86_FLAGS_OF		BIT(11)
 #define PTE_P			BIT(0)
 #define PTE_PS			BIT(7)
 #define PTE_ADDR		0x000ffffffffff000ULL
@@ -165,6 +171,77 @@ static int mmio_access(struct vcpu *v, u64 gpa, unsigned int size,
 			     write, val);
 }
 
+/* The value a write stores: the immediate, or the register (AH..BH). */
+static u64 operand(struct vcpu *v, const struct mmio_insn *insn)
+{
+	u64 val = insn->has_imm ? insn->imm :
+		  reg_read(v, insn->reg) >> (insn->high_byte ? 8 : 0);
+
+	return val & size_mask(insn->size);
+}
+
+/* A read's value into the register, as MOV/MOVZX/XCHG write it. */
+static void reg_store(struct vcpu *v, const struct mmio_insn *insn, u64 val)
+{
+	u64 old = reg_read(v, insn->reg), mask;
+
+	val &= size_mask(insn->size);
+	if (insn->reg_size >= 4) {
+		old = val;	/* 32-bit writes zero-extend */
+	} else {
+		mask = size_mask(insn->reg_size);
+		if (insn->high_byte)
+			old = (old & ~(mask << 8)) | ((val & mask) << 8);
+		else
+			old = (old & ~mask) | (val & mask);
+	}
+	reg_write(v, insn->reg, old);
+}
+
+/* AND/OR/XOR: CF = OF = 0, SF, ZF, PF from the result (AF undefined). */
+static void set_logic_flags(u64 res, unsigned int size)
+{
+	u64 fl = vmread(GUEST_RFLAGS) & ~(u64)(X86_FLAGS_CF | X86_FLAGS_PF |
+					       X86_FLAGS_ZF | X86_FLAGS_SF |
+					       X86_FLAGS_OF);
+
+	if (!(__builtin_popcount((unsigned int)(res & 0xff)) & 1))
+		fl |= X86_FLAGS_PF;
+	if (!res)
+		fl |= X86_FLAGS_ZF;
+	if (res >> (size * 8 - 1))
+		fl |= X86_FLAGS_SF;
+	vmwrite(GUEST_RFLAGS, fl);
+}
+
+/*
+ * STOS to a device: one element per exit. rDI moves by the size (down
+ * with DF); with REP, rCX counts down and RIP stays until it reaches 0,
+ * so the CPU re-executes the instruction for the next element (which
+ * faults into here again if it is device memory, or runs natively).
+ */
+static int mmio_stos(struct vcpu *v, u64 gpa, const struct mmio_insn *insn,
+		     u64 rip)
+{
+	u64 amask = insn->addr32 ? 0xffffffffULL : ~0ULL;
+	bool down = vmread(GUEST_RFLAGS) & X86_FLAGS_DF;
+	u64 val = v->regs.rax & size_mask(insn->size);
+	u64 rdi = v->regs.rdi, rcx = v->regs.rcx;
+
+	if (mmio_access(v, gpa, insn->size, true, &val))
+		return VCPU_STOP;
+	rdi = down ? rdi - insn->size : rdi + insn->size;
+	v->regs.rdi = (v->regs.rdi & ~amask) | (rdi & amask);
+	if (insn->rep) {
+		rcx = (rcx - 1) & amask;
+		v->regs.rcx = (v->regs.rcx & ~amask) | rcx;
+		if (rcx)
+			return VCPU_RESUME;	/* RIP stays: the next element */
+	}
+	vmwrite(GUEST_RIP, rip + insn->len);
+	return VCPU_RESUME;
+}
+
 int handle_mmio(struct vcpu *v, u64 gpa, u64 qual)
 {
 	u64 cs_ar = vmread(GUEST_CS_AR_BYTES), rip = vmread(GUEST_RIP);
@@ -191,28 +268,46 @@ int handle_mmio(struct vcpu *v, u64 gpa, u64 qual)
 		return mmio_refuse(v, gpa, qual,
 				   "an instruction the MMIO emulator does not know",
 				   bytes, n);
-	if (insn.write) {
-		val = insn.has_imm ? insn.imm :
-		      reg_read(v, insn.reg) >> (insn.high_byte ? 8 : 0);
-		val &= size_mask(insn.size);
-		if (mmio_access(v, gpa, insn.size, true, &val))
-			return VCPU_STOP;
-	} else {
-		u64 old = reg_read(v, insn.reg), mask;
+	switch (insn.op) {
+	case MMIO_OP_MOV:
+		if (insn.write) {
+			val = operand(v, &insn);
+			if (mmio_access(v, gpa, insn.size, true, &val))
+				return VCPU_STOP;
+		} else {
+			if (mmio_access(v, gpa, insn.size, false, &val))
+				return VCPU_STOP;
+			reg_store(v, &insn, val);
+		}
+		break;
+	case MMIO_OP_AND:
+	case MMIO_OP_OR:
+	case MMIO_OP_XOR: {
+		u64 src = operand(v, &insn), res;
 
 		if (mmio_access(v, gpa, insn.size, false, &val))
 			return VCPU_STOP;
-		val &= size_mask(insn.size);
-		if (insn.reg_size >= 4) {
-			old = val;	/* 32-bit writes zero-extend */
-		} else {
-			mask = size_mask(insn.reg_size);
-			if (insn.high_byte)
-				old = (old & ~(mask << 8)) | ((val & mask) << 8);
-			else
-				old = (old & ~mask) | (val & mask);
-		}
-		reg_write(v, insn.reg, old);
+		res = insn.op == MMIO_OP_AND ? val & src :
+		      insn.op == MMIO_OP_OR ? val | src : val ^ src;
+		res &= size_mask(insn.size);
+		if (mmio_access(v, gpa, insn.size, true, &res))
+			return VCPU_STOP;
+		set_logic_flags(res, insn.size);
+		break;
+	}
+	case MMIO_OP_XCHG: {
+		u64 src = operand(v, &insn);
+
+		/* XCHG with memory is locked: one read, one write, no gap a
+		 * vCPU could see (the device's own lock orders them). */
+		if (mmio_access(v, gpa, insn.size, false, &val) ||
+		    mmio_access(v, gpa, insn.size, true, &src))
+			return VCPU_STOP;
+		reg_store(v, &insn, val);
+		break;
+	}
+	case MMIO_OP_STOS:
+		return mmio_stos(v, gpa, &insn, rip);
 	}
 	vmwrite(GUEST_RIP, rip + insn.len);
 	return VCPU_RESUME;

@@ -280,6 +280,40 @@ static void test_reset_state(void)
 		    "read_only_and_partial_accesses");
 }
 
+/*
+ * The MMIO emulator's read-modify-write and string forms, on a register
+ * that keeps what is written (TPR, 8 bits): OR/AND/XOR with immediates
+ * and registers, flags as the CPU sets them, XCHG, STOS and REP STOS
+ * (whose other elements land on reserved offsets and are dropped).
+ */
+static void test_mmio_forms(void)
+{
+	volatile u32 *tpr = (volatile u32 *)(APIC_BASE + APIC_TPR);
+	u64 fl, rdi, rcx;
+	u32 old = 0x5a;
+
+	*tpr = 0x30;
+	asm volatile("orl $0x0c, (%0)" :: "r"(tpr) : "memory");
+	ktap_result(EXPECT_EQ(*tpr, 0x3c), "mmio_or_imm");
+	asm volatile("andl %1, (%2); pushfq; popq %0" : "=r"(fl)
+		     : "r"(0x0fU), "r"(tpr) : "memory", "cc");
+	ktap_result(EXPECT_EQ(*tpr, 0x0c) && EXPECT(!(fl & 0x40)) &&
+		    EXPECT(!(fl & 0x801)), "mmio_and_reg_flags");
+	asm volatile("xorl $0x0c, (%1); pushfq; popq %0" : "=r"(fl) : "r"(tpr)
+		     : "memory", "cc");
+	ktap_result(EXPECT_EQ(*tpr, 0) && EXPECT(fl & 0x40) && EXPECT(fl & 0x4),
+		    "mmio_xor_imm_sets_zf_pf");
+	asm volatile("xchgl %0, (%1)" : "+r"(old) : "r"(tpr) : "memory");
+	ktap_result(EXPECT_EQ(old, 0) && EXPECT_EQ(*tpr, 0x5a), "mmio_xchg");
+	rdi = (u64)(uintptr_t)tpr;
+	rcx = 4;
+	asm volatile("cld; rep stosl" : "+D"(rdi), "+c"(rcx) : "a"(0x20U)
+		     : "memory");
+	ktap_result(EXPECT_EQ(*tpr, 0x20) && EXPECT_EQ(rcx, 0) &&
+		    EXPECT_EQ(rdi, (u64)(uintptr_t)tpr + 16), "mmio_rep_stos");
+	*tpr = 0;
+}
+
 static void test_priorities(void)
 {
 	apic_enable();
@@ -772,8 +806,9 @@ int main(void)
 	irq_set_handler(V_NO_EOI, on_irq_no_eoi);
 	irq_set_handler(V_LEVEL, on_level);
 	irq_set_handler(2, on_nmi);
-	ktap_plan(46 + NR_VCPUS - 1);
+	ktap_plan(51 + NR_VCPUS - 1);
 	test_reset_state();
+	test_mmio_forms();
 	test_priorities();
 	test_timer();
 	test_ipis();

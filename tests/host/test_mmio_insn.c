@@ -54,7 +54,38 @@ static const struct dcase ok_cases[] = {
 	{ "32-bit: mov [moffs32],ax", 0, { 0x66, 0xa3, 0x80, 0x00, 0xe0, 0xfe }, 6, 6, 2, 0, 2, 1, 0, 0, 0 },
 };
 
+/* Read-modify-write and string forms: op, imm, rep. */
+struct ocase {
+	const char *what;
+	bool lm;
+	u8 b[15];
+	unsigned int n;
+	enum mmio_op op;
+	unsigned int len, size, reg;
+	bool has_imm, rep;
+	u64 imm;
+};
+
+static const struct ocase op_cases[] = {
+	{ "or [rdi],eax", 1, { 0x09, 0x07 }, 2, MMIO_OP_OR, 2, 4, 0, 0, 0, 0 },
+	{ "and byte [rbx],cl", 1, { 0x20, 0x0b }, 2, MMIO_OP_AND, 2, 1, 1, 0, 0, 0 },
+	{ "xor [rax],r9", 1, { 0x4c, 0x31, 0x08 }, 3, MMIO_OP_XOR, 3, 8, 9, 0, 0, 0 },
+	{ "or dword [rdi+0x10],0x100", 1, { 0x81, 0x4f, 0x10, 0x00, 0x01, 0, 0 }, 7, MMIO_OP_OR, 7, 4, 0, 1, 0, 0x100 },
+	{ "and dword [rdi],-2 (83 /4)", 1, { 0x83, 0x27, 0xfe }, 3, MMIO_OP_AND, 3, 4, 0, 1, 0, 0xfffffffe },
+	{ "and qword [rdi],-2 (48 83 /4)", 1, { 0x48, 0x83, 0x27, 0xfe }, 4, MMIO_OP_AND, 4, 8, 0, 1, 0, ~1ULL },
+	{ "xor byte [rsi],0x80 (80 /6)", 1, { 0x80, 0x36, 0x80 }, 3, MMIO_OP_XOR, 3, 1, 0, 1, 0, 0x80 },
+	{ "xchg [rdx],ebx", 1, { 0x87, 0x1a }, 2, MMIO_OP_XCHG, 2, 4, 3, 0, 0, 0 },
+	{ "stosd", 1, { 0xab }, 1, MMIO_OP_STOS, 1, 4, 0, 0, 0, 0 },
+	{ "rep stosq", 1, { 0xf3, 0x48, 0xab }, 3, MMIO_OP_STOS, 3, 8, 0, 0, 1, 0 },
+	{ "rep stosb", 1, { 0xf3, 0xaa }, 2, MMIO_OP_STOS, 2, 1, 0, 0, 1, 0 },
+	{ "32-bit: stosw", 0, { 0x66, 0xab }, 2, MMIO_OP_STOS, 2, 2, 0, 0, 0, 0 },
+};
+
 static const struct dcase bad_cases[] = {
+	{ "add [rdi],eax (not a logic op)", 1, { 0x01, 0x07 }, 2 },
+	{ "adc dword [rdi],1 (81 /2)", 1, { 0x81, 0x17, 1, 0, 0, 0 }, 6 },
+	{ "cmp dword [rdi],1 (83 /7)", 1, { 0x83, 0x3f, 1 }, 3 },
+	{ "rep mov (REP on a MOV)", 1, { 0xf3, 0x89, 0x07 }, 3 },
 	{ "add eax,[rdi] (not a move)", 1, { 0x03, 0x07 }, 2 },
 	{ "mov eax,ebx (no memory operand)", 1, { 0x8b, 0xc3 }, 2 },
 	{ "c7 /1 is not mov", 1, { 0xc7, 0x0f, 1, 2, 3, 4 }, 6 },
@@ -75,7 +106,8 @@ int main(void)
 	bool all = true;
 	unsigned long overruns = 0, decoded = 0;
 
-	tap_plan(ARRAY_SIZE(ok_cases) + ARRAY_SIZE(bad_cases) + 1);
+	tap_plan(ARRAY_SIZE(ok_cases) + ARRAY_SIZE(op_cases) +
+		 ARRAY_SIZE(bad_cases) + 1);
 	for (size_t i = 0; i < ARRAY_SIZE(ok_cases); i++) {
 		const struct dcase *c = &ok_cases[i];
 		int r = mmio_insn_decode(c->b, c->n, c->lm, &in);
@@ -91,6 +123,18 @@ int main(void)
 		       "%s: len %u size %u reg %u%s %s", c->what, in.len,
 		       in.size, in.reg, in.high_byte ? " (high byte)" : "",
 		       in.write ? "write" : "read");
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(op_cases); i++) {
+		const struct ocase *c = &op_cases[i];
+		int r = mmio_insn_decode(c->b, c->n, c->lm, &in);
+
+		tap_ok(r == 0 && in.op == c->op && in.len == c->len &&
+		       in.size == c->size && in.reg == c->reg && in.write &&
+		       in.has_imm == c->has_imm && in.rep == c->rep &&
+		       (!c->has_imm || in.imm == c->imm),
+		       "%s: op %d len %u size %u reg %u imm %#llx", c->what,
+		       in.op, in.len, in.size, in.reg,
+		       (unsigned long long)in.imm);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(bad_cases); i++) {
 		const struct dcase *c = &bad_cases[i];

@@ -34,7 +34,7 @@ int mmio_insn_decode(const u8 *bytes, unsigned int n, bool long_mode,
 		     struct mmio_insn *insn)
 {
 	unsigned int i = 0, op, opsize = 4, rex = 0, imm_len = 0;
-	bool addr16 = false, addr_prefix = false, twobyte = false;
+	bool addr16 = false, addr_prefix = false, twobyte = false, rep = false;
 	int ml;
 
 	if (n > MMIO_INSN_MAX_LEN)
@@ -53,6 +53,8 @@ int mmio_insn_decode(const u8 *bytes, unsigned int n, bool long_mode,
 		else if (b == 0x2e || b == 0x36 || b == 0x3e || b == 0x26 ||
 			 b == 0x64 || b == 0x65)
 			continue;	/* segments: flat guests, base 0 assumed */
+		else if (b == 0xf3)
+			rep = true;	/* REP: meaningful for STOS only */
 		else
 			break;
 	}
@@ -69,6 +71,22 @@ int mmio_insn_decode(const u8 *bytes, unsigned int n, bool long_mode,
 		twobyte = true;
 		op = bytes[i++];
 	}
+	/* 32-bit addressing: 67 in 64-bit mode, or 32-bit code (16 refused). */
+	insn->addr32 = !long_mode || addr_prefix;
+	if (!twobyte && (op == 0xaa || op == 0xab)) {
+		/* STOS: rAX to [rDI]; the exit handler moves rDI (and rCX). */
+		if (addr16)
+			return -EINVAL;
+		insn->op = MMIO_OP_STOS;
+		insn->rep = rep;
+		insn->size = insn->reg_size = op == 0xab ? opsize : 1;
+		insn->write = true;
+		insn->reg = 0;
+		insn->len = i;
+		return 0;
+	}
+	if (rep)
+		return -EINVAL;	/* REP on anything else: not a device access */
 	if (!twobyte && op >= 0xa0 && op <= 0xa3) {
 		/*
 		 * MOV AL/eAX <-> moffs: no ModRM, an absolute address of the
@@ -97,21 +115,51 @@ int mmio_insn_decode(const u8 *bytes, unsigned int n, bool long_mode,
 		insn->reg_size = opsize;
 		insn->zero_extend = true;
 	} else {
+		unsigned int sub = (bytes[i] >> 3) & 7;
+
 		switch (op) {
 		case 0x88: case 0x8a: case 0xc6:
+		case 0x08: case 0x20: case 0x30: case 0x86: case 0x80:
 			insn->size = 1;
 			break;
 		case 0x89: case 0x8b: case 0xc7:
+		case 0x09: case 0x21: case 0x31: case 0x87: case 0x81: case 0x83:
 			insn->size = opsize;
 			break;
 		default:
 			return -EINVAL;
 		}
-		insn->write = op == 0x88 || op == 0x89 || op == 0xc6 ||
-			      op == 0xc7;
+		switch (op) {
+		case 0x08: case 0x09:
+			insn->op = MMIO_OP_OR;
+			break;
+		case 0x20: case 0x21:
+			insn->op = MMIO_OP_AND;
+			break;
+		case 0x30: case 0x31:
+			insn->op = MMIO_OP_XOR;
+			break;
+		case 0x86: case 0x87:
+			insn->op = MMIO_OP_XCHG;
+			break;
+		case 0x80: case 0x81: case 0x83:
+			/* Group 1: only the logic ops (/1 OR, /4 AND, /6 XOR). */
+			if (sub == 1)
+				insn->op = MMIO_OP_OR;
+			else if (sub == 4)
+				insn->op = MMIO_OP_AND;
+			else if (sub == 6)
+				insn->op = MMIO_OP_XOR;
+			else
+				return -EINVAL;
+			insn->has_imm = true;
+			imm_len = op == 0x81 ? (opsize == 2 ? 2 : 4) : 1;
+			break;
+		}
+		insn->write = op != 0x8a && op != 0x8b;
 		insn->reg_size = insn->size;
 		if (op == 0xc6 || op == 0xc7) {
-			if (((bytes[i] >> 3) & 7) != 0)
+			if (sub != 0)
 				return -EINVAL;	/* only /0 is MOV */
 			insn->has_imm = true;
 			imm_len = op == 0xc6 ? 1 : (opsize == 2 ? 2 : 4);
@@ -120,6 +168,11 @@ int mmio_insn_decode(const u8 *bytes, unsigned int n, bool long_mode,
 		if (insn->size == 1 && !rex && (insn->reg & 7) >= 4) {
 			insn->high_byte = true;
 			insn->reg -= 4;
+		}
+		/* Group 1's reg field is the operation, not a register. */
+		if (op == 0x80 || op == 0x81 || op == 0x83) {
+			insn->reg = 0;
+			insn->high_byte = false;
 		}
 	}
 	ml = modrm_len(bytes + i, n - i, addr16);
@@ -136,6 +189,11 @@ int mmio_insn_decode(const u8 *bytes, unsigned int n, bool long_mode,
 		/* Sign-extend imm32 to a 64-bit store; smaller ones are exact. */
 		if (imm_len == 4 && insn->size == 8 && (v & 0x80000000u))
 			v |= 0xffffffff00000000ULL;
+		/* 83 /n: imm8 sign-extended to the operand size. */
+		if (op == 0x83 && (v & 0x80))
+			v |= ~0xffULL;
+		if (insn->size < 8)
+			v &= (1ULL << (insn->size * 8)) - 1;
 		insn->imm = v;
 		i += imm_len;
 	}
