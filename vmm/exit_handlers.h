@@ -21,6 +21,7 @@
 	X(EXTERNAL_INTERRUPT,	handle_external_interrupt)		\
 	X(TRIPLE_FAULT,		handle_triple_fault)			\
 	X(INTERRUPT_WINDOW,	handle_interrupt_window)		\
+	X(NMI_WINDOW,		handle_nmi_window)			\
 	X(CPUID,		handle_cpuid)				\
 	X(GETSEC,		handle_ud)				\
 	X(HLT,			handle_hlt)				\

@@ -26,6 +26,7 @@
 #include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/vmx/vmcs_fields.h"
+#include "vmm/vmx/vmx_caps.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/interrupts.h"
 #include "arch/x86/vmx.h"
@@ -88,14 +89,51 @@ static void inject(struct vcpu *v, u32 info)
 	vmwrite(VM_ENTRY_INTR_INFO_FIELD, info | INTR_INFO_VALID);
 }
 
+static void set_nmi_window_exiting(bool on)
+{
+	u32 ctl = (u32)vmread(CPU_BASED_VM_EXEC_CONTROL);
+	u32 want = on ? ctl | CPU_NMI_WINDOW_EXITING
+		      : ctl & ~CPU_NMI_WINDOW_EXITING;
+
+	if (want != ctl)
+		vmwrite(CPU_BASED_VM_EXEC_CONTROL, want);
+}
+
+/*
+ * A pending NMI that cannot go in now: NMI-window exiting (with virtual
+ * NMIs) exits as soon as the guest can take one - after its IRET, or
+ * after the STI/MOV-SS shadow. Without it the next exit tries again, at
+ * the latest the end of the slice.
+ */
+static void wait_nmi_window(struct vcpu *v)
+{
+	if (vmx_caps.pin_ctl & PIN_VIRTUAL_NMIS)
+		set_nmi_window_exiting(true);
+	__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);
+}
+
 /*
  * An NMI from the LAPIC, unless one is being handled (NMI blocking) or
- * an STI/MOV-SS shadow is on; then the next exit (at the latest the end
- * of the slice) tries again. True when one was injected.
+ * an STI/MOV-SS shadow is on (see wait_nmi_window). True when one was
+ * injected.
  */
 static bool deliver_nmi(struct vcpu *v, u32 intr_state)
 {
+	/*
+	 * The CPU latches one NMI while another is in service: with the
+	 * guest NMI-blocked, at most one stays pending; otherwise two (one
+	 * to inject now, one latched behind it), as KVM's process_nmi().
+	 */
+	unsigned int limit = intr_state & GUEST_INTR_NMI_BLOCKING ? 1 : 2;
 	unsigned int n = READ_ONCE(v->lapic.nmi_pending);
+
+	while (n > limit &&
+	       !__atomic_compare_exchange_n(&v->lapic.nmi_pending, &n, limit,
+					    false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_RELAXED))
+		;
+	if (n > limit)
+		n = limit;
 
 	if (!n || (intr_state & (GUEST_INTR_STI_BLOCKING |
 				 GUEST_INTR_MOVSS_BLOCKING |
@@ -125,22 +163,20 @@ void vcpu_deliver_interrupt(struct vcpu *v)
 		if (ext_intr_requested(v))
 			keep_pending(v, true);
 		else if (READ_ONCE(v->lapic.nmi_pending))
-			keep_pending(v, false);
+			wait_nmi_window(v);
 		return;
 	}
 	intr_state = (u32)vmread(GUEST_INTERRUPTIBILITY_INFO);
 	if (deliver_nmi(v, intr_state)) {
-		if (ext_intr_requested(v) || READ_ONCE(v->lapic.nmi_pending))
-			keep_pending(v, ext_intr_requested(v));
+		set_nmi_window_exiting(false);
+		if (ext_intr_requested(v))
+			keep_pending(v, true);
+		if (READ_ONCE(v->lapic.nmi_pending))
+			wait_nmi_window(v);
 		return;
 	}
-	/*
-	 * A blocked NMI is retried at the next exit: no NMI-window exiting
-	 * without virtual NMIs, and an interrupt window would exit before
-	 * the NMI handler ran an instruction.
-	 */
 	if (READ_ONCE(v->lapic.nmi_pending))
-		__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);
+		wait_nmi_window(v);
 	vector = irr_highest(v);
 	if (vector < 0 && lapic_pending_vector(&v->lapic) < 0) {
 		set_window_exiting(false);
@@ -172,7 +208,15 @@ void vcpu_deliver_interrupt(struct vcpu *v)
 	else
 		set_window_exiting(false);
 	if (READ_ONCE(v->lapic.nmi_pending))
-		__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);
+		wait_nmi_window(v);
+}
+
+/* The guest can take an NMI now: the next entry delivers it. */
+int handle_nmi_window(struct vcpu *v)
+{
+	set_nmi_window_exiting(false);
+	__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);
+	return VCPU_RESUME;
 }
 
 /* The guest can take an interrupt now: the next entry delivers it. */

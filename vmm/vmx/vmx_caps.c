@@ -69,6 +69,8 @@ enum vmx_ctl_word { W_PIN, W_PROC, W_PROC2, W_EXIT, W_ENTRY, NR_CTL_WORDS };
  * exits often (a VMCALL loop) would never be preempted.
  */
 static const u32 optional_controls[NR_CTL_WORDS] = {
+	/* Virtual NMIs make NMI-window exiting available (vcpu_irq.c). */
+	[W_PIN] = PIN_VIRTUAL_NMIS,
 	[W_PROC] = CPU_MWAIT_EXITING | CPU_MONITOR_EXITING |
 		   CPU_USE_TSC_OFFSETTING,
 	[W_PROC2] = CPU2_ENABLE_RDTSCP | CPU2_ENABLE_INVPCID,
