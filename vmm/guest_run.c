@@ -15,6 +15,7 @@
 #include "vmm/vcpu_kick.h"
 #include "vmm/vcpu_run.h"
 #include "vmm/guest_run.h"
+#include "vmm/guest_timer.h"
 #include "vmm/exit_handlers.h"
 #include "arch/x86/interrupts.h"
 #include "arch/x86/lapic.h"
@@ -86,6 +87,11 @@ int guest_start(struct guest *g)
 		pr_err("guest %s: no runnable vCPU (no boot state set)\n",
 		       g->name);
 		return -EINVAL;
+	}
+	if (guest_timer_start(g)) {
+		pr_err("guest %s: cannot start: no memory for its timer thread\n",
+		       g->name);
+		return -ENOMEM;
 	}
 	init_completion(&g->all_stopped);
 	__atomic_store_n(&g->nr_running, n, __ATOMIC_RELEASE);

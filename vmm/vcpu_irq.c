@@ -23,6 +23,7 @@
 #include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
+#include "vmm/dev/pic8259.h"
 
 void vcpu_queue_interrupt(struct vcpu *v, u8 vector)
 {
@@ -44,9 +45,20 @@ static int irr_highest(struct vcpu *v)
 	return -1;
 }
 
+/*
+ * The 8259's INT, wired to vCPU 0 only (virtual wire: LINT0 as ExtINT).
+ * It is taken when no IRR vector waits; pic8259_ack() is the INTA cycle,
+ * run at injection as KVM does, so a request that vanished meanwhile
+ * gives the PIC's spurious vector, as on hardware.
+ */
+static bool vcpu_pic_pending(struct vcpu *v)
+{
+	return v->index == 0 && pic8259_has_intr(&v->guest->pic);
+}
+
 bool vcpu_interrupt_requested(struct vcpu *v)
 {
-	return irr_highest(v) >= 0;
+	return irr_highest(v) >= 0 || vcpu_pic_pending(v);
 }
 
 static void set_window_exiting(bool on)
@@ -68,7 +80,7 @@ void vcpu_deliver_interrupt(struct vcpu *v)
 	/* Re-read the IRR after clearing the flag: no request is lost. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	vector = irr_highest(v);
-	if (vector < 0) {
+	if (vector < 0 && !vcpu_pic_pending(v)) {
 		set_window_exiting(false);
 		return;
 	}
@@ -81,13 +93,16 @@ void vcpu_deliver_interrupt(struct vcpu *v)
 		__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);
 		return;
 	}
-	__atomic_and_fetch(&v->irr[vector / 64], ~(1ULL << (vector % 64)),
-			   __ATOMIC_ACQ_REL);
+	if (vector < 0)
+		vector = pic8259_ack(&v->guest->pic);
+	else
+		__atomic_and_fetch(&v->irr[vector / 64],
+				   ~(1ULL << (vector % 64)), __ATOMIC_ACQ_REL);
 	vmwrite(VM_ENTRY_INTR_INFO_FIELD,
 		(u32)vector | INTR_TYPE_EXT_INTR | INTR_INFO_VALID);
 	v->nr_injected_irqs++;
 	/* More requests wait for the next window. */
-	if (irr_highest(v) >= 0) {
+	if (vcpu_interrupt_requested(v)) {
 		set_window_exiting(true);
 		__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELAXED);
 	} else {
