@@ -39,6 +39,7 @@
 #define CS_AR_L			BIT(13)
 #define CS_AR_DB		BIT(14)
 #define IO_STRING_BATCH		1024	/* elements per exit */
+#define STRING_IO_BUF		256	/* bytes copied at once */
 
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
 
@@ -121,22 +122,26 @@ static u64 seg_base(const struct string_io *s)
 	return vmread(seg_base_field[s->seg]);
 }
 
-/* Copy one element between @buf and guest-linear @lin (may span pages). */
+/*
+ * Copy @n bytes between @buf and guest-linear @lin, which may span pages
+ * (an element across a page boundary).
+ */
 static bool string_io_mem(struct vcpu *v, const struct string_io *s,
-			  u64 lin, u8 *buf, bool to_guest)
+			  u64 lin, u8 *buf, unsigned int n, bool to_guest)
 {
-	for (unsigned int i = 0; i < s->size;) {
+	for (unsigned int i = 0; i < n;) {
 		u64 a = lin + i, gpa;
-		unsigned int n = MIN(s->size - i, PAGE_SIZE - (a & 0xfff));
+		unsigned int c;
 
 		if (!s->long_mode)
 			a &= 0xffffffffULL;
+		c = MIN(n - i, PAGE_SIZE - (a & 0xfff));
 		if (!guest_gva_to_gpa(v, a, &gpa))
 			return false;
-		if (to_guest ? !guest_write(v->guest, gpa, buf + i, n)
-			     : !guest_read(v->guest, gpa, buf + i, n))
+		if (to_guest ? !guest_write(v->guest, gpa, buf + i, c)
+			     : !guest_read(v->guest, gpa, buf + i, c))
 			return false;
-		i += n;
+		i += c;
 	}
 	return true;
 }
@@ -149,50 +154,75 @@ static u64 reg_update(u64 old, u64 val, u64 amask)
 	return (old & ~amask) | (val & amask);
 }
 
+/*
+ * Elements from the one at rSI/rDI on that stay in its page, in the
+ * direction of travel: one translation and one copy serve them all.
+ */
+static unsigned int string_io_run(const struct string_io *s, u64 off,
+				  bool down, u64 left)
+{
+	u64 in_page = down ? (off & 0xfff) / s->size + 1
+			   : (PAGE_SIZE - (off & 0xfff)) / s->size;
+	u64 n = MIN(MIN(left, in_page), STRING_IO_BUF / s->size);
+
+	/* Not past the end of the address space either (it wraps). */
+	if (!down && off + n * s->size - 1 > s->amask)
+		n = (s->amask - off) / s->size + 1;
+	if (down && off < (n - 1) * s->size)
+		n = off / s->size + 1;
+	return n ? n : 1;
+}
+
 static int handle_string_io(struct vcpu *v, u64 qual, u16 port)
 {
 	struct string_io s = { 0 };
-	bool rep = qual & IO_QUAL_REP;
-	u64 *areg, count, done = 0, base, step;
+	bool rep = qual & IO_QUAL_REP, down;
+	u64 *areg, count, done = 0, base;
+	u8 buf[STRING_IO_BUF];
 	int r = 0;
 
 	string_io_setup(v, qual, &s);
 	areg = s.in ? &v->regs.rdi : &v->regs.rsi;
 	count = rep ? v->regs.rcx & s.amask : 1;
-	step = (vmread(GUEST_RFLAGS) & X86_RFLAGS_DF) ? -(u64)s.size : s.size;
+	down = vmread(GUEST_RFLAGS) & X86_RFLAGS_DF;
 	base = seg_base(&s);
-	while (done < count && done < IO_STRING_BATCH) {
-		u64 lin = base + (*areg & s.amask), val = 0;
-		u8 buf[4] = { 0 };
+	while (done < count && done < IO_STRING_BATCH && !r) {
+		u64 off = *areg & s.amask;
+		unsigned int n = string_io_run(&s, off, down,
+					       MIN(count - done, IO_STRING_BATCH - done));
+		/* The lowest address of the run: its last element going down. */
+		u64 lo = down ? off - (u64)(n - 1) * s.size : off;
+		unsigned int i;
 
-		if (s.in) {
-			r = io_bus_access(&v->guest->io_bus, IO_SPACE_PIO, port,
-					  s.size, false, &val);
-			if (r)
-				break;
-			memcpy(buf, &val, s.size);
-		}
-		if (!string_io_mem(v, &s, lin, buf, s.in)) {
-			char why[96];
+		if (!s.in && !string_io_mem(v, &s, base + lo, buf, n * s.size, false))
+			goto not_memory;
+		for (i = 0; i < n && !r; i++) {
+			u64 val = 0;
+			unsigned int k = down ? n - 1 - i : i;	/* its place in buf */
 
-			ksnprintf(why, sizeof(why),
-				  "%s at linear %#llx: not guest memory",
-				  s.in ? "INS" : "OUTS", (unsigned long long)lin);
-			guest_kill(v->guest, why);
-			return VCPU_STOP;
-		}
-		if (!s.in) {
-			memcpy(&val, buf, s.size);
+			if (!s.in)
+				memcpy(&val, buf + k * s.size, s.size);
 			r = io_bus_access(&v->guest->io_bus, IO_SPACE_PIO, port,
-					  s.size, true, &val);
+					  s.size, !s.in, &val);
+			if (s.in)
+				memcpy(buf + k * s.size, &val, s.size);
 		}
-		*areg = reg_update(*areg, *areg + step, s.amask);
-		done++;
+		/* An IN that ended the guest stored nothing; others did. */
+		if (s.in && r)
+			i--;
+		if (s.in && i) {
+			u64 first = down ? n - i : 0;	/* buf is in address order */
+
+			if (!string_io_mem(v, &s, base + lo + first * s.size,
+					   buf + first * s.size, i * s.size, true))
+				goto not_memory;
+		}
+		*areg = reg_update(*areg, *areg + (down ? -(u64)i : i) * s.size,
+				   s.amask);
 		if (rep)
-			v->regs.rcx = reg_update(v->regs.rcx,
-						 v->regs.rcx - 1, s.amask);
-		if (r)
-			break;
+			v->regs.rcx = reg_update(v->regs.rcx, v->regs.rcx - i,
+						 s.amask);
+		done += i;
 	}
 	if (r == IO_BUS_STOP)
 		return VCPU_STOP;
@@ -200,6 +230,15 @@ static int handle_string_io(struct vcpu *v, u64 qual, u16 port)
 	if (!rep || done == count)
 		vcpu_skip_insn(v);
 	return VCPU_RESUME;
+not_memory: {
+		char why[96];
+
+		ksnprintf(why, sizeof(why), "%s at linear %#llx: not guest memory",
+			  s.in ? "INS" : "OUTS",
+			  (unsigned long long)(base + (*areg & s.amask)));
+		guest_kill(v->guest, why);
+		return VCPU_STOP;
+	}
 }
 
 int handle_io(struct vcpu *v)
