@@ -112,8 +112,12 @@ static void rtc_set_from_regs(struct rtc_cmos *r, u64 now)
 	r->accounted_ns = rtc_time_ns(r, now);
 }
 
-/* Periodic interrupt period in RTC ns for rate select @rs, 0 if off. */
-static u64 rtc_period_ns(u8 a)
+/*
+ * The periodic interrupt runs at 2^k Hz (k = 16 - rate select) from the
+ * same divider chain as the seconds, so its ticks are aligned to them:
+ * tick i is at i / 2^k s. 0 when off.
+ */
+static unsigned int rtc_periodic_k(u8 a)
 {
 	unsigned int rs = a & A_RATE_MASK;
 
@@ -121,7 +125,20 @@ static u64 rtc_period_ns(u8 a)
 		return 0;
 	if (rs <= 2)
 		rs += 7;	/* 1, 2 are 3.90625 and 7.8125 ms, as 8 and 9 */
-	return (NS_PER_S << (rs - 1)) / 32768;
+	return 16 - rs;
+}
+
+static u64 rtc_periodic_index(u64 t, unsigned int k)
+{
+	return (t / NS_PER_S << k) + ((t % NS_PER_S) << k) / NS_PER_S;
+}
+
+/* RTC time of periodic tick @i (rounded up to whole ns). */
+static u64 rtc_periodic_time(u64 i, unsigned int k)
+{
+	u64 frac = i & ((1ULL << k) - 1);
+
+	return (i >> k) * NS_PER_S + ((frac * NS_PER_S) + (1ULL << k) - 1) / (1ULL << k);
 }
 
 /* Does second @s of the RTC match the alarm (0xC0-0xFF: don't care)? */
@@ -139,12 +156,12 @@ static bool rtc_alarm_matches(const struct rtc_cmos *r, u64 s)
 static bool rtc_catch_up(struct rtc_cmos *r, u64 now)
 {
 	u64 t = rtc_time_ns(r, now), last = r->accounted_ns;
-	u64 period = rtc_period_ns(r->ram[RTC_REG_A]);
+	unsigned int k = rtc_periodic_k(r->ram[RTC_REG_A]);
 	u8 b = r->ram[RTC_REG_B], c = r->ram[RTC_REG_C], was = c;
 
 	if (t <= last)
 		return false;
-	if (period && t / period > last / period)
+	if (k && rtc_periodic_index(t, k) > rtc_periodic_index(last, k))
 		c |= RTC_C_PF;
 	if (!(b & RTC_B_SET) && t / NS_PER_S > last / NS_PER_S) {
 		u64 s0 = last / NS_PER_S + 1, s1 = t / NS_PER_S;
@@ -288,15 +305,16 @@ u64 rtc_cmos_timer(struct rtc_cmos *r, u64 now)
 {
 	unsigned long flags = spin_lock_irqsave(&r->lock);
 	u8 b = r->ram[RTC_REG_B];
-	u64 t, period, next = 0;
+	u64 t, next = 0;
+	unsigned int k;
 
 	rtc_catch_up(r, now);
 	t = rtc_time_ns(r, now);
 	/* While IRQF is up nothing new can be signalled until C is read. */
 	if (!(r->ram[RTC_REG_C] & RTC_C_IRQF)) {
-		period = rtc_period_ns(r->ram[RTC_REG_A]);
-		if ((b & RTC_B_PIE) && period)
-			next = (t / period + 1) * period;
+		k = rtc_periodic_k(r->ram[RTC_REG_A]);
+		if ((b & RTC_B_PIE) && k)
+			next = rtc_periodic_time(rtc_periodic_index(t, k) + 1, k);
 		if ((b & (RTC_B_UIE | RTC_B_AIE)) && !(b & RTC_B_SET)) {
 			u64 sec = (t / NS_PER_S + 1) * NS_PER_S;
 
