@@ -72,7 +72,8 @@ DEPS_PKGS	:= nasm grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools \
 # Test guests (tests/guests/): freestanding ELF64 programs on the guest
 # library, and a Multiboot v1 kernel built as ELF32 and as a flat a.out-
 # kludge image. Their own flags: they are not the kernel.
-GUEST_NAMES	:= hello smp cpuid_msr_io hostile roundtrip mmu_faults mmu_seed000 mmu_huge apic
+GUEST_NAMES	:= hello smp cpuid_msr_io hostile roundtrip mmu_faults mmu_seed000 mmu_huge \
+		   pc_legacy apic
 GUEST_CFLAGS	:= -std=gnu11 -m64 -O2 -g -ffreestanding -nostdlib -fno-pic \
 		   -fno-pie -mno-red-zone -mgeneral-regs-only \
 		   -fno-stack-protector -fno-asynchronous-unwind-tables \

@@ -21,7 +21,6 @@
 #include "arch/x86/vmx.h"
 #include "kernel/log.h"
 
-#define X86_CR4_PSE		BIT(4)
 #define CS_AR_L			BIT(13)	/* 64-bit code segment */
 #define CS_AR_DB		BIT(14)	/* 32-bit default operand size */
 #define X86_FLAGS_CF		BIT(0)
@@ -30,75 +29,10 @@
 #define X86_FLAGS_SF		BIT(7)
 #define X86_FLAGS_DF		BIT(10)
 #define X86_FLAGS_OF		BIT(11)
-#define PTE_P			BIT(0)
-#define PTE_PS			BIT(7)
-#define PTE_ADDR		0x000ffffffffff000ULL
 /* Exit qualification: a data access to the translated linear address. */
 #define EPT_QUAL_FETCH		BIT(2)
 #define EPT_QUAL_GLA_VALID	BIT(7)
 #define EPT_QUAL_GLA_XLATE	BIT(8)
-
-static bool read_gpa_u64(struct vcpu *v, u64 gpa, u64 *val)
-{
-	return guest_read(v->guest, gpa, val, sizeof(*val));
-}
-
-/*
- * Guest-linear to guest-physical by the guest's own page tables (no
- * paging, 32-bit, PAE, 4-level). False if it is not mapped.
- */
-static bool gva_to_gpa(struct vcpu *v, u64 gva, u64 *gpa)
-{
-	u64 cr0 = vmread(GUEST_CR0), cr4 = vmread(GUEST_CR4);
-	u64 cr3 = vmread(GUEST_CR3), e = 0;
-	int level, shift;
-
-	if (!(cr0 & X86_CR0_PG)) {
-		*gpa = gva;
-		return true;
-	}
-	if (!(cr4 & X86_CR4_PAE)) {	/* 32-bit: two levels of u32 */
-		u32 pde = 0, pte = 0;
-
-		if (!guest_read(v->guest, (cr3 & 0xfffff000) + ((gva >> 22) & 0x3ff) * 4,
-				&pde, 4) || !(pde & PTE_P))
-			return false;
-		if ((pde & PTE_PS) && (cr4 & X86_CR4_PSE)) {
-			*gpa = (pde & 0xffc00000) | (gva & 0x3fffff);
-			return true;
-		}
-		if (!guest_read(v->guest, (pde & 0xfffff000) + ((gva >> 12) & 0x3ff) * 4,
-				&pte, 4) || !(pte & PTE_P))
-			return false;
-		*gpa = (pte & 0xfffff000) | (gva & 0xfff);
-		return true;
-	}
-	if (vmread(GUEST_IA32_EFER) & EFER_LMA) {
-		level = 4;
-		e = (cr3 & PTE_ADDR) | PTE_P;
-	} else {		/* PAE: the PDPTE, then two levels */
-		level = 2;
-		if (!read_gpa_u64(v, (cr3 & 0xffffffe0) + ((gva >> 30) & 3) * 8,
-				  &e))
-			return false;
-	}
-	for (; level >= 1; level--) {
-		if (!(e & PTE_P))
-			return false;
-		shift = 12 + 9 * (level - 1);
-		if (!read_gpa_u64(v, (e & PTE_ADDR) + ((gva >> shift) & 511) * 8,
-				  &e) || !(e & PTE_P))
-			return false;
-		if (level > 1 && (e & PTE_PS)) {
-			u64 mask = (1ULL << shift) - 1;
-
-			*gpa = (e & PTE_ADDR & ~mask) | (gva & mask);
-			return true;
-		}
-	}
-	*gpa = (e & PTE_ADDR) | (gva & 0xfff);
-	return true;
-}
 
 /* Up to 15 bytes at CS:RIP, as far as they are mapped. */
 static unsigned int fetch_insn(struct vcpu *v, u64 lin, u8 *buf)
@@ -109,7 +43,7 @@ static unsigned int fetch_insn(struct vcpu *v, u64 lin, u8 *buf)
 		u64 gpa, chunk = MIN(MMIO_INSN_MAX_LEN - n,
 				     PAGE_SIZE - ((lin + n) & 0xfff));
 
-		if (!gva_to_gpa(v, lin + n, &gpa) ||
+		if (!guest_gva_to_gpa(v, lin + n, &gpa) ||
 		    !guest_read(v->guest, gpa, buf + n, chunk))
 			break;
 		n += chunk;

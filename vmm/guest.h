@@ -28,6 +28,13 @@
 #include "vmm/dev/io_bus.h"
 #include "vmm/dev/uart16550.h"
 #include "vmm/dev/ioapic.h"
+#include "vmm/dev/pic8259.h"
+#include "vmm/dev/pit8254.h"
+#include "vmm/dev/port61.h"
+#include "vmm/dev/rtc_cmos.h"
+#include "vmm/dev/pc_ports.h"
+#include "vmm/dev/pci_host.h"
+#include "vmm/dev/fw_cfg.h"
 #include "vmm/mmu/vm.h"
 
 #define GUEST_NAME_LEN		32
@@ -37,6 +44,7 @@
 
 struct vcpu;
 struct guest_mmu_pressure;
+struct guest_timer;
 
 /* What the guest reported through hypercalls, and how it ended. */
 struct guest_report {
@@ -101,6 +109,17 @@ struct guest {
 	u32 msr_logged[GUEST_MSR_LOG_MAX];
 	unsigned int nr_msr_logged;
 	bool msr_log_full_said;
+	/* The legacy PC (registered in guest_create, vmm/guest_main.c). */
+	struct pic8259 pic;		/* its INT goes to vCPU 0 */
+	struct pit8254 pit;
+	struct port61 port61;
+	struct rtc_cmos rtc;
+	struct post_port post;
+	struct shutdown_port shutdown;
+	struct pci_host pci;
+	struct fw_cfg fw_cfg;
+	/* The thread that runs the PIT's and RTC's deadlines (guest_timer.c). */
+	struct guest_timer *timer;
 
 	spinlock_t report_lock;		/* protects report */
 	struct guest_report report;

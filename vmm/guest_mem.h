@@ -8,5 +8,12 @@
 /* Copy to/from guest memory [0, mem_size); false outside it. */
 bool guest_write(struct guest *g, u64 gpa, const void *src, size_t len);
 bool guest_read(struct guest *g, u64 gpa, void *dst, size_t len);
+/*
+ * Guest-linear to guest-physical by the guest's own page tables (no
+ * paging, 32-bit, PAE, 4-level), as the vCPU's VMCS (current on this
+ * CPU) has them. False if it is not mapped. Permissions are not checked.
+ */
+struct vcpu;
+bool guest_gva_to_gpa(struct vcpu *v, u64 gva, u64 *gpa);
 
 #endif

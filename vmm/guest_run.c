@@ -16,6 +16,7 @@
 #include "vmm/vcpu_run.h"
 #include "vmm/guest_run.h"
 #include "vmm/vcpu_lapic.h"
+#include "vmm/guest_timer.h"
 #include "vmm/exit_handlers.h"
 #include "arch/x86/interrupts.h"
 #include "arch/x86/lapic.h"
@@ -88,6 +89,12 @@ int guest_start(struct guest *g)
 		       g->name);
 		return -EINVAL;
 	}
+	if (guest_timer_start(g)) {
+		pr_err("guest %s: cannot start: no memory for its timer thread\n",
+		       g->name);
+		return -ENOMEM;
+	}
+
 	/*
 	 * The others are the PC's APs: threads that wait for a SIPI from a
 	 * running vCPU (vcpu_lapic.c), stopped with the guest if none comes.

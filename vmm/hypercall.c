@@ -17,6 +17,7 @@
 #include "vmm/vcpu_irq.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/hypercall_mmu.h"
+#include "vmm/dev/dev_host.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/vmx.h"
 #include "kernel/platform.h"
@@ -111,7 +112,7 @@ static u64 hc_irq_line(struct vcpu *v, bool *stop)
 
 	if (gsi >= IOAPIC_NR_PINS || level > 1)
 		return HC_RET(HV_EINVAL);
-	ioapic_set_irq(&v->guest->ioapic, (unsigned int)gsi, level);
+	guest_set_irq(v->guest, (unsigned int)gsi, level);
 	return 0;
 }
 

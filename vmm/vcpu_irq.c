@@ -30,6 +30,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/interrupts.h"
 #include "arch/x86/vmx.h"
+#include "vmm/dev/pic8259.h"
 
 void vcpu_queue_interrupt(struct vcpu *v, u8 vector)
 {
@@ -52,19 +53,41 @@ static int irr_highest(struct vcpu *v)
 }
 
 /*
+ * The 8259's INT, wired to vCPU 0 (virtual wire: LINT0 as ExtINT). It
+ * reaches the CPU while that LAPIC is globally disabled or its LVT0 is
+ * unmasked ExtINT (KVM's kvm_apic_accept_pic_intr()); pic8259_ack() is
+ * the INTA cycle, run at injection as KVM does, so a request that
+ * vanished meanwhile gives the PIC's spurious vector, as on hardware.
+ */
+static bool vcpu_pic_pending(struct vcpu *v)
+{
+	u32 lvt0;
+
+	if (v->index != 0 || !pic8259_has_intr(&v->guest->pic))
+		return false;
+	if (lapic_mode(&v->lapic) == LAPIC_MODE_DISABLED)
+		return true;
+	lvt0 = lapic_peek(&v->lapic, APIC_LVT0);
+	return !(lvt0 & APIC_LVT_MASKED) &&
+	       ((lvt0 >> 8) & 7) == APIC_DM_EXTINT;
+}
+
+/*
  * What wakes a halted vCPU or must be looked at before the next entry:
- * a test-controller vector, or anything at its LAPIC (a vector above
- * PPR, an NMI, INIT/SIPI, a due timer).
+ * a test-controller vector, the PIC's INT, or anything at its LAPIC (a
+ * vector above PPR, an NMI, INIT/SIPI, a due timer).
  */
 bool vcpu_interrupt_requested(struct vcpu *v)
 {
-	return irr_highest(v) >= 0 || vcpu_lapic_wants_attention(v);
+	return irr_highest(v) >= 0 || vcpu_pic_pending(v) ||
+	       vcpu_lapic_wants_attention(v);
 }
 
 /* A vector the guest would take now if RFLAGS.IF allowed it. */
 static bool ext_intr_requested(struct vcpu *v)
 {
-	return irr_highest(v) >= 0 || lapic_pending_vector(&v->lapic) >= 0;
+	return irr_highest(v) >= 0 || vcpu_pic_pending(v) ||
+	       lapic_pending_vector(&v->lapic) >= 0;
 }
 
 static void set_window_exiting(bool on)
@@ -178,7 +201,8 @@ void vcpu_deliver_interrupt(struct vcpu *v)
 	if (READ_ONCE(v->lapic.nmi_pending))
 		wait_nmi_window(v);
 	vector = irr_highest(v);
-	if (vector < 0 && lapic_pending_vector(&v->lapic) < 0) {
+	if (vector < 0 && !vcpu_pic_pending(v) &&
+	    lapic_pending_vector(&v->lapic) < 0) {
 		set_window_exiting(false);
 		return;
 	}
@@ -192,6 +216,9 @@ void vcpu_deliver_interrupt(struct vcpu *v)
 		/* The test controller's vectors come as the PIC's would. */
 		__atomic_and_fetch(&v->irr[vector / 64],
 				   ~(1ULL << (vector % 64)), __ATOMIC_ACQ_REL);
+	} else if (vcpu_pic_pending(v)) {
+		/* ExtINT: the PIC supplies the vector, no LAPIC priority. */
+		vector = pic8259_ack(&v->guest->pic);
 	} else {
 		/* The INTA cycle: IRR to ISR; none if PPR rose meanwhile. */
 		vector = lapic_ack_interrupt(&v->lapic);

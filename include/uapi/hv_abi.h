@@ -57,10 +57,11 @@
 #define HV_HUGE_SPLIT		4	/* every huge SPTE down to 4K */
 #define HV_HUGE_RECOVER		5	/* merge what may be huge again */
 /*
- * Drive interrupt line (GSI) rbx of the guest's interrupt controllers to
- * level rcx (0 or 1), as a device would: the IOAPIC pin of that number
- * (and the PIC's for GSIs below 16). 0, or -HV_EINVAL for a GSI >= 24 or
- * a level other than 0/1. Test hooks only.
+ * Drive interrupt line rbx of the guest's interrupt controllers to level
+ * rcx (0 or 1), as a device would: an ISA IRQ 0-15 is the PIC's input and
+ * the IOAPIC pin of that number (IRQ 0: pin 2, the MADT's override),
+ * 16-23 IOAPIC pins only. 0, or -HV_EINVAL for a line >= 24 or a level
+ * other than 0/1. Test hooks only.
  */
 #define HC_IRQ_LINE		24
 

@@ -10,6 +10,7 @@ guest_set=(
 	--module $g/hello.elf "name=hello mem=2M"
 	--module $g/smp.elf "name=smp vcpus=4 mem=2M"
 	--module $g/cpuid_msr_io.elf "name=cpuid_msr_io mem=2M"
+	--module $g/pc_legacy.elf "name=pc_legacy mem=3M"
 	--module $g/hostile.elf "name=hostile mem=2M expect=triple_fault"
 	--module $g/roundtrip.elf "name=roundtrip mem=2M -- iters=2000"
 	--module $g/mb1_elf32.elf "name=mb1_elf32 vcpus=3 mem=2M -- mb1 elf32 cpus=3"

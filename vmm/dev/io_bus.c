@@ -69,6 +69,29 @@ static void io_bus_log_unclaimed(struct io_bus *bus, enum io_space space,
 			bus->vm_name);
 }
 
+/* A wide access to byte registers, one byte at a time (io_dev_ops). */
+static int io_bus_bytewise(const struct io_region *r, u64 offset,
+			   unsigned int size, bool write, u64 *val)
+{
+	u64 out = 0;
+	int ret = 0;
+
+	for (unsigned int i = 0; i < size && !ret; i++) {
+		u64 b = write ? (*val >> (8 * i)) & 0xff : 0xff;
+
+		if (offset + i < r->len) {
+			if (write && r->ops->write)
+				ret = r->ops->write(r->dev, offset + i, 1, b);
+			else if (!write && r->ops->read)
+				ret = r->ops->read(r->dev, offset + i, 1, &b);
+		}
+		out |= (b & 0xff) << (8 * i);
+	}
+	if (!write)
+		*val = out | (size < 8 ? ~0ULL << (8 * size) : 0);
+	return ret;
+}
+
 int io_bus_access(struct io_bus *bus, enum io_space space, u64 addr,
 		  unsigned int size, bool write, u64 *val)
 {
@@ -78,6 +101,9 @@ int io_bus_access(struct io_bus *bus, enum io_space space, u64 addr,
 		if (r->space != space || addr < r->base ||
 		    addr - r->base >= r->len)
 			continue;
+		if (r->ops->byte_regs && size > 1)
+			return io_bus_bytewise(r, addr - r->base, size, write,
+					       val);
 		if (write)
 			return r->ops->write ?
 			       r->ops->write(r->dev, addr - r->base, size,

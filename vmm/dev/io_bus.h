@@ -37,6 +37,13 @@ enum io_space {
 struct io_dev_ops {
 	int (*read)(void *dev, u64 offset, unsigned int size, u64 *val);
 	int (*write)(void *dev, u64 offset, unsigned int size, u64 val);
+	/*
+	 * 8-bit registers (ISA devices: PIC, PIT, CMOS...): the bus splits a
+	 * wider access into byte accesses at consecutive offsets, as the ISA
+	 * bus (and QEMU's access-size limits) do; bytes past the region read
+	 * all ones and are not written.
+	 */
+	bool byte_regs;
 };
 
 struct io_region {
@@ -47,7 +54,8 @@ struct io_region {
 	const char *name;
 };
 
-#define IO_BUS_MAX_REGIONS	16
+/* The PC's devices take ~16; the LAPIC and IOAPIC come on top. */
+#define IO_BUS_MAX_REGIONS	32
 #define IO_BUS_LOG_MAX		16
 
 struct io_bus {

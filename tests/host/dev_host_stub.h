@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the device models' tests put behind vmm/dev/dev_host.h: every
+ * call is recorded here (tests/host/dev_host_stub.c) for the test to
+ * check, and a fake clock the models read instead of the host's.
+ */
+#ifndef TESTS_HOST_DEV_HOST_STUB_H
+#define TESTS_HOST_DEV_HOST_STUB_H
+
+#include "kernel/compiler.h"
+
+struct stub_record {
+	bool irq_level[16];		/* each line as last driven */
+	unsigned int irq_rises[16];	/* false -> true transitions */
+	unsigned int pic_raised;	/* guest_pic_intr_raised() calls */
+	unsigned int timer_changed;	/* guest_timer_changed() calls */
+	unsigned int exits, kills;
+	u64 exit_status;
+};
+
+extern struct stub_record stub;
+extern u64 stub_now_ns;
+u64 stub_clock(void);
+void stub_reset(void);
+
+#endif
