@@ -149,8 +149,15 @@ static int guest_write_cr0(struct vcpu *v, u64 val)
 	u64 efer = vmread(GUEST_IA32_EFER);
 	u32 entry = (u32)vmread(VM_ENTRY_CONTROLS);
 
+	/*
+	 * #GP (SDM MOV to CR0): reserved bits, PG without PE, NW without
+	 * CD, and clearing PG with CR4.PCIDE set or from 64-bit code.
+	 */
 	if (val >> 32 || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
-	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD))) {
+	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) ||
+	    (!(val & X86_CR0_PG) && (old & X86_CR0_PG) &&
+	     ((vmread(CR4_READ_SHADOW) & X86_CR4_PCIDE) ||
+	      ((efer & EFER_LMA) && (vmread(GUEST_CS_AR_BYTES) & BIT(13)))))) {
 		vcpu_inject_exception(v, X86_VEC_GP, true, 0);
 		return VCPU_RESUME;
 	}

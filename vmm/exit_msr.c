@@ -28,6 +28,8 @@
 #define MSR_IA32_TSC_ADJUST	0x3b
 #define MSR_IA32_BIOS_SIGN_ID	0x8b
 #define MSR_MTRRCAP		0xfe
+#define MSR_IA32_MCG_CAP	0x179
+#define MSR_IA32_MCG_STATUS	0x17a
 #define MSR_IA32_MISC_ENABLE	0x1a0
 #define MSR_MTRR_DEF_TYPE	0x2ff
 
@@ -39,6 +41,7 @@ enum msr_kind {
 	MSR_EFER_KIND,	/* EFER: validated, LMA follows the entry control */
 	MSR_TSC_KIND,	/* the guest's TSC: host TSC + TSC offset */
 	MSR_TSC_ADJUST_KIND, /* IA32_TSC_ADJUST: moves with TSC writes */
+	MSR_MISC_ENABLE_KIND, /* per vCPU; read-only and reserved bits */
 };
 
 /* X(msr, kind, arg: VMCS field / vcpu offset / constant) */
@@ -53,7 +56,10 @@ enum msr_kind {
 	X(MSR_IA32_SYSENTER_CS,	MSR_VMCS,	GUEST_SYSENTER_CS)	\
 	X(MSR_IA32_SYSENTER_ESP, MSR_VMCS,	GUEST_SYSENTER_ESP)	\
 	X(MSR_IA32_SYSENTER_EIP, MSR_VMCS,	GUEST_SYSENTER_EIP)	\
-	X(MSR_IA32_MISC_ENABLE,	MSR_CONST,	1)			\
+	/* Machine check: no banks, no MCG_CTL (so MCi_* and MCG_CTL #GP). */\
+	X(MSR_IA32_MCG_CAP,	MSR_CONST_RO,	0)			\
+	X(MSR_IA32_MCG_STATUS,	MSR_CONST,	0)			\
+	X(MSR_IA32_MISC_ENABLE,	MSR_MISC_ENABLE_KIND, 0)		\
 	X(MSR_IA32_PAT,		MSR_VMCS,	GUEST_IA32_PAT)		\
 	X(MSR_MTRR_DEF_TYPE,	MSR_CONST,	0)			\
 	X(MSR_EFER,		MSR_EFER_KIND,	0)			\
@@ -118,9 +124,24 @@ static bool msr_read(struct vcpu *v, const struct msr_entry *e, u64 *val)
 	case MSR_TSC_ADJUST_KIND:
 		*val = v->tsc_adjust;
 		return true;
+	case MSR_MISC_ENABLE_KIND:
+		*val = v->msr_misc_enable;
+		return true;
 	}
 	return false;
 }
+
+/*
+ * IA32_MISC_ENABLE (SDM vol. 4, table 2-2): fast strings (0), automatic
+ * thermal control (3), the FERR# multiplexing (10 is reserved here), the
+ * Enhanced SpeedStep/MONITOR/limit-CPUID/xTPR/XD-disable bits (16, 18,
+ * 22, 23, 34) are the guest's to set; 7 (performance monitoring
+ * available), 11 (BTS unavailable) and 12 (PEBS unavailable) are
+ * read-only; the rest is reserved (#GP).
+ */
+#define MISC_ENABLE_WRITABLE	(BIT(0) | BIT(3) | BIT(16) | BIT(18) |	\
+				 BIT(22) | BIT(23) | (1ULL << 34))
+#define MISC_ENABLE_RO		(BIT(7) | BIT(11) | BIT(12))
 
 /*
  * A guest TSC write moves the TSC offset (the guest's TSC is the host's
@@ -180,6 +201,12 @@ static bool msr_write(struct vcpu *v, const struct msr_entry *e, u64 val)
 		if (!tsc_move(v, (s64)(val - v->tsc_adjust)))
 			return false;
 		v->tsc_adjust = val;
+		return true;
+	case MSR_MISC_ENABLE_KIND:
+		if (val & ~(MISC_ENABLE_WRITABLE | MISC_ENABLE_RO))
+			return false;
+		v->msr_misc_enable = (val & MISC_ENABLE_WRITABLE) |
+				     (v->msr_misc_enable & MISC_ENABLE_RO);
 		return true;
 	case MSR_EFER_KIND:
 		/* SCE, LME, NXE are writable; LMA is the CPU's to set. */

@@ -127,6 +127,8 @@ struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 		v->start_cpu = -1;
 		init_waitqueue_head(&v->halt_wq);
 		vcpu_lapic_init(v);
+		/* Fast strings on, BTS and PEBS unavailable (no PMU). */
+		v->msr_misc_enable = BIT(0) | BIT(11) | BIT(12);
 		v->vpid = vpid_alloc();
 		if (!v->vpid)
 			goto fail;

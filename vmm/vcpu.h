@@ -91,6 +91,7 @@ struct vcpu {
 	u64 msr_tsc_aux;
 	/* The guest's TSC is the host's + tsc_offset (exit_msr.c writes it). */
 	u64 tsc_offset, tsc_adjust;
+	u64 msr_misc_enable;		/* IA32_MISC_ENABLE (exit_msr.c) */
 
 	struct thread *thread;		/* the vCPU thread running vcpu_run() */
 	char thread_name[THREAD_NAME_MAX];

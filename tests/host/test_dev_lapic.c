@@ -286,8 +286,9 @@ static void test_x2apic_msrs(void)
 	       last_dest == 7 && last_icr == 0x4055 &&
 	       lapic_x2apic_read(&a, 0x830, &v) && v == ((7ULL << 32) | 0x4055),
 	       "x2APIC ICR: one 64-bit write sends, reads back");
-	tap_ok(lapic_x2apic_write(&a, 0x83f, 0x66) && lapic_pending_vector(&a) == 0x66,
-	       "x2APIC self IPI");
+	tap_ok(lapic_x2apic_write(&a, 0x83f, 0x66) && lapic_pending_vector(&a) == 0x66 &&
+	       !lapic_x2apic_write(&a, 0x83f, 0x166),
+	       "x2APIC self IPI; reserved bits #GP");
 	sent = 0;
 	lapic_set_base(&a, APIC_DEFAULT_PHYS_BASE, 39);
 	lapic_set_base(&a, APIC_DEFAULT_PHYS_BASE | APIC_BASE_ENABLE, 39);

@@ -600,7 +600,8 @@ static bool reg_write_locked(struct kvm_lapic *a, u32 off, u32 val, u32 hi,
 		wr(a, APIC_TDCR, val & 0xb);
 		return true;
 	case APIC_SELF_IPI:
-		if (!x2)
+		/* x2APIC only; bits 31:8 are reserved (#GP). */
+		if (!x2 || (val & ~0xffU))
 			return false;
 		after->kick = accept_fixed(a, val & 0xff, false);
 		return true;

@@ -61,6 +61,8 @@ static bool data_ar_ok(u64 ar)
 	     !(s->cr4 & ~vmx_caps.cr4_fixed1))                                 \
 	RULE("IA-32e guest needs CR0.PG and CR4.PAE",                          \
 	     !ia32e(s) || ((s->cr0 & X86_CR0_PG) && (s->cr4 & X86_CR4_PAE)))   \
+	RULE("CR4.PCIDE only in an IA-32e-mode guest",                         \
+	     ia32e(s) || !(s->cr4 & BIT(17)))                                  \
 	RULE("EFER.LMA equals the IA-32e-mode entry control",                  \
 	     !!(s->efer & EFER_LMA) == ia32e(s))                               \
 	RULE("EFER.LME equals EFER.LMA when CR0.PG is set",                    \
