@@ -166,6 +166,12 @@ mem_of() {
 judge_kut() {	# log [exit status]
 	local sum st=${2:-} exc
 	sum=$(grep -a -o 'SUMMARY: .*' "$1" | tail -1 | tr -d '\r')
+	# realmode.flat reports "--- DONE: <failed> ---" and exits from real
+	# mode, which does not reach the Bochs shutdown port.
+	if [ -z "$sum" ] && [ -z "$st" ]; then
+		st=$(grep -a -o -- '--- DONE: [0-9]* ---' "$1" | tail -1 | sed 's/[^0-9]//g')
+		[ -n "$st" ] && [ "$st" != 0 ] && st=1
+	fi
 	exc=$(grep -a -o -m1 'Unhandled exception [^\r]*' "$1")
 	[ -n "$exc" ] && sum="${sum:+$sum; }$exc"
 	[ -z "$st" ] && st=$(grep -a -o 'EXIT: STATUS=[0-9]*' "$1" | tail -1 | sed 's/.*=//')
