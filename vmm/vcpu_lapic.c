@@ -122,6 +122,8 @@ void vcpu_lapic_init(struct vcpu *v)
 {
 	lapic_init(&v->lapic, v->index, v->index == 0, true, &vcpu_lapic_ops,
 		   v);
+	/* KVM's min_timer_period_us: 200 us. */
+	v->lapic.min_period = tsc_hz() / 5000;
 	v->mp_state = VCPU_MP_RUNNABLE;
 }
 

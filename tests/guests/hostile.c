@@ -162,6 +162,86 @@ static void test_vmx_instructions(void)
 	ktap_result(ok, "vmx_instructions_ud");
 }
 
+/*
+ * Abuse of the virtual local APIC from a 1-vCPU guest: random values in
+ * every x2APIC MSR (each either taken or #GP, never the host's business),
+ * IPIs of every delivery mode and shorthand (SMI, the reserved modes,
+ * ExtINT, NMI and lowest priority to all, to nobody, to self), a periodic
+ * timer of one tick at divide-by-1, and EOIs with nothing in service. The
+ * guest must keep running, and its APIC must still take a self IPI after.
+ */
+static volatile u32 selfipi_seen;
+
+static void on_any_irq(unsigned int vec)
+{
+	if (vec == 0xe7)
+		selfipi_seen++;
+	/* EOI whatever came, by x2APIC MSR. */
+	asm volatile("wrmsr" :: "c"(0x80b), "a"(0), "d"(0));
+}
+
+static void test_apic_abuse(void)
+{
+	u64 v;
+	bool gp_or_ok = true;
+
+	for (unsigned int i = 32; i < 256; i++)
+		irq_set_handler(i, on_any_irq);
+	irq_set_handler(2, on_any_irq);
+	/* Into x2APIC mode, then throw values at every register. */
+	wrmsr_safe(0x1b, 0xfee00d00ULL);
+	wrmsr_safe(0x80f, 0x1ff);		/* SVR: enabled */
+	for (unsigned int round = 0; round < 4; round++)
+		for (u32 msr = 0x800; msr <= 0x8ff; msr++) {
+			u64 val = (u64)rnd() << 32 | rnd();
+			int e;
+
+			if (msr == 0x81b || msr == 0x80f)
+				continue;	/* keep the APIC enabled and in x2APIC */
+			if (msr == 0x830)	/* ICR: no INIT/SIPI to ourselves */
+				val &= ~(0x700ULL);
+			e = rdmsr_safe(msr, &v);
+			gp_or_ok &= e == -1 || e == X86_GP;
+			e = wrmsr_safe(msr, (msr == 0x838 || msr == 0x832) ? (val & 0xffff) : val);
+			gp_or_ok &= e == -1 || e == X86_GP;
+		}
+	/* Every delivery mode but INIT/SIPI, every shorthand. */
+	for (u32 dm = 0; dm < 8; dm++) {
+		if (dm == 5 || dm == 6)
+			continue;
+		for (u32 sh = 0; sh < 4; sh++)
+			wrmsr_safe(0x830, (0xffffffffULL << 32) | (sh << 18) |
+				   (dm << 8) | 0xe0);
+	}
+	/* Take what the storm above left pending. */
+	sti();
+	for (volatile unsigned int i = 0; i < 2000; i++)
+		;
+	cli();
+	/*
+	 * A periodic timer of one tick at divide-by-1 with IF=0: it must not
+	 * stop the guest from running (it did, every entry exiting at once
+	 * on the preemption timer, before the 200 us minimum period).
+	 */
+	wrmsr_safe(0x83e, 0xb);
+	wrmsr_safe(0x832, 0xe1 | (1U << 17));
+	wrmsr_safe(0x838, 1);
+	for (volatile unsigned int i = 0; i < 20000; i++)
+		;
+	wrmsr_safe(0x838, 0);
+	for (unsigned int i = 0; i < 100; i++)
+		wrmsr_safe(0x80b, 0);		/* EOIs with nothing in service */
+	wrmsr_safe(0x808, 0);			/* TPR 0 */
+	wrmsr_safe(0x80f, 0x1ff);
+	wrmsr_safe(0x83f, 0xe7);		/* and a self IPI still works */
+	sti();
+	for (volatile unsigned int i = 0; i < 20000 && !selfipi_seen; i++)
+		;
+	cli();
+	ktap_result(EXPECT(gp_or_ok) && EXPECT(selfipi_seen >= 1),
+		    "apic_abuse_survived");
+}
+
 static __attribute__((noreturn)) void triple_fault(void)
 {
 	struct { u16 limit; u64 base; } __attribute__((packed)) no_idt = { 0, 0 };
@@ -174,12 +254,13 @@ static __attribute__((noreturn)) void triple_fault(void)
 
 int main(void)
 {
-	ktap_plan(6);
+	ktap_plan(7);
 	test_unknown_hypercalls();
 	test_wild_pointers();
 	test_test_hooks_refused();
 	test_forbidden_msrs();
 	test_random_ports();
 	test_vmx_instructions();
+	test_apic_abuse();
 	triple_fault();
 }

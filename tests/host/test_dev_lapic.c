@@ -202,6 +202,20 @@ static void test_timer(void)
 	wr(&a, APIC_LVTT, 0x42 | APIC_LVT_TIMER_ONESHOT);
 	tap_ok(lapic_timer_next(&a) == 0x10000 + 8000,
 	       "periodic -> one-shot keeps the count");
+	a.min_period = 5000;
+	wr(&a, APIC_LVTT, 0x42 | APIC_LVT_TIMER_PERIODIC);
+	fake_tsc = 0x20000;
+	wr(&a, APIC_TMICT, 1);
+	ok = lapic_timer_next(&a) == 0x20000 + 5000 &&
+	     lapic_timer_check(&a, 0x20000 + 5000) &&
+	     lapic_timer_next(&a) == 0x20000 + 10000;
+	wr(&a, APIC_LVTT, 0x42 | APIC_LVT_TIMER_ONESHOT);
+	wr(&a, APIC_TMICT, 1);
+	tap_ok(ok && lapic_timer_next(&a) == 0x20000 + 1,
+	       "a periodic period below min_period is clamped, one-shot is not");
+	a.min_period = 0;
+	while (lapic_ack_interrupt(&a) >= 0)
+		wr(&a, APIC_EOI, 0);
 
 	wr(&a, APIC_LVTT, 0x43 | APIC_LVT_TIMER_TSCDEADLINE);
 	tap_ok(lapic_timer_next(&a) == 0 && rd(&a, APIC_TMICT) == 0,
@@ -449,7 +463,7 @@ static void test_race(void)
 
 int main(void)
 {
-	tap_plan(65);
+	tap_plan(66);
 	test_reset_and_ro();
 	test_priorities();
 	test_timer();

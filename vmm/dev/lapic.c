@@ -231,12 +231,22 @@ static u32 timer_current_count(struct kvm_lapic *a, u64 now)
 	return elapsed >= tmict ? 0 : tmict - (u32)elapsed;
 }
 
+/* A periodic timer's period in TSC ticks, no shorter than min_period. */
+static u64 timer_period(const struct kvm_lapic *a)
+{
+	u64 p = (u64)rd(a, APIC_TMICT) * timer_divide(a);
+
+	if (timer_mode(a) == APIC_LVT_TIMER_PERIODIC && p < a->min_period)
+		p = a->min_period;
+	return p;
+}
+
 static void timer_start_count(struct kvm_lapic *a, u64 now)
 {
 	u32 tmict = rd(a, APIC_TMICT);
 
 	a->timer_start = now;
-	a->timer_target = tmict ? now + (u64)tmict * timer_divide(a) : 0;
+	a->timer_target = tmict ? now + timer_period(a) : 0;
 	/* A target of 0 means "none": a timer due at TSC 0 fires at 1. */
 	if (tmict && !a->timer_target)
 		a->timer_target = 1;
@@ -319,7 +329,7 @@ bool lapic_timer_check(struct kvm_lapic *a, u64 now)
 		kick = accept_fixed(a, rd(a, APIC_LVTT) & 0xff, false);
 	switch (timer_mode(a)) {
 	case APIC_LVT_TIMER_PERIODIC:
-		period = (u64)rd(a, APIC_TMICT) * timer_divide(a);
+		period = timer_period(a);
 		/*
 		 * Periods missed while the vCPU could not run collapse
 		 * into this one interrupt, as IRR would collapse them.

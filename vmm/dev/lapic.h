@@ -134,6 +134,13 @@ struct kvm_lapic {
 	u64 timer_start;	/* TSC at the TMICT write or the last reload */
 	u64 timer_target;	/* TSC of the next expiry */
 	u64 tsc_deadline;	/* IA32_TSC_DEADLINE, 0 when disarmed */
+	/*
+	 * Shortest period of a periodic timer (TSC ticks; set once by the
+	 * host, 0 = none). A guest asking for less gets this, as KVM's
+	 * min_timer_period_us: a one-tick periodic timer would otherwise make
+	 * every VM entry exit again before the guest ran an instruction.
+	 */
+	u64 min_period;
 	/* Events for the vCPU (LAPIC_EV_*); the vCPU clears them. */
 	unsigned long pending_events;
 	u8 sipi_vector;
