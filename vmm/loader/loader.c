@@ -194,6 +194,7 @@ bool loader_add_segment(struct loader_image *img, u64 gpa, u64 offset,
 			u64 filesz, u64 memsz, char *err, size_t errlen)
 {
 	unsigned int i = img->nr_segs;
+	bool low_ok;
 
 	if (filesz > memsz) {
 		ksnprintf(err, errlen,
@@ -209,12 +210,21 @@ bool loader_add_segment(struct loader_image *img, u64 gpa, u64 offset,
 			  (unsigned long long)filesz, img->size);
 		return false;
 	}
-	if (gpa < HV_GPA_LOAD_MIN || memsz > GUEST_MAX_MEM ||
+	/*
+	 * [1M, 1G); a Multiboot kernel may also load low, as GRUB lets it,
+	 * between the loader's own area and the initial stack
+	 * (vmm/loader/mb1_layout.h).
+	 */
+	low_ok = img->format != GUEST_FMT_ELF64 && gpa >= MB1_LOW_LOAD_MIN &&
+		 memsz <= MB1_LOW_LOAD_END && gpa + memsz <= MB1_LOW_LOAD_END;
+	if ((gpa < HV_GPA_LOAD_MIN && !low_ok) || memsz > GUEST_MAX_MEM ||
 	    gpa + memsz > GUEST_MAX_MEM) {
 		ksnprintf(err, errlen,
-			  "segment %u: load address [%#llx, +%#llx) is outside [1M, 1G)",
+			  "segment %u: load address [%#llx, +%#llx) is outside [1M, 1G)%s",
 			  i, (unsigned long long)gpa,
-			  (unsigned long long)memsz);
+			  (unsigned long long)memsz,
+			  img->format == GUEST_FMT_ELF64 ? "" :
+			  " and [0x8000, 0x70000)");
 		return false;
 	}
 	if (i == LOADER_MAX_SEGMENTS) {

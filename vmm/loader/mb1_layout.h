@@ -9,8 +9,10 @@
  *
  * Guest-physical layout of a Multiboot guest:
  *   0x5000             GDT (loader.c)
- *   0x9000-0x9fff      this area: info, cmdline, name, mmap, modules
- *   below 0x80000      the initial stack
+ *   0x6000-0x6fff      this area: info, cmdline, name, mmap, modules
+ *   0x8000-0x70000     a kernel that loads low (GRUB allows it;
+ *                      kvm-unit-tests' realmode.flat sits at 0x8000)
+ *   0x70000-0x80000    the initial stack
  *   0x9fc00-0xa0000    reserved (EBDA) in the memory map
  *   0xf0000-0x100000   reserved: BIOS area, ACPI tables (acpi_tables.h)
  *   image              [load_lo, load_hi), at 1 MiB or above
@@ -26,13 +28,16 @@
 #include "kernel/compiler.h"
 #include "include/uapi/hv_abi.h"
 
-#define MB1_GPA_INFO		0x9000
-#define MB1_GPA_CMDLINE		0x9200
-#define MB1_GPA_LOADER_NAME	0x93c0
-#define MB1_GPA_MMAP		0x9400
-#define MB1_GPA_MODS		0x9600
-#define MB1_GPA_MOD_STRINGS	0x9700
-#define MB1_GPA_AREA_END	0xa000
+#define MB1_GPA_INFO		0x6000
+#define MB1_GPA_CMDLINE		0x6200
+#define MB1_GPA_LOADER_NAME	0x63c0
+#define MB1_GPA_MMAP		0x6400
+#define MB1_GPA_MODS		0x6600
+#define MB1_GPA_MOD_STRINGS	0x6700
+#define MB1_GPA_AREA_END	0x7000
+/* Where a Multiboot kernel may load below 1 MiB (the loader's own above). */
+#define MB1_LOW_LOAD_MIN	0x8000
+#define MB1_LOW_LOAD_END	0x70000
 #define MB1_AREA_SIZE		(MB1_GPA_AREA_END - MB1_GPA_INFO)
 #define MB1_STACK_TOP		0x80000
 #define MB1_LOADER_NAME		"microhv"
