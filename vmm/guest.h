@@ -35,6 +35,7 @@
 #include "vmm/dev/pc_ports.h"
 #include "vmm/dev/pci_host.h"
 #include "vmm/dev/fw_cfg.h"
+#include "vmm/dev/pc_testdev.h"
 #include "vmm/mmu/vm.h"
 
 #define GUEST_NAME_LEN		32
@@ -118,6 +119,7 @@ struct guest {
 	struct shutdown_port shutdown;
 	struct pci_host pci;
 	struct fw_cfg fw_cfg;
+	struct pc_testdev testdev;	/* on the bus only with testdev=1 */
 	/* The thread that runs the PIT's and RTC's deadlines (guest_timer.c). */
 	struct guest_timer *timer;
 

@@ -19,7 +19,7 @@ guest_set=(
 	--module $g/mb1_flat.bin "name=mb1_flat vcpus=2 mem=2M -- mb1 flat mods=2 cpus=2"
 	--module tests/guests/mb1/module.txt "module_for=mb1_flat -- a b c"
 	--module $g/mb1_flat.bin "module_for=mb1_flat -- self"
-	--module $g/apic.elf "name=apic vcpus=4 mem=4M test_hooks=1"
+	--module $g/apic.elf "name=apic vcpus=4 mem=4M test_hooks=1 testdev=1"
 )
 boot_configs() {
 	boot qemu-1cpu --emu qemu --cpus 1 --mem 256 \
@@ -200,6 +200,7 @@ boot_configs() {
 	guest_bad_set+=(
 		--module tests/guests/mb1/module.txt "module_for=mb1_flat mem=2M"
 		--module $g/hello.elf "name=hello mem=2M"
+		--module $g/hello.elf "name=bad_testdev mem=2M testdev=yes"
 	)
 	# Bad guest input: named clearly, the other guests still run.
 	boot bochs-guests-bad --emu bochs --cpus 2 --mem 128 \
@@ -211,6 +212,7 @@ boot_configs() {
 		--expect-msg "guest bad_opt: unknown option 'frobnicate=1'" \
 		--expect-msg "guest bad_alias: alias=PAGES: '99M' must be 1..16M pages" \
 		--expect-msg "guest bad_huge: hugepages=4k|2m|1g: '3m' must be 4k, 2m or 1g" \
+		--expect-msg "guest bad_testdev: testdev=0|1: 'yes' must be 0 or 1" \
 		--expect-msg "guest bad_gpa: killed: MMIO address 0x200000: nothing there (strict_io=1)" \
 		--expect-msg "guest bad_gpa_width: killed: EPT violation at gpa 0x8000000000 (qual 0x182, W) above the guest physical address width" \
 		--expect-msg "guest bad_mmio_insn: killed: EPT violation at gpa 0x20000000 (qual 0x181) outside every memslot: an instruction the MMIO emulator does not know (bytes 03" \

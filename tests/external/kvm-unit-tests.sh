@@ -268,7 +268,7 @@ run_hv() {	# name file smp mem args seconds -> "RESULT reason|secs"
 	host_mem=$((mem + 128))
 	make_env "$env" "$smp" "$mem"
 	KERNEL=$release_kernel "$root/iso/mkiso.sh" "$iso" "exit=bochs" \
-		"$kut/x86/$file" "name=$gname vcpus=$smp mem=${mem}M timeout=$secs -- $args" \
+		"$kut/x86/$file" "name=$gname vcpus=$smp mem=${mem}M timeout=$secs testdev=1 -- $args" \
 		"$env" "module_for=$gname" >"$out/logs/hv-$name.mkiso.log" 2>&1 ||
 		{ echo "FAIL mkiso failed (see $out/logs/hv-$name.mkiso.log)|0|-"; return; }
 	rm -f "$log"

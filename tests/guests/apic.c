@@ -9,7 +9,8 @@
  * restarting a vCPU in real mode, x2APIC mode and the APIC base MSR's
  * transitions (and every #GP they must give), and the I/O APIC's edge
  * and level pins with Remote IRR and EOI. Needs test_hooks=1 (HC_IRQ_LINE
- * drives the IOAPIC's lines) and vcpus=4.
+ * drives the IOAPIC's lines), testdev=1 (the same through QEMU's
+ * pc-testdev ports) and vcpus=4.
  *
  * Timing checks are one-sided: an interrupt must not come before its
  * time, and must come within a generous bound, never "within N ticks".
@@ -637,6 +638,10 @@ static void test_ioapic(void)
 	hc_irq_line(5, 1);
 	ktap_result(wait_count(0, V_EDGE, 2), "ioapic_edge_again");
 	hc_irq_line(5, 0);
+	/* The same line through QEMU's pc-testdev port (testdev=1). */
+	outb(0x2000 + 5, 1);
+	ktap_result(wait_count(0, V_EDGE, 3), "pc_testdev_irq_line");
+	outb(0x2000 + 5, 0);
 
 	/* Level: masked while the line rises, delivered on unmask. */
 	io_write(0x11 + 2 * 6, 0);
@@ -806,7 +811,7 @@ int main(void)
 	irq_set_handler(V_NO_EOI, on_irq_no_eoi);
 	irq_set_handler(V_LEVEL, on_level);
 	irq_set_handler(2, on_nmi);
-	ktap_plan(51 + NR_VCPUS - 1);
+	ktap_plan(52 + NR_VCPUS - 1);
 	test_reset_state();
 	test_mmio_forms();
 	test_priorities();

@@ -154,6 +154,11 @@ static const char *parse_strict_io(struct guest_config *cfg, const char *val)
 	return parse_flag(&cfg->strict_io, val);
 }
 
+static const char *parse_testdev(struct guest_config *cfg, const char *val)
+{
+	return parse_flag(&cfg->testdev, val);
+}
+
 static const char *parse_hugepages(struct guest_config *cfg, const char *val)
 {
 	if (!strcmp(val, "4k"))
@@ -178,6 +183,7 @@ static const struct host_word host_words[] = {
 	{ "profile", parse_profile, "profile=0|1" },
 	{ "test_hooks", parse_test_hooks, "test_hooks=0|1" },
 	{ "strict_io", parse_strict_io, "strict_io=0|1" },
+	{ "testdev", parse_testdev, "testdev=0|1" },
 	{ "hugepages", parse_hugepages, "hugepages=4k|2m|1g" },
 };
 
@@ -347,7 +353,7 @@ bool guest_cmdline_parse(const char *s, struct guest_config *cfg,
 		w = find_word(word, eq ? (size_t)(eq - word) : strlen(word));
 		if (!w) {
 			ksnprintf(err, errlen,
-				  "unknown option '%s' (host options: name= vcpus= mem= expect= timeout= alias= pressure= profile= test_hooks= strict_io= hugepages=; guest options go after '--')",
+				  "unknown option '%s' (host options: name= vcpus= mem= expect= timeout= alias= pressure= profile= test_hooks= strict_io= testdev= hugepages=; guest options go after '--')",
 				  word);
 			return false;
 		}

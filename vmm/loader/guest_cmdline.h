@@ -5,14 +5,16 @@
  *
  *   name=NAME [vcpus=N] [mem=SIZE] [expect=exit|triple_fault]
  *   [timeout=SECONDS] [alias=PAGES] [pressure=0|1] [profile=0|1]
- *   [test_hooks=0|1] [strict_io=0|1] [-- GUEST OPTIONS...]
+ *   [test_hooks=0|1] [strict_io=0|1] [testdev=0|1] [-- GUEST OPTIONS...]
  *
  * alias= adds an aliased memslot of PAGES GFNs at HV_GFN_ALIAS_BASE (the
  * MMU tests' huge roots); pressure=1 runs the memory-pressure worker for
  * this guest (vmm/tdp_kernel.c); profile=1 times each phase of its EPT
  * fault-ins and prints the breakdown when it ends (make bench-mmu);
  * test_hooks=1 lets it call the test-only hypercalls (include/uapi/hv_abi.h),
- * refused with -HV_EPERM otherwise; strict_io=1 kills it on a port access
+ * refused with -HV_EPERM otherwise; testdev=1 puts QEMU pc-testdev's
+ * interrupt lines at ports 0x2000-0x2017 (kvm-unit-tests drive them);
+ * strict_io=1 kills it on a port access
  * that no device claims (default: reads all ones, writes dropped).
  *
  * Words before "--" are the host's and must be known; everything after
@@ -61,6 +63,7 @@ struct guest_config {
 	bool fault_profile;
 	bool test_hooks;
 	bool strict_io;
+	bool testdev;				/* QEMU pc-testdev IRQ lines */
 	u32 hugepages;				/* MEMSLOT_HUGE_* of guest RAM */
 	char guest_cmdline[HV_CMDLINE_MAX];	/* after "--", NUL-terminated */
 };

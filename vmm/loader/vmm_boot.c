@@ -176,6 +176,17 @@ static void prepare(struct boot_guest *bg, unsigned int idx)
 	bg->g->expect_triple_fault = bg->cfg.expect == GUEST_EXPECT_TRIPLE_FAULT;
 	bg->g->test_hooks = bg->cfg.test_hooks;
 	bg->g->io_bus.strict = bg->cfg.strict_io;
+	bg->g->testdev.guest = bg->g;
+	if (bg->cfg.testdev &&
+	    io_bus_register(&bg->g->io_bus, IO_SPACE_PIO, PC_TESTDEV_IRQ_PORT,
+			    PC_TESTDEV_NR_LINES, &pc_testdev_ops,
+			    &bg->g->testdev, "pc-testdev")) {
+		ksnprintf(bg->err, sizeof(bg->err),
+			  "cannot add testdev= (device bus full)");
+		guest_destroy(bg->g);
+		bg->g = NULL;
+		return refuse(bg);
+	}
 	for (unsigned int i = 0; i < bg->g->nr_vcpus; i++)
 		bg->g->vcpus[i]->fault_profile = bg->cfg.fault_profile;
 	if (guest_mmu_set_hugepages(bg->g, bg->cfg.hugepages)) {
