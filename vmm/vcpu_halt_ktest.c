@@ -20,7 +20,7 @@
 
 static void diag_vcpu(struct ktest *t, struct vcpu *v)
 {
-	char buf[160];
+	char buf[256];
 
 	vcpu_format_stats(v, buf, sizeof(buf));
 	ktest_diag(t, "%s %s", v->guest->name, buf);

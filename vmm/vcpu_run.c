@@ -320,12 +320,32 @@ int vcpu_run(struct vcpu *v)
 
 int vcpu_format_stats(struct vcpu *v, char *buf, size_t size)
 {
-	return ksnprintf(buf, size, "vcpu%u: %lu exits, %lu HLT exits, %lu "
-			 "halt wake-ups (%lu us asleep), %lu interrupts "
-			 "injected, %lu migrations", v->index, v->exits,
-			 v->halt_exits, v->halt_wakeups,
-			 v->halt_wait_ns / 1000, v->nr_injected_irqs,
-			 v->nr_migrations);
+	int top[2] = { -1, -1 };
+	int n;
+
+	/* The two commonest exit reasons say where a slow guest's time went. */
+	for (int r = 0; r < VCPU_NR_EXIT_COUNTERS; r++) {
+		if (!v->exits_by_reason[r])
+			continue;
+		if (top[0] < 0 || v->exits_by_reason[r] > v->exits_by_reason[top[0]]) {
+			top[1] = top[0];
+			top[0] = r;
+		} else if (top[1] < 0 ||
+			   v->exits_by_reason[r] > v->exits_by_reason[top[1]]) {
+			top[1] = r;
+		}
+	}
+	n = ksnprintf(buf, size, "vcpu%u: %lu exits, %lu HLT exits, %lu "
+		      "halt wake-ups (%lu us asleep), %lu interrupts "
+		      "injected, %lu migrations", v->index, v->exits,
+		      v->halt_exits, v->halt_wakeups,
+		      v->halt_wait_ns / 1000, v->nr_injected_irqs,
+		      v->nr_migrations);
+	for (int i = 0; i < 2 && top[i] >= 0 && n > 0 && (size_t)n < size; i++)
+		n += ksnprintf(buf + n, size - n, "%s%s %lu", i ? ", " : "; most: ",
+			       vmx_exit_reason_name((u32)top[i]),
+			       v->exits_by_reason[top[i]]);
+	return n;
 }
 
 void vcpu_request_migrate(struct vcpu *v, int cpu)

@@ -326,7 +326,7 @@ static bool report(struct boot_guest *bg, unsigned int nr, const char *skip)
 			(unsigned long long)exits, (unsigned long long)us,
 			(unsigned long long)(exits ? us * 1000 / exits : 0));
 		for (unsigned int i = 0; i < bg->g->nr_vcpus; i++) {
-			char stats[160];
+			char stats[256];
 
 			vcpu_format_stats(bg->g->vcpus[i], stats, sizeof(stats));
 			log_raw("    # %s: %s\n", bg->label, stats);
