@@ -701,6 +701,16 @@ static void bench(unsigned int iters)
 		apic_write(APIC_TPR, 0);
 	ktap_diag("bench: xapic_mmio_write %llu ticks",
 		  (unsigned long long)((rdtsc_ordered() - t0) / iters));
+	t0 = rdtsc_ordered();
+	for (unsigned int i = 0; i < iters; i++)
+		(void)inl(0);
+	ktap_diag("bench: inl_port_nothing %llu ticks",
+		  (unsigned long long)((rdtsc_ordered() - t0) / iters));
+	t0 = rdtsc_ordered();
+	for (unsigned int i = 0; i < iters; i++)
+		(void)inb(0x80);
+	ktap_diag("bench: inb_post_port %llu ticks",
+		  (unsigned long long)((rdtsc_ordered() - t0) / iters));
 	wrmsr_safe(MSR_APIC_BASE, 0xfee00d00ULL);
 	x2_mode[0] = true;
 	t0 = rdtsc_ordered();

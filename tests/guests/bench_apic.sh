@@ -4,9 +4,10 @@
 # host path per xAPIC MMIO read/write and x2APIC RDMSR/WRMSR (TSC ticks;
 # Bochs' TSC counts instructions under clock sync=none), APIC timer
 # delivery latency from its programmed expiry to the handler (vCPU running,
-# and halted), and an IPI round trip between two vCPUs (target spinning,
+# and halted), port I/O to nothing and to the POST port, and an IPI
+# round trip between two vCPUs (target spinning,
 # and halted). Exits per second (wall) come from two boots that differ
-# only in N: each iteration of the four access loops is one exit.
+# only in N: each iteration of the six access loops is one exit.
 # Needs a built tree (make). Prints a table, writes build/bench/apic.json.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,11 +33,12 @@ run bench-apic-small "$small"
 run bench-apic-big "$big"
 w1=$(wall bench-apic-small) w2=$(wall bench-apic-big)
 eps=$(awk -v a="$w1" -v b="$w2" -v s="$small" -v g="$big" \
-	'BEGIN { printf "%.0f", 4 * (g - s) / (b - a) }')
+	'BEGIN { printf "%.0f", 6 * (g - s) / (b - a) }')
 L=bench-apic-big
 printf '%-36s %10s\n' metric value
 declare -A m
-for k in xapic_mmio_read xapic_mmio_write x2apic_rdmsr x2apic_wrmsr \
+for k in xapic_mmio_read xapic_mmio_write inl_port_nothing inb_post_port \
+	 x2apic_rdmsr x2apic_wrmsr \
 	 ipi_round_trip_spinning ipi_round_trip_halted; do
 	m[$k]=$(val $L $k)
 	printf '%-36s %10s\n' "$k (ticks)" "${m[$k]}"
