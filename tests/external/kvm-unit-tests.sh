@@ -74,7 +74,9 @@ for tool in bochs grub-mkrescue xorriso timeout; do
 		{ echo "kvm-unit-tests: '$tool' is missing (Debian: bochs bochsbios vgabios bochs-sdl grub-pc-bin grub-common xorriso)" >&2; exit 2; }
 done
 mkdir -p "$out/logs" "$out/iso" && out=$(cd "$out" && pwd) || exit 2
-release_kernel=$root/build/release/kernel.elf
+# KUT_KERNEL: another build of the hypervisor (e.g. build/kernel.elf, the
+# test kernel with lockdep and the watchdogs) for the hypervisor column.
+release_kernel=${KUT_KERNEL:-$root/build/release/kernel.elf}
 if [ $do_hv = 1 ] && [ ! -f "$release_kernel" ]; then
 	echo "kvm-unit-tests: $release_kernel missing: run make in $root first" >&2
 	exit 2
