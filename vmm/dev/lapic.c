@@ -128,7 +128,6 @@ static void reset_regs(struct kvm_lapic *a)
 	}
 	a->esr_pending = 0;
 	a->timer_start = a->timer_target = a->tsc_deadline = 0;
-	a->extint_pending = false;
 }
 
 void lapic_init(struct kvm_lapic *a, u32 vcpu_id, bool bsp,
@@ -294,10 +293,12 @@ bool lapic_accept_irq(struct kvm_lapic *a, unsigned int dm, u8 vector,
 		a->sipi_vector = vector;
 		a->pending_events |= LAPIC_EV_SIPI;
 		break;
-	case APIC_DM_EXTINT:
-		a->extint_pending = true;
-		break;
-	default:		/* SMI and the reserved modes: nothing here */
+	default:
+		/*
+		 * SMI (no SMM here), the reserved modes, and ExtINT, whose
+		 * vector only the PIC supplies, through LINT0 (vcpu_irq.c),
+		 * never as a message.
+		 */
 		taken = false;
 		break;
 	}

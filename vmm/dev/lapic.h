@@ -145,7 +145,6 @@ struct kvm_lapic {
 	unsigned long pending_events;
 	u8 sipi_vector;
 	unsigned int nmi_pending;
-	bool extint_pending;	/* LINT0 ExtINT: ask the PIC (INTA) */
 	/* Statistics. */
 	u64 nr_timer_fired, nr_accepted, nr_eoi;
 	const struct lapic_host_ops *ops;
@@ -192,8 +191,8 @@ void lapic_set_tsc_deadline(struct kvm_lapic *apic, u64 tsc);
 
 /*
  * An interrupt message for this APIC (an IPI, the IOAPIC, LINT). Fixed
- * and lowest-priority set IRR (and TMR for @level); NMI, INIT, SIPI and
- * ExtINT become pending events. A fixed interrupt to a software-disabled
+ * and lowest-priority set IRR (and TMR for @level); NMI, INIT and SIPI
+ * become pending events; SMI, ExtINT and the reserved modes are not taken. A fixed interrupt to a software-disabled
  * APIC is dropped, as KVM does; a vector below 16 sets the receive-illegal
  * error instead. Kicks the vCPU. True when the message was taken.
  */
