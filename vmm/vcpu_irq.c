@@ -90,14 +90,19 @@ static bool ext_intr_requested(struct vcpu *v)
 	       lapic_pending_vector(&v->lapic) >= 0;
 }
 
-static void set_window_exiting(bool on)
+/* Turn one primary processor-based control on or off (VMCS current). */
+static void set_proc_ctl(u32 bit, bool on)
 {
 	u32 ctl = (u32)vmread(CPU_BASED_VM_EXEC_CONTROL);
-	u32 want = on ? ctl | CPU_INTR_WINDOW_EXITING
-		      : ctl & ~CPU_INTR_WINDOW_EXITING;
+	u32 want = on ? ctl | bit : ctl & ~bit;
 
 	if (want != ctl)
 		vmwrite(CPU_BASED_VM_EXEC_CONTROL, want);
+}
+
+static void set_window_exiting(bool on)
+{
+	set_proc_ctl(CPU_INTR_WINDOW_EXITING, on);
 }
 
 /* Still something to deliver after this entry: look again at the next. */
@@ -114,12 +119,7 @@ static void inject(struct vcpu *v, u32 info)
 
 static void set_nmi_window_exiting(bool on)
 {
-	u32 ctl = (u32)vmread(CPU_BASED_VM_EXEC_CONTROL);
-	u32 want = on ? ctl | CPU_NMI_WINDOW_EXITING
-		      : ctl & ~CPU_NMI_WINDOW_EXITING;
-
-	if (want != ctl)
-		vmwrite(CPU_BASED_VM_EXEC_CONTROL, want);
+	set_proc_ctl(CPU_NMI_WINDOW_EXITING, on);
 }
 
 /*

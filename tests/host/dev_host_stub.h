@@ -8,6 +8,7 @@
 #define TESTS_HOST_DEV_HOST_STUB_H
 
 #include "kernel/compiler.h"
+#include "vmm/dev/io_bus.h"
 
 struct stub_record {
 	bool irq_level[16];		/* each line as last driven */
@@ -22,5 +23,21 @@ extern struct stub_record stub;
 extern u64 stub_now_ns;
 u64 stub_clock(void);
 void stub_reset(void);
+
+/* One byte to or from a port of the test's bus, as a guest's OUT/IN. */
+static inline void stub_out8(struct io_bus *bus, u16 port, u8 v)
+{
+	u64 val = v;
+
+	io_bus_access(bus, IO_SPACE_PIO, port, 1, true, &val);
+}
+
+static inline u8 stub_in8(struct io_bus *bus, u16 port)
+{
+	u64 val = 0;
+
+	io_bus_access(bus, IO_SPACE_PIO, port, 1, false, &val);
+	return (u8)val;
+}
 
 #endif

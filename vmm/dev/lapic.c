@@ -374,16 +374,24 @@ void lapic_set_tsc_deadline(struct kvm_lapic *a, u64 tsc)
 	a->ops->kick(a);	/* the vCPU re-reads its next expiry */
 }
 
+/* The highest IRR vector whose class is above PPR, or -1 (lock held). */
+static int deliverable_vector(struct kvm_lapic *a)
+{
+	int v;
+
+	if (lapic_mode(a) == LAPIC_MODE_DISABLED)
+		return -1;
+	v = find_highest(a, APIC_IRR);
+	if (v >= 0 && ((u32)v & 0xf0) <= (rd(a, APIC_PROCPRI) & 0xf0))
+		v = -1;
+	return v;
+}
+
 int lapic_pending_vector(struct kvm_lapic *a)
 {
 	unsigned long flags = spin_lock_irqsave(&a->lock);
-	int v = -1;
+	int v = deliverable_vector(a);
 
-	if (lapic_mode(a) != LAPIC_MODE_DISABLED) {
-		v = find_highest(a, APIC_IRR);
-		if (v >= 0 && ((u32)v & 0xf0) <= (rd(a, APIC_PROCPRI) & 0xf0))
-			v = -1;
-	}
 	spin_unlock_irqrestore(&a->lock, flags);
 	return v;
 }
@@ -391,13 +399,8 @@ int lapic_pending_vector(struct kvm_lapic *a)
 int lapic_ack_interrupt(struct kvm_lapic *a)
 {
 	unsigned long flags = spin_lock_irqsave(&a->lock);
-	int v = -1;
+	int v = deliverable_vector(a);
 
-	if (lapic_mode(a) != LAPIC_MODE_DISABLED) {
-		v = find_highest(a, APIC_IRR);
-		if (v >= 0 && ((u32)v & 0xf0) <= (rd(a, APIC_PROCPRI) & 0xf0))
-			v = -1;
-	}
 	if (v >= 0) {
 		set_vec(a, APIC_IRR, (u8)v, false);
 		set_vec(a, APIC_ISR, (u8)v, true);
