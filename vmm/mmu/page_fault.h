@@ -13,6 +13,9 @@
  *                    access faults again if it still must
  *   RET_PF_EMULATE   no memslot: the access is for a device (the caller
  *                    emulates it on the device bus) or for nothing
+ *   RET_PF_WRITE_PROTECTED  a write to a GFN that holds a shadowed L1 EPT
+ *                    table that cannot be unsync (vmm/mmu/shadow_ept.h):
+ *                    mapped read-only; the caller unprotects and retries
  *   -EFAULT          the access is not allowed (a write to a read-only slot)
  *   -ERANGE          the GPA is above the guest's physical address width
  *   -ENOMEM          the host has no page for it
@@ -32,6 +35,7 @@ enum {
 	RET_PF_SPURIOUS = 1,	/* already mapped with enough access */
 	RET_PF_RETRY = 2,	/* lost a race or the root went stale: re-enter */
 	RET_PF_EMULATE = 3,	/* not memory: emulate the access */
+	RET_PF_WRITE_PROTECTED = 4, /* write-tracked GFN: unprotect, retry */
 };
 
 /*
