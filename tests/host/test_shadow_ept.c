@@ -495,6 +495,9 @@ static void test_shadow_faults(void)
 #define RACE_VCPUS	4
 #define RACE_TABLES	48		/* leaf tables per vCPU */
 #define RACE_PTS	(RACE_VCPUS * RACE_TABLES)
+/* One more leaf table that every vCPU writes (its own entry) each round. */
+#define SHARED_PT	RACE_PTS
+#define SHARED_DATA(round, id) DATA_GFN(2 * RACE_PTS + 2 + ((round) & 1) * 4 + (id))
 
 struct race {
 	struct sim_vm *s;
@@ -533,6 +536,8 @@ static void *race_thread(void *arg)
 				   leaf(DATA_GFN(2 * pt + (a->round & 1)),
 					ACC_ALL));
 		}
+		l1_set_pte(a->s, t->id, PT_GFN(SHARED_PT), 1 + t->id,
+			   leaf(SHARED_DATA(a->round, t->id), ACC_ALL));
 		pthread_barrier_wait(&a->done);
 	}
 	host_cpu_unregister();
@@ -554,7 +559,7 @@ static unsigned int run_race(struct sim_vm *s, unsigned int rounds,
 
 	*wrong_mappings = 0;
 	/* Shadow every leaf table: one L2 access under each. */
-	for (i = 0; i < RACE_PTS; i++)
+	for (i = 0; i <= SHARED_PT; i++)
 		if (l2_fault(s, &a.mmu, l2_gpa(i, 0), ACC_READ, &ex) != RET_PF_FIXED)
 			(*wrong_mappings)++;
 	for_each_gfn_valid_sp((&s->vm), sp, PD_GFN)
@@ -574,7 +579,7 @@ static unsigned int run_race(struct sim_vm *s, unsigned int rounds,
 		pthread_barrier_wait(&a.done);
 		/* The checker: mmu_lock held for write, nothing moves. */
 		write_lock(&s->vm.mmu_lock);
-		for (i = 0; i < RACE_PTS; i++)
+		for (i = 0; i <= SHARED_PT; i++)
 			for_each_gfn_valid_sp((&s->vm), sp, PT_GFN(i))
 				unsync += sp->unsync;
 		n = shadow_audit_unsync(&s->vm);
@@ -597,6 +602,13 @@ static unsigned int run_race(struct sim_vm *s, unsigned int rounds,
 			else if (!l2_sees(s, &a.mmu, l2_gpa(i, 0), want, ACC_ALL))
 				(*wrong_mappings)++;
 		}
+		for (i = 0; i < RACE_VCPUS; i++) {
+			gpa_t gpa = l2_gpa(SHARED_PT, 1 + i);
+
+			l2_fault(s, &a.mmu, gpa, ACC_READ, &ex);
+			if (!l2_sees(s, &a.mmu, gpa, SHARED_DATA(a.round, i), ACC_ALL))
+				(*wrong_mappings)++;
+		}
 	}
 	WRITE_ONCE(a.stop, true);
 	pthread_barrier_wait(&a.start);
@@ -617,11 +629,11 @@ static void test_race(void)
 	struct sim_vm *s = l1_create(RACE_VCPUS);
 	u64 marks, pages0 = host_nr_pages_live();
 
-	build_ept12(s, RACE_PTS);
+	build_ept12(s, RACE_PTS + 1);
 	bad = run_race(s, rounds, false, &wrong, &marks);
 	tap_ok(bad == 0 && wrong == 0 && STAT(s, mmu_bugs) == 0 &&
-	       marks == (u64)rounds * RACE_PTS,
-	       "seed 004 race: %u rounds of %u vCPUs marking %u leaf tables under one parent: counts exact (%llu marks), every L2 mapping right after INVEPT",
+	       marks == (u64)rounds * (RACE_PTS + 1),
+	       "seed 004 race: %u rounds of %u vCPUs marking %u leaf tables under one parent (and one table all write): counts exact (%llu marks, each table once a round), every L2 mapping right after INVEPT",
 	       rounds, RACE_VCPUS, RACE_PTS, (unsigned long long)marks);
 	sim_vm_destroy(s);
 
@@ -632,8 +644,9 @@ static void test_race(void)
 		long reports0 = host_unexpected_reports();
 
 		s = l1_create(RACE_VCPUS);
-		build_ept12(s, RACE_PTS);
-		bad = run_race(s, stress ? 20000 : 4000, true, &wrong, &marks);
+		build_ept12(s, RACE_PTS + 1);
+		/* Stops at the first bad round (a few dozen when idle). */
+		bad = run_race(s, 50000, true, &wrong, &marks);
 		sim_vm_destroy(s);
 		/* The corrupted counts WARN on the way out: expected here. */
 		host_expect_reports((unsigned long)(host_unexpected_reports() -
