@@ -22,13 +22,14 @@
  *    seam) must corrupt the counts (skipped under TSan, which would
  *    report the race itself).
  */
-// host-srcs: vmm/mmu/*.c tests/host/tdp_host_support.c
+// host-srcs: vmm/mmu/*.c tests/host/tdp_host_support.c tests/host/shadow_host_support.c
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tests/host/tap.h"
 #include "tests/host/platform_host.h"
 #include "tests/host/tdp_host_support.h"
+#include "tests/host/shadow_host_support.h"
 #include "vmm/mmu/ept12_walk.h"
 #include "vmm/mmu/shadow_ept.h"
 #include "vmm/mmu/shadow_mmu_internal.h"
@@ -47,15 +48,6 @@
 #define UNDER_TSAN 0
 #endif
 
-#define L1_PAGES	2048
-#define PML4_GFN	1
-#define PDPT_GFN	2
-#define PD_GFN		3
-#define PT_GFN(i)	(8 + (i))		/* leaf tables */
-#define DATA_GFN(i)	(1024 + (i))
-#define EPTP12		((PML4_GFN << PAGE_SHIFT) | 6 | VMX_EPTP_PWL_4)
-#define WB		(6ULL << 3)
-
 static bool stress;
 
 static u64 stat(struct sim_vm *s, enum tdp_mmu_stat i)
@@ -63,136 +55,6 @@ static u64 stat(struct sim_vm *s, enum tdp_mmu_stat i)
 	return atomic64_read(&s->vm.stats.v[i]);
 }
 #define STAT(s, n) stat(s, TDP_MMU_STAT_##n)
-
-static u64 *l1_page(struct sim_vm *s, gfn_t gfn)
-{
-	struct memslot *slot = gfn_to_memslot(&s->vm, gfn);
-
-	return plat_phys_to_virt(memslot_gfn_to_pfn(slot, gfn) << PAGE_SHIFT);
-}
-
-static kvm_pfn_t l1_pfn(struct sim_vm *s, gfn_t gfn)
-{
-	return memslot_gfn_to_pfn(gfn_to_memslot(&s->vm, gfn), gfn);
-}
-
-static u64 nonleaf(gfn_t gfn)
-{
-	return (gfn << PAGE_SHIFT) | ACC_ALL;
-}
-
-static u64 leaf(gfn_t gfn, u64 perm)
-{
-	return (gfn << PAGE_SHIFT) | perm | WB;
-}
-
-/* L1 as the CPU runs it: a store through EPT01 (write faults and all). */
-static void l1_write(struct sim_vm *s, unsigned int vcpu, gpa_t gpa, u64 val)
-{
-	int r = sim_guest_access(&s->vcpus[vcpu], gpa, true, &val);
-
-	if (r)
-		tap_diag("l1_write %#llx: %d", (unsigned long long)gpa, r);
-}
-
-static void l1_set_pte(struct sim_vm *s, unsigned int vcpu, gfn_t table,
-		       unsigned int idx, u64 val)
-{
-	l1_write(s, vcpu, (table << PAGE_SHIFT) + idx * 8, val);
-}
-
-/*
- * PML4[0] -> PDPT[0] -> PD; PD[i] -> PT(i) for i < nr_pts; PT(i)[j] ->
- * DATA(i * 2 + j) RWX for j < 2. Written straight into L1's memory: no
- * table is shadowed yet.
- */
-static void build_ept12(struct sim_vm *s, unsigned int nr_pts)
-{
-	unsigned int i, j;
-
-	l1_page(s, PML4_GFN)[0] = nonleaf(PDPT_GFN);
-	l1_page(s, PDPT_GFN)[0] = nonleaf(PD_GFN);
-	for (i = 0; i < nr_pts; i++) {
-		l1_page(s, PD_GFN)[i] = nonleaf(PT_GFN(i));
-		for (j = 0; j < 2; j++)
-			l1_page(s, PT_GFN(i))[j] = leaf(DATA_GFN(i * 2 + j),
-							ACC_ALL);
-	}
-}
-
-static gpa_t l2_gpa(unsigned int pt, unsigned int j)
-{
-	return ((gpa_t)pt << 21) | ((gpa_t)j << PAGE_SHIFT);
-}
-
-static struct sim_vm *l1_create(unsigned int nr_vcpus)
-{
-	struct sim_vm *s = sim_vm_create(nr_vcpus, 0);
-
-	vm_add_memslot(&s->vm, 0, L1_PAGES, 0, 0);
-	return s;
-}
-
-/*
- * What L2 sees: the CPU's walk of EPT02 from @root. The host frame and
- * access of the 4K leaf for @l2_gfn, false if none is present.
- */
-static bool ept02_translate(struct kvm_mmu_page *root, gfn_t l2_gfn,
-			    kvm_pfn_t *pfn, u64 *access)
-{
-	u64 *pt = root->spt;
-	int level;
-
-	*access = ACC_ALL;
-	for (level = PT64_ROOT_4LEVEL; level >= PG_LEVEL_4K; level--) {
-		u64 spte = pt[SPTE_INDEX(l2_gfn, level)];
-
-		if (!(spte & VMX_EPT_RWX_MASK))
-			return false;
-		*access &= spte & VMX_EPT_RWX_MASK;
-		if (level == PG_LEVEL_4K) {
-			*pfn = spte_to_pfn(spte);
-			return true;
-		}
-		if (spte & PT_PAGE_SIZE_MASK)
-			return false;	/* the shadow never maps huge */
-		pt = plat_phys_to_virt(spte & SPTE_BASE_ADDR_MASK);
-	}
-	return false;
-}
-
-static bool l2_sees(struct sim_vm *s, struct kvm_mmu *mmu, gpa_t gpa,
-		    gfn_t want_l1_gfn, u64 want_access)
-{
-	kvm_pfn_t pfn;
-	u64 access;
-
-	return ept02_translate(mmu->root, gpa >> PAGE_SHIFT, &pfn, &access) &&
-	       pfn == l1_pfn(s, want_l1_gfn) && access == want_access;
-}
-
-static bool l2_unmapped(struct kvm_mmu *mmu, gpa_t gpa)
-{
-	kvm_pfn_t pfn;
-	u64 access;
-
-	return !ept02_translate(mmu->root, gpa >> PAGE_SHIFT, &pfn, &access);
-}
-
-/* An L2 access that faults into the shadow MMU until it is mapped. */
-static int l2_fault(struct sim_vm *s, struct kvm_mmu *mmu, gpa_t gpa,
-		    u64 access, struct shadow_ept_exit *exit)
-{
-	phys_addr_t hpa;
-	int r, tries = 0;
-
-	do {
-		if (kvm_shadow_ept_load(&s->vm, mmu, EPTP12, &hpa))
-			return -EINVAL;
-		r = kvm_shadow_ept_page_fault(&s->vm, mmu, gpa, access, exit);
-	} while (r == RET_PF_RETRY && ++tries < 10);
-	return r;
-}
 
 static struct ept12_walker walk(struct sim_vm *s, gpa_t gpa, u64 access,
 				enum ept12_walk_result *res, bool ad)
