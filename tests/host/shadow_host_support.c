@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include "tests/host/shadow_host_support.h"
 #include "kernel/platform.h"
+#include "tests/host/platform_host.h"
 
 u64 *l1_page(struct sim_vm *s, gfn_t gfn)
 {
@@ -67,21 +68,24 @@ struct sim_vm *l1_create(unsigned int nr_vcpus)
  * What L2 sees: the CPU's walk of EPT02 from @root. The host frame and
  * access of the 4K leaf for @l2_gfn, false if none is present.
  */
-bool ept02_translate(struct kvm_mmu_page *root, gfn_t l2_gfn,
-			    kvm_pfn_t *pfn, u64 *access)
+static bool ept02_walk(struct kvm_mmu_page *root, gfn_t l2_gfn,
+		       kvm_pfn_t *pfn, u64 *access, u64 **leaf_table)
 {
 	u64 *pt = root->spt;
 	int level;
 
 	*access = ACC_ALL;
 	for (level = PT64_ROOT_4LEVEL; level >= PG_LEVEL_4K; level--) {
-		u64 spte = pt[SPTE_INDEX(l2_gfn, level)];
+		/* The CPU's read: atomic, as the MMU's stores are. */
+		u64 spte = spte_read(&pt[SPTE_INDEX(l2_gfn, level)]);
 
 		if (!(spte & VMX_EPT_RWX_MASK))
 			return false;
 		*access &= spte & VMX_EPT_RWX_MASK;
 		if (level == PG_LEVEL_4K) {
 			*pfn = spte_to_pfn(spte);
+			if (leaf_table)
+				*leaf_table = pt;
 			return true;
 		}
 		if (spte & PT_PAGE_SIZE_MASK)
@@ -89,6 +93,12 @@ bool ept02_translate(struct kvm_mmu_page *root, gfn_t l2_gfn,
 		pt = plat_phys_to_virt(spte & SPTE_BASE_ADDR_MASK);
 	}
 	return false;
+}
+
+bool ept02_translate(struct kvm_mmu_page *root, gfn_t l2_gfn,
+		     kvm_pfn_t *pfn, u64 *access)
+{
+	return ept02_walk(root, l2_gfn, pfn, access, NULL);
 }
 
 bool l2_sees(struct sim_vm *s, struct kvm_mmu *mmu, gpa_t gpa,
@@ -124,3 +134,57 @@ int l2_fault(struct sim_vm *s, struct kvm_mmu *mmu, gpa_t gpa,
 	return r;
 }
 
+
+int l2_access(struct sim_vm *s, unsigned int vcpu, struct kvm_mmu *mmu,
+	      gpa_t gpa, u64 access, kvm_pfn_t *pfn,
+	      struct shadow_ept_exit *exit)
+{
+	struct sim_vcpu *v = &s->vcpus[vcpu];
+	gfn_t gfn = gpa >> PAGE_SHIFT;
+	unsigned int slot = gfn % SIM_TLB_ENTRIES, tries = 0;
+	gfn_t region = gfn >> SPTE_LEVEL_BITS;
+	u64 got, *table;
+	int r;
+
+	for (;;) {
+		pthread_mutex_lock(&v->tlb_lock);
+		if (v->l2_tlb_valid[slot] && v->l2_tlb_gfn[slot] == gfn) {
+			*pfn = v->l2_tlb_pfn[slot];
+			pthread_mutex_unlock(&v->tlb_lock);
+			return 0;
+		}
+		/*
+		 * A cached leaf table is read directly, as the CPU does: if
+		 * the MMU freed it without a flush, this reads poison.
+		 */
+		if (v->l2_psc_valid[region % SIM_PSC_ENTRIES] &&
+		    v->l2_psc_region[region % SIM_PSC_ENTRIES] == region) {
+			u64 spte = spte_read(&v->l2_psc_table[region % SIM_PSC_ENTRIES]
+					     [SPTE_INDEX(gfn, PG_LEVEL_4K)]);
+
+			if (spte == SIM_POISON64) {
+				v->stale_table_reads++;
+			} else if ((spte & access) == access && (spte & ACC_ALL)) {
+				*pfn = spte_to_pfn(spte);
+				pthread_mutex_unlock(&v->tlb_lock);
+				return 0;
+			}
+		}
+		if (mmu->root && ept02_walk(mmu->root, gfn, pfn, &got, &table) &&
+		    (got & access) == access) {
+			v->l2_psc_table[region % SIM_PSC_ENTRIES] = table;
+			v->l2_psc_region[region % SIM_PSC_ENTRIES] = region;
+			v->l2_psc_valid[region % SIM_PSC_ENTRIES] = true;
+			v->l2_tlb_gfn[slot] = gfn;
+			v->l2_tlb_pfn[slot] = *pfn;
+			v->l2_tlb_valid[slot] = true;
+			pthread_mutex_unlock(&v->tlb_lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&v->tlb_lock);
+		r = l2_fault(s, mmu, gpa, access, exit);
+		if ((r != RET_PF_FIXED && r != RET_PF_SPURIOUS &&
+		     r != RET_PF_RETRY) || ++tries > 10)
+			return r;
+	}
+}

@@ -57,4 +57,13 @@ bool l2_unmapped(struct kvm_mmu *mmu, gpa_t gpa);
 int l2_fault(struct sim_vm *s, struct kvm_mmu *mmu, gpa_t gpa, u64 access,
 	     struct shadow_ept_exit *exit);
 
+/*
+ * L2 on vCPU @vcpu touches @gpa as the CPU would: through its L2 TLB,
+ * else EPT02, faulting into the shadow MMU until mapped. 0 and the host
+ * frame in *pfn, or the fault's outcome (RET_PF_NESTED_EXIT: *exit).
+ */
+int l2_access(struct sim_vm *s, unsigned int vcpu, struct kvm_mmu *mmu,
+	      gpa_t gpa, u64 access, kvm_pfn_t *pfn,
+	      struct shadow_ept_exit *exit);
+
 #endif

@@ -9,13 +9,14 @@
 #include "kernel/rcu.h"
 #include "tests/host/platform_host.h"
 
-#define SIM_POISON64	(0x0101010101010101ULL * HOST_POISON_BYTE)
 
 /* The vCPU's own INVEPT (a root switch): caller holds tlb_lock. */
 static void sim_local_flush_locked(struct sim_vcpu *v)
 {
 	memset(v->tlb_valid, 0, sizeof(v->tlb_valid));
 	memset(v->psc_valid, 0, sizeof(v->psc_valid));
+	memset(v->l2_tlb_valid, 0, sizeof(v->l2_tlb_valid));
+	memset(v->l2_psc_valid, 0, sizeof(v->l2_psc_valid));
 }
 
 static void sim_local_flush(struct sim_vcpu *v)

@@ -18,10 +18,13 @@
 
 #include <pthread.h>
 #include "vmm/mmu/tdp_mmu.h"
+#include "tests/host/platform_host.h"
 
 #define SIM_TLB_ENTRIES	64
 #define SIM_PSC_ENTRIES	16	/* cached leaf tables, one per 2M region */
 #define SIM_MAX_VCPUS	16
+/* A u64 of a freed (poisoned) host page. */
+#define SIM_POISON64	(0x0101010101010101ULL * HOST_POISON_BYTE)
 
 struct sim_vcpu {
 	struct vm *vm;
@@ -44,6 +47,18 @@ struct sim_vcpu {
 	u64 *psc_table[SIM_PSC_ENTRIES];
 	bool psc_valid[SIM_PSC_ENTRIES];
 	u64 psc_hits;
+	/*
+	 * An L2 TLB for shadow-EPT tests (shadow_host_support.c): L2 GFN ->
+	 * host frame, filled from EPT02 and emptied with the TLB above, so
+	 * a shadow change that is not flushed stays visible to L2.
+	 */
+	u64 l2_tlb_gfn[SIM_TLB_ENTRIES];
+	u64 l2_tlb_pfn[SIM_TLB_ENTRIES];
+	bool l2_tlb_valid[SIM_TLB_ENTRIES];
+	/* And its paging-structure cache: the EPT02 leaf table per 2M. */
+	u64 *l2_psc_table[SIM_PSC_ENTRIES];
+	gfn_t l2_psc_region[SIM_PSC_ENTRIES];
+	bool l2_psc_valid[SIM_PSC_ENTRIES];
 	/* Set by a flush (its IPI): the vCPU leaves guest mode. */
 	bool exit_request;
 	/* Walks that read a freed page-table page: always a bug. */

@@ -191,6 +191,7 @@ static void test_shadow_faults(void)
 	struct kvm_mmu_page *root, *pt_sp = NULL, *sp;
 	u64 pages0 = host_nr_pages_live(), marks;
 	phys_addr_t hpa;
+	kvm_pfn_t pfn;
 	bool ok;
 	int r;
 
@@ -220,6 +221,7 @@ static void test_shadow_faults(void)
 	       "fault: L2 sees L1's mapping; one shadow page per L1 table (4, with side pages 8)");
 
 	/* Every shadowed table is read-only to L1 now. */
+	r = l2_access(s, 0, &mmu, l2_gpa(0, 0), ACC_READ, &pfn, &ex);
 	marks = STAT(s, shadow_unprotects);
 	l1_set_pte(s, 0, PD_GFN, 9, 0);
 	ok = STAT(s, shadow_unprotects) == marks + 1 && !root->role.invalid &&
@@ -230,7 +232,12 @@ static void test_shadow_faults(void)
 	       STAT(s, shadow_pages_alive) == 2,
 	       "a write to a tracked table unprotects it: the PD's shadow page and the leaf below go; the PML4's takes the root (kept for its vCPU)");
 	marks = STAT(s, shadow_pages_allocated);
-	r = l2_fault(s, &mmu, l2_gpa(0, 1), ACC_READ, &ex);
+	/*
+	 * Its old tables are freed: a cached one must have been flushed
+	 * (an access that misses the TLB but hits the cached leaf table).
+	 */
+	r = l2_access(s, 0, &mmu, l2_gpa(0, 1), ACC_READ, &pfn, &ex);
+	r |= l2_fault(s, &mmu, l2_gpa(0, 1), ACC_READ, &ex);
 	/* (The new root may reuse the old one's memory: count, not compare.) */
 	tap_ok(r == RET_PF_FIXED && STAT(s, shadow_pages_allocated) == marks + 4 &&
 	       !mmu.root->role.invalid && STAT(s, shadow_pages_alive) == 8 &&
@@ -253,13 +260,15 @@ static void test_shadow_faults(void)
 	r = l2_fault(s, &mmu, l2_gpa(0, 0), ACC_READ, &ex);
 	l1_set_pte(s, 0, PT_GFN(0), 0, leaf(DATA_GFN(0), ACC_ALL));
 	r = l2_fault(s, &mmu, l2_gpa(0, 0), ACC_READ, &ex);
+	r |= l2_access(s, 0, &mmu, l2_gpa(0, 0), ACC_READ, &pfn, &ex);
 	l1_set_pte(s, 0, PT_GFN(0), 0, leaf(DATA_GFN(2), ACC_ALL));
-	ok = l2_sees(s, &mmu, l2_gpa(0, 0), DATA_GFN(0), ACC_ALL);
+	ok = r == 0 && pfn == l1_pfn(s, DATA_GFN(0)) &&
+	     l2_sees(s, &mmu, l2_gpa(0, 0), DATA_GFN(0), ACC_ALL);
 	kvm_shadow_ept_invept(&s->vm, 1, EPTP12);
 	ok &= !pt_sp->unsync && root->unsync_children == 0 &&
 	      l2_unmapped(&mmu, l2_gpa(0, 0));
-	r = l2_fault(s, &mmu, l2_gpa(0, 0), ACC_READ, &ex);
-	tap_ok(ok && r == RET_PF_FIXED &&
+	r = l2_access(s, 0, &mmu, l2_gpa(0, 0), ACC_READ, &pfn, &ex);
+	tap_ok(ok && r == 0 && pfn == l1_pfn(s, DATA_GFN(2)) &&
 	       l2_sees(s, &mmu, l2_gpa(0, 0), DATA_GFN(2), ACC_ALL) &&
 	       l2_sees(s, &mmu, l2_gpa(0, 1), DATA_GFN(1), ACC_ALL),
 	       "remap: L1 points an L2 page elsewhere and runs INVEPT; L2 sees the new page, never the old; the other entry stays");
@@ -269,9 +278,12 @@ static void test_shadow_faults(void)
 	       "after the sync the leaf table is write-protected again: the next write marks it anew");
 
 	/* Unmap: the access goes to L1 as an EPT violation. */
+	r = l2_access(s, 0, &mmu, l2_gpa(0, 1), ACC_WRITE, &pfn, &ex);
 	l1_set_pte(s, 0, PT_GFN(0), 1, 0);
 	kvm_shadow_ept_invept(&s->vm, 2, 0);
-	r = l2_fault(s, &mmu, l2_gpa(0, 1) + 0x10, ACC_WRITE | BIT(7) | BIT(8), &ex);
+	r |= l2_access(s, 0, &mmu, l2_gpa(0, 1), ACC_WRITE, &pfn, &ex) !=
+	     RET_PF_NESTED_EXIT;
+	r |= l2_fault(s, &mmu, l2_gpa(0, 1) + 0x10, ACC_WRITE | BIT(7) | BIT(8), &ex);
 	tap_ok(r == RET_PF_NESTED_EXIT && ex.exit_reason == 48 &&
 	       ex.exit_qual == (ACC_WRITE | BIT(7) | BIT(8)) &&
 	       ex.gpa == l2_gpa(0, 1) + 0x10 && l2_unmapped(&mmu, l2_gpa(0, 1)),
@@ -329,12 +341,14 @@ static void test_shadow_faults(void)
 	       "two L2s sharing tables: one shadow page with two parents, unsync reaches both roots, one INVEPT clears both");
 
 	/* Host reclaim of an L1 page that L2 maps drops L2's translation. */
-	r = l2_fault(s, &mmu, l2_gpa(1, 0), ACC_READ, &ex);
-	ok = l2_sees(s, &mmu, l2_gpa(1, 0), DATA_GFN(2), ACC_ALL);
+	r = l2_access(s, 0, &mmu, l2_gpa(1, 0), ACC_READ, &pfn, &ex);
+	ok = r == 0 && pfn == l1_pfn(s, DATA_GFN(2)) &&
+	     l2_sees(s, &mmu, l2_gpa(1, 0), DATA_GFN(2), ACC_ALL);
 	tdp_mmu_reclaim_gfn(&s->vm, DATA_GFN(2), NULL);
-	tap_ok(ok && l2_unmapped(&mmu, l2_gpa(1, 0)) &&
-	       l2_unmapped(&mmu2, l2_gpa(1, 0)),
-	       "host reclaim of an L1 page zaps L2's translations to it in every root");
+	ok &= l2_unmapped(&mmu, l2_gpa(1, 0)) && l2_unmapped(&mmu2, l2_gpa(1, 0));
+	r = l2_access(s, 0, &mmu, l2_gpa(1, 0), ACC_READ, &pfn, &ex);
+	tap_ok(ok && r == 0 && pfn == l1_pfn(s, DATA_GFN(2)),
+	       "host reclaim of an L1 page zaps L2's translations to it in every root (and its TLB): L2 then reaches the new page");
 
 	ok = STAT(s, mmu_bugs) == 0 && shadow_audit_unsync(&s->vm) == 0;
 	kvm_shadow_ept_unload(&s->vm, &mmu);
@@ -350,6 +364,90 @@ static void test_shadow_faults(void)
 	       "VM destroyed: every host page back (%llu before, %llu after)",
 	       (unsigned long long)pages0,
 	       (unsigned long long)host_nr_pages_live());
+}
+
+/*
+ * INVEPT against an L2 running on another vCPU: L1 flips an L2 page
+ * between two L1 pages and runs INVEPT, again and again, while L2 keeps
+ * touching it through its TLB and cached tables. An access that starts
+ * after INVEPT returned must see the page L1 chose; a sync that drops an
+ * entry without flushing leaves L2 a translation it re-cached meanwhile.
+ */
+struct flip {
+	struct sim_vm *s;
+	struct kvm_mmu *mmu;
+	u64 gen;		/* INVEPTs completed (release) */
+	u64 stale, accesses;
+	bool stop;
+};
+
+/* Eight pages in turn, so "a page of before the last INVEPT" is known. */
+#define FLIP_PAGES	8
+static gfn_t flip_target(u64 gen)
+{
+	return DATA_GFN(gen % FLIP_PAGES);
+}
+
+static void *flip_l2(void *arg)
+{
+	struct flip *f = arg;
+	struct shadow_ept_exit ex;
+	kvm_pfn_t pfn;
+
+	host_cpu_register();
+	while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE)) {
+		u64 g = __atomic_load_n(&f->gen, __ATOMIC_ACQUIRE);
+
+		if (l2_access(f->s, 1, f->mmu, l2_gpa(0, 0), ACC_READ, &pfn, &ex))
+			continue;
+		f->accesses++;
+		/*
+		 * INVEPT g had returned when this access began, so L1's entry
+		 * has been target(g) .. target(now + 1) (L1 may be flipping
+		 * again) while it ran, and no other page may be seen. An
+		 * access that outlasted a whole cycle of pages proves nothing.
+		 */
+		{
+			u64 now = __atomic_load_n(&f->gen, __ATOMIC_ACQUIRE), k;
+			bool allowed = now + 2 - g >= FLIP_PAGES;
+
+			for (k = g; k <= now + 1 && !allowed; k++)
+				allowed = pfn == l1_pfn(f->s, flip_target(k));
+			if (!allowed)
+				f->stale++;
+		}
+	}
+	host_cpu_unregister();
+	return NULL;
+}
+
+static void test_invept_vs_l2(void)
+{
+	struct sim_vm *s = l1_create(2);
+	struct kvm_mmu mmu = { 0 };
+	struct flip f = { .s = s, .mmu = &mmu };
+	struct shadow_ept_exit ex;
+	unsigned int i, flips = stress ? 200000 : 20000;
+	pthread_t th;
+
+	build_ept12(s, 1);
+	l1_page(s, PT_GFN(0))[0] = leaf(flip_target(0), ACC_ALL);
+	l2_fault(s, &mmu, l2_gpa(0, 0), ACC_READ, &ex);
+	/* Set up once: the L2 thread only reads mmu.root. */
+	pthread_create(&th, NULL, flip_l2, &f);
+	for (i = 1; i <= flips; i++) {
+		/* Between INVEPTs L2 may see either page; after one, only the new. */
+		l1_set_pte(s, 0, PT_GFN(0), 0, leaf(flip_target(i), ACC_ALL));
+		kvm_shadow_ept_invept(&s->vm, 1, EPTP12);
+		__atomic_store_n(&f.gen, i, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&f.stop, true, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	tap_ok(f.stale == 0 && f.accesses > 0,
+	       "INVEPT vs L2 on another vCPU: %u flips, %llu L2 accesses, %llu saw the page of before the last INVEPT",
+	       flips, (unsigned long long)f.accesses, (unsigned long long)f.stale);
+	kvm_shadow_ept_unload(&s->vm, &mmu);
+	sim_vm_destroy(s);
 }
 
 /* The seed 004 race. */
@@ -522,9 +620,10 @@ static void test_race(void)
 int main(void)
 {
 	stress = getenv("HOST_STRESS") != NULL;
-	tap_plan(26);
+	tap_plan(27);
 	test_walker();
 	test_shadow_faults();
+	test_invept_vs_l2();
 	test_race();
 	return tap_done();
 }
