@@ -54,4 +54,13 @@
 #define smp_rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define smp_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
 
+/* Bits set (the kernel links no libgcc, so no __builtin_popcountll). */
+static inline unsigned int hweight64(u64 w)
+{
+	w -= (w >> 1) & 0x5555555555555555ULL;
+	w = (w & 0x3333333333333333ULL) + ((w >> 2) & 0x3333333333333333ULL);
+	w = (w + (w >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (unsigned int)((w * 0x0101010101010101ULL) >> 56);
+}
+
 #endif

@@ -318,8 +318,7 @@ unsigned int shadow_audit_unsync(struct vm *vm)
 		if (sp->role.invalid)
 			continue;
 		for (i = 0; i < SPTE_ENT_PER_PAGE / 64; i++)
-			n += (unsigned int)__builtin_popcountll(
-				sp->unsync_child_bitmap[i]);
+			n += hweight64(sp->unsync_child_bitmap[i]);
 		if (n != sp->unsync_children) {
 			pr_err("shadow: page gfn %#llx level %d: unsync_children %u, %u bits set\n",
 			       (unsigned long long)sp->gfn, sp->role.level,

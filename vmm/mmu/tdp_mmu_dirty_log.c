@@ -41,15 +41,6 @@ static void dirty_log_cond_resched(struct vm *vm, u64 w)
 		vm->mmu_ops->sched_point_done(vm);
 }
 
-/* Bits set (the kernel links no libgcc, so no __builtin_popcountll). */
-static unsigned int hweight64(u64 w)
-{
-	w -= (w >> 1) & 0x5555555555555555ULL;
-	w = (w & 0x3333333333333333ULL) + ((w >> 2) & 0x3333333333333333ULL);
-	w = (w + (w >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-	return (unsigned int)((w * 0x0101010101010101ULL) >> 56);
-}
-
 static u64 dirty_bitmap_words(const struct memslot *slot)
 {
 	return (slot->npages + BITS_PER_U64 - 1) / BITS_PER_U64;
