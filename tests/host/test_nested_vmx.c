@@ -2,13 +2,15 @@
 /*
  * Nested VMX's pure half (vmm/nested/): the capability MSRs L1 reads, the
  * VMCS12 field table, every VMX instruction's checks in the SDM's order
- * with its architectural answer, and the memory-operand decoder, on a
- * simulated L1 (an array for its memory).
+ * with its architectural answer, the memory-operand decoder, and the
+ * VMLAUNCH checks of a VMCS12 (each rule broken alone on a VMCS12 that
+ * passes them all), on a simulated L1 (an array for its memory).
  */
-// host-srcs: vmm/nested/vmcs12.c vmm/nested/nested_caps.c vmm/nested/nested_insn.c vmm/nested/nested_operand.c
+// host-srcs: vmm/nested/vmcs12.c vmm/nested/nested_caps.c vmm/nested/nested_insn.c vmm/nested/nested_operand.c vmm/nested/nested_checks.c
 #include "tests/host/tap.h"
 #include "vmm/nested/nested_vmx.h"
 #include "vmm/nested/nested_operand.h"
+#include "vmm/nested/nested_checks.h"
 #include "vmm/vmx/vmx_caps.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
@@ -467,9 +469,190 @@ static void test_operands(void)
 	       NESTED_OPERAND_BAD_INFO, "impossible address sizes are refused");
 }
 
+/* ---- VMLAUNCH's checks of a VMCS12 -------------------------------------- */
+#define CR0_GOOD	(X86_CR0_PE | X86_CR0_NE | X86_CR0_PG | BIT(4))
+#define CR4_GOOD	(X86_CR4_VMXE | X86_CR4_PAE)
+#define EFER_64		(BIT(8) | BIT(10))
+
+/* A 64-bit host running a 64-bit guest with EPT, VPID, UG. */
+static void valid_vmcs12(struct vmcs12 *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->revision_id = VMCS12_REVISION;
+	v->pin_based_vm_exec_control = NESTED_PIN_DEFAULT1 |
+		PIN_EXT_INTR_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS;
+	v->cpu_based_vm_exec_control = NESTED_PROC_TRUE_DEFAULT1 |
+		CPU_HLT_EXITING | CPU_SECONDARY_CONTROLS;
+	v->secondary_vm_exec_control = CPU2_ENABLE_EPT | CPU2_ENABLE_VPID |
+				       CPU2_UNRESTRICTED_GUEST;
+	v->virtual_processor_id = 1;
+	v->ept_pointer = 0x10000 | 6 | (3 << 3);
+	v->vm_exit_controls = NESTED_EXIT_TRUE_DEFAULT1 |
+		EXIT_HOST_ADDR_SPACE_SIZE | EXIT_LOAD_EFER | EXIT_SAVE_EFER;
+	v->vm_entry_controls = NESTED_ENTRY_TRUE_DEFAULT1 |
+		ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_EFER;
+	v->host_cr0 = CR0_GOOD;
+	v->host_cr4 = CR4_GOOD;
+	v->host_cr3 = 0x1000;
+	v->host_cs_selector = 0x08;
+	v->host_ss_selector = v->host_ds_selector = v->host_es_selector = 0x10;
+	v->host_tr_selector = 0x18;
+	v->host_ia32_efer = EFER_64;
+	v->host_rip = 0x100000;
+	v->host_rsp = 0x200000;
+	v->guest_cr0 = CR0_GOOD;
+	v->guest_cr4 = CR4_GOOD;
+	v->guest_cr3 = 0x2000;
+	v->guest_ia32_efer = EFER_64;
+	v->guest_dr7 = 0x400;
+	v->guest_rflags = 2;
+	v->guest_cs_selector = 0x08;
+	v->guest_cs_limit = 0xffffffff;
+	v->guest_cs_ar_bytes = 0xa09b;
+	v->guest_ss_selector = v->guest_ds_selector = 0x10;
+	v->guest_es_selector = v->guest_fs_selector = v->guest_gs_selector = 0x10;
+	v->guest_ss_limit = v->guest_ds_limit = v->guest_es_limit = 0xffffffff;
+	v->guest_fs_limit = v->guest_gs_limit = 0xffffffff;
+	v->guest_ss_ar_bytes = v->guest_ds_ar_bytes = v->guest_es_ar_bytes = 0xc093;
+	v->guest_fs_ar_bytes = v->guest_gs_ar_bytes = 0xc093;
+	v->guest_tr_selector = 0x18;
+	v->guest_tr_limit = 0x67;
+	v->guest_tr_ar_bytes = 0x8b;
+	v->guest_ldtr_ar_bytes = 0x10000;
+	v->guest_gdtr_limit = 0x17;
+	v->guest_idtr_limit = 0xfff;
+	v->guest_rip = 0x1000;
+	v->vmcs_link_pointer = ~0ULL;
+}
+
+/* X(name, what to break, class, exit qualification) */
+#define VMCS12_BREAKS(X)						\
+	X(pin_reserved, v->pin_based_vm_exec_control |= BIT(30), CONTROLS, 0) \
+	X(pin_default1_clear, v->pin_based_vm_exec_control &= ~BIT(1), CONTROLS, 0) \
+	X(preemption_timer_not_offered,					\
+	  v->pin_based_vm_exec_control |= PIN_PREEMPTION_TIMER, CONTROLS, 0) \
+	X(proc_mtf_not_offered,						\
+	  v->cpu_based_vm_exec_control |= CPU_MONITOR_TRAP_FLAG, CONTROLS, 0) \
+	X(proc2_pml_not_offered,					\
+	  v->secondary_vm_exec_control |= CPU2_ENABLE_PML, CONTROLS, 0)	\
+	X(cr3_targets, v->cr3_target_count = 1, CONTROLS, 0)		\
+	X(io_bitmap_unaligned, (v->cpu_based_vm_exec_control |= CPU_USE_IO_BITMAPS, \
+	  v->io_bitmap_a = 0x1008, v->io_bitmap_b = 0x2000), CONTROLS, 0) \
+	X(msr_bitmap_wide, (v->cpu_based_vm_exec_control |= CPU_USE_MSR_BITMAPS, \
+	  v->msr_bitmap = 1ULL << 41), CONTROLS, 0)			\
+	X(vnmi_without_nmi_exiting,					\
+	  v->pin_based_vm_exec_control &= ~PIN_NMI_EXITING, CONTROLS, 0) \
+	X(nmi_window_without_vnmi, (v->pin_based_vm_exec_control &=	\
+	  ~(PIN_NMI_EXITING | PIN_VIRTUAL_NMIS),			\
+	  v->cpu_based_vm_exec_control |= CPU_NMI_WINDOW_EXITING), CONTROLS, 0) \
+	X(vpid_zero, v->virtual_processor_id = 0, CONTROLS, 0)		\
+	X(eptp_3_level, v->ept_pointer = 0x10000 | 6 | (2 << 3), CONTROLS, 0) \
+	X(eptp_memtype_wt, v->ept_pointer = 0x10000 | 4 | (3 << 3), CONTROLS, 0) \
+	X(eptp_ad_not_offered, v->ept_pointer |= BIT(6), CONTROLS, 0)	\
+	X(ug_without_ept, v->secondary_vm_exec_control &= ~CPU2_ENABLE_EPT, \
+	  CONTROLS, 0)							\
+	X(exit_reserved, v->vm_exit_controls |= BIT(31), CONTROLS, 0)	\
+	X(exit_msr_store_unaligned, (v->vm_exit_msr_store_count = 1,	\
+	  v->vm_exit_msr_store_addr = 0x3008), CONTROLS, 0)		\
+	X(entry_reserved, v->vm_entry_controls |= BIT(31), CONTROLS, 0)	\
+	X(entry_msr_load_wide, (v->vm_entry_msr_load_count = 2,		\
+	  v->vm_entry_msr_load_addr = (1ULL << 40) - 16), CONTROLS, 0)	\
+	X(inject_reserved_type, v->vm_entry_intr_info_field =		\
+	  INTR_INFO_VALID | (1 << 8), CONTROLS, 0)			\
+	X(inject_nmi_vector_3, v->vm_entry_intr_info_field =		\
+	  INTR_INFO_VALID | INTR_TYPE_NMI | 3, CONTROLS, 0)		\
+	X(inject_gp_without_code, v->vm_entry_intr_info_field =	\
+	  INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | 13, CONTROLS, 0)	\
+	X(inject_ud_with_code, v->vm_entry_intr_info_field =		\
+	  INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | INTR_INFO_DELIVER_CODE | 6, \
+	  CONTROLS, 0)							\
+	X(inject_swint_len_0, v->vm_entry_intr_info_field =		\
+	  INTR_INFO_VALID | INTR_TYPE_SW_INTR | 0x80, CONTROLS, 0)	\
+	X(host_cr0_no_ne, v->host_cr0 &= ~X86_CR0_NE, HOST, 0)		\
+	X(host_cr4_no_vmxe, v->host_cr4 &= ~X86_CR4_VMXE, HOST, 0)	\
+	X(host_cr3_wide, v->host_cr3 = 1ULL << 40, HOST, 0)		\
+	X(host_sysenter_noncanonical,					\
+	  v->host_ia32_sysenter_eip = 1ULL << 47, HOST, 0)		\
+	X(host_pat_bad, (v->vm_exit_controls |= EXIT_LOAD_PAT,		\
+	  v->host_ia32_pat = 0x02), HOST, 0)				\
+	X(host_efer_lma_clear, v->host_ia32_efer = BIT(8), HOST, 0)	\
+	X(host_selector_rpl, v->host_ds_selector = 0x13, HOST, 0)	\
+	X(host_cs_zero, v->host_cs_selector = 0, HOST, 0)		\
+	X(host_tr_zero, v->host_tr_selector = 0, HOST, 0)		\
+	X(host_gs_base_noncanonical, v->host_gs_base = 1ULL << 50, HOST, 0) \
+	X(host_32bit_from_ia32e, (v->vm_exit_controls &=		\
+	  ~EXIT_HOST_ADDR_SPACE_SIZE, v->host_ia32_efer = 0), HOST, 0)	\
+	X(host_rip_noncanonical, v->host_rip = 1ULL << 48, HOST, 0)	\
+	X(guest_cr0_no_ne, v->guest_cr0 &= ~X86_CR0_NE, GUEST, 0)	\
+	X(guest_cr0_pg_without_pe, v->guest_cr0 &= ~X86_CR0_PE, GUEST, 0) \
+	X(guest_ia32e_without_pae, v->guest_cr4 &= ~X86_CR4_PAE, GUEST, 0) \
+	X(guest_efer_lma_mismatch, v->guest_ia32_efer = BIT(8), GUEST, 0) \
+	X(guest_pat_bad, (v->vm_entry_controls |= ENTRY_LOAD_PAT,	\
+	  v->guest_ia32_pat = 0x0303), GUEST, 0)			\
+	X(guest_rflags_reserved, v->guest_rflags |= BIT(15), GUEST, 0)	\
+	X(guest_rflags_bit1_clear, v->guest_rflags = 0, GUEST, 0)	\
+	X(guest_tr_not_busy, v->guest_tr_ar_bytes = 0x89, GUEST, 0)	\
+	X(guest_tr_unusable, v->guest_tr_ar_bytes = 0x10000, GUEST, 0)	\
+	X(guest_cs_data_type, v->guest_cs_ar_bytes = 0xa091, GUEST, 0)	\
+	X(guest_cs_l_and_d, v->guest_cs_ar_bytes = 0xe09b, GUEST, 0)	\
+	X(guest_ss_rpl_differs, (v->guest_ss_selector = 0x13,		\
+	  v->secondary_vm_exec_control &= ~CPU2_UNRESTRICTED_GUEST), GUEST, 0) \
+	X(guest_ds_not_present, v->guest_ds_ar_bytes = 0xc013, GUEST, 0) \
+	X(guest_limit_g_mismatch, v->guest_es_limit = 0xffff0, GUEST, 0) \
+	X(guest_gdtr_limit, v->guest_gdtr_limit = 0x10000, GUEST, 0)	\
+	X(guest_rip_noncanonical, v->guest_rip = 1ULL << 47, GUEST, 0)	\
+	X(guest_activity_hlt, v->guest_activity_state = 1, GUEST, 0)	\
+	X(guest_sti_and_movss, (v->guest_rflags |= X86_RFLAGS_IF,	\
+	  v->guest_interruptibility_info = 3), GUEST, 0)		\
+	X(guest_sti_with_if0, v->guest_interruptibility_info = 1, GUEST, 0) \
+	X(guest_extint_with_if0, v->vm_entry_intr_info_field =		\
+	  INTR_INFO_VALID | INTR_TYPE_EXT_INTR | 0x30, GUEST, 0)	\
+	X(guest_pending_dbg_reserved,					\
+	  v->guest_pending_dbg_exceptions = BIT(4), GUEST, 0)		\
+	X(guest_link_pointer, v->vmcs_link_pointer = 0x5000, GUEST, 4)	\
+	X(entry_msr_fs_base, (v->vm_entry_msr_load_count = 2,		\
+	  v->vm_entry_msr_load_addr = 0x6000), MSR, 2)
+
+static void test_checks(void)
+{
+	struct nested_check_env env = { .msrs = &msrs, .phys_bits = 40,
+					.l1_lma = true };
+	struct nested_check_result r;
+	struct vmcs12 vmcs12, *v = &vmcs12;
+	/* The MSR-load list at 0x6000: EFER, then FS_BASE (refused). */
+	u32 msr_list[8] = { 0xc0000080, 0, 0x500, 0, 0xc0000100, 0, 0, 0 };
+
+	memcpy(l1_ram + 0x6000, msr_list, sizeof(msr_list));
+	region(0x5000, 0x1234);
+	valid_vmcs12(v);
+	r = nested_vmx_check_vmcs12(v, &env, &mem);
+	if (r.class != NESTED_CHECK_OK)
+		tap_diag("the valid VMCS12 fails: %s", r.what);
+	tap_ok(r.class == NESTED_CHECK_OK, "a valid VMCS12 passes every check");
+#define BREAK_ONE(name, brk, cls, q)					\
+	valid_vmcs12(v);						\
+	brk;								\
+	r = nested_vmx_check_vmcs12(v, &env, &mem);			\
+	if (r.class != NESTED_CHECK_##cls || r.qual != (q))		\
+		tap_diag("%s: class %d qual %u (%s)", #name, r.class,	\
+			 r.qual, r.what ? r.what : "passed");		\
+	tap_ok(r.class == NESTED_CHECK_##cls && r.qual == (q),		\
+	       "vmcs12 check %s: %s", #name, r.what ? r.what : "-");
+	VMCS12_BREAKS(BREAK_ONE)
+#undef BREAK_ONE
+	/* A 32-bit L1 with a 32-bit host state passes the host checks. */
+	valid_vmcs12(v);
+	v->vm_exit_controls &= ~EXIT_HOST_ADDR_SPACE_SIZE;
+	v->vm_entry_controls &= ~ENTRY_IA32E_MODE_GUEST;
+	v->host_ia32_efer = 0;
+	env.l1_lma = false;
+	r = nested_check_host(v, &env);
+	tap_ok(r.class == NESTED_CHECK_OK, "a 32-bit host from a 32-bit L1");
+}
+
 int main(void)
 {
-	tap_plan(73);
+	tap_plan(134);
 	test_caps();
 	test_fields();
 	test_prechecks();
@@ -477,5 +660,6 @@ int main(void)
 	test_vmptrld_vmclear();
 	test_launch_invept();
 	test_operands();
+	test_checks();
 	return tap_done();
 }

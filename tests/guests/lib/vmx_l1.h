@@ -45,6 +45,13 @@ enum {
 #define VMCS_EXIT_QUAL		0x6400
 #define VMCS_GUEST_RSP		0x681c
 #define VMCS_GUEST_RIP		0x681e
+#define VMCS_GUEST_RFLAGS	0x6820
+#define VMCS_LINK_POINTER	0x2800
+#define VMCS_ENTRY_MSR_LOAD_ADDR 0x200a
+#define VMCS_ENTRY_MSR_LOAD_COUNT 0x4014
+#define VMCS_PROC2		0x401e
+#define VMCS_HOST_CS_SEL	0x0c02
+#define VMCS_ENTRY_INTR_INFO	0x4016
 
 int vmx_l1_vmxon(u64 pa);
 int vmx_l1_vmxoff(void);
@@ -62,6 +69,24 @@ int vmx_l1_vmlaunch(void);
 int vmx_l1_vmresume(void);
 int vmx_l1_invept(u64 type, u64 eptp);
 int vmx_l1_invvpid(u64 type, u16 vpid, u64 gva);
+/*
+ * VMLAUNCH (or VMRESUME) that also takes a VM exit back: HOST_RSP and
+ * HOST_RIP are pointed at this call first, so an exit returns here with
+ * VMX_L1_EXITED (RFLAGS 2, every register but RSP as L2 left it: the
+ * callers only use it where L2 never ran, a VM-entry failure).
+ */
+#define VMX_L1_EXITED		3
+int vmx_l1_launch_catch(bool resume);
+/* VMLAUNCH right after a MOV to SS (blocking by MOV SS). */
+int vmx_l1_vmlaunch_movss(void);
+/*
+ * Fill the current VMCS12 with a VMCS a VM entry accepts: controls from
+ * the TRUE_* capability MSRs plus EPT (@eptp), VPID 1, unrestricted guest,
+ * HLT exiting, external-interrupt and NMI exiting; host state = this CPU
+ * now (64-bit); guest state = a 64-bit copy of ours at @rip/@rsp.
+ */
+void vmx_l1_vmcs12_setup(u64 eptp, u64 rip, u64 rsp);
+
 /* VMREAD of the VM-instruction error field (0 if that fails). */
 u32 vmx_l1_insn_error(void);
 /* VMX offered? CPUID.1:ECX.VMX */
