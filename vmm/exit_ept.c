@@ -14,6 +14,7 @@
 #include "vmm/tdp_kernel.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/mmu/tdp_mmu.h"
+#include "vmm/mmu/shadow_ept.h"
 #include "arch/x86/vmx.h"
 #include "kernel/log.h"
 
@@ -66,6 +67,13 @@ int handle_ept_violation(struct vcpu *v)
 		return handle_mmio(v, gpa, qual);	/* a device, or nothing */
 	if (unlikely(r < 0))
 		return ept_violation_kill(v, gpa, qual, r);
+	/*
+	 * L1 wrote one of its EPT tables that L0 shadows and that cannot go
+	 * unsync: drop the shadow pages (L2 rebuilds them from what L1
+	 * writes) and let the write retry, instead of emulating it.
+	 */
+	if (unlikely(r == RET_PF_WRITE_PROTECTED))
+		kvm_mmu_unprotect_gfn(&v->guest->vm, gpa >> PAGE_SHIFT);
 	/*
 	 * Fixed, spurious or to be retried: re-enter (a stale root is
 	 * replaced before the entry). Replay the event whose delivery

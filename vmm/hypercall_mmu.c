@@ -36,7 +36,12 @@ CHECK_STAT(pt_pages_allocated) CHECK_STAT(tlb_flushes) CHECK_STAT(reclaims)
 CHECK_STAT(mmu_bugs) CHECK_STAT(pages_4k) CHECK_STAT(pages_2m)
 CHECK_STAT(pages_1g) CHECK_STAT(huge_splits) CHECK_STAT(huge_merges)
 CHECK_STAT(merge_retries) CHECK_STAT(dirty_pages_harvested)
-BUILD_BUG_ON((int)NR_TDP_MMU_STATS != (int)HV_MMU_NR_STATS_V2);
+CHECK_STAT(shadow_pages_alive) CHECK_STAT(shadow_pages_allocated)
+CHECK_STAT(shadow_faults) CHECK_STAT(shadow_faults_reflected)
+CHECK_STAT(shadow_zapped) CHECK_STAT(shadow_unsync_marked)
+CHECK_STAT(shadow_synced) CHECK_STAT(shadow_sync_zapped_sptes)
+CHECK_STAT(shadow_unprotects) CHECK_STAT(shadow_wrprot_reads)
+BUILD_BUG_ON((int)NR_TDP_MMU_STATS != (int)HV_MMU_NR_STATS_V3);
 BUILD_BUG_ON((int)NR_TDP_MMU_STATS < (int)HV_MMU_NR_STATS_V1);
 BUILD_BUG_ON(sizeof(struct hv_mmu_stats) !=
 	     sizeof(struct tdp_mmu_stats_snapshot));

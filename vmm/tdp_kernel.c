@@ -63,6 +63,13 @@ static void tdp_flush_local(void *arg)
 		if (READ_ONCE(v->cpu) == cpu && eptp)
 			invept_eptp(eptp);
 	}
+	/*
+	 * EPT02 (shadow EPT for an L1's L2s) has EPTPs of its own, one per
+	 * cached root: flush every context rather than track them.
+	 */
+	if (READ_ONCE(g->vm.indirect_shadow_pages) &&
+	    invept(INVEPT_ALL_CONTEXT, 0) != VMX_OK)
+		vmx_report_insn_error("INVEPT");
 }
 
 static void tdp_kernel_flush_remote_tlbs(struct vm *vm)

@@ -87,7 +87,15 @@ enum {
 	HV_MMU_STAT_pages_4k, HV_MMU_STAT_pages_2m, HV_MMU_STAT_pages_1g,
 	HV_MMU_STAT_huge_splits, HV_MMU_STAT_huge_merges,
 	HV_MMU_STAT_merge_retries, HV_MMU_STAT_dirty_pages_harvested,
-	HV_MMU_NR_STATS_V2
+	HV_MMU_NR_STATS_V2,
+	/* Version 3: shadow EPT for an L1's L2 guests (nested VMX). */
+	HV_MMU_STAT_shadow_pages_alive = HV_MMU_NR_STATS_V2,
+	HV_MMU_STAT_shadow_pages_allocated, HV_MMU_STAT_shadow_faults,
+	HV_MMU_STAT_shadow_faults_reflected, HV_MMU_STAT_shadow_zapped,
+	HV_MMU_STAT_shadow_unsync_marked, HV_MMU_STAT_shadow_synced,
+	HV_MMU_STAT_shadow_sync_zapped_sptes, HV_MMU_STAT_shadow_unprotects,
+	HV_MMU_STAT_shadow_wrprot_reads,
+	HV_MMU_NR_STATS_V3
 };
 
 /* Every u64 of a page HC_MMU_REPLACE_GFN put in place. */

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tests/host/tdp_host_support.h"
+#include "vmm/mmu/shadow_ept.h"
 #include "kernel/platform.h"
 #include "kernel/lockdep.h"
 #include "kernel/log.h"
@@ -245,6 +246,10 @@ int sim_guest_run(struct sim_vcpu *v, const gpa_t *gpas, unsigned int n,
 			/* Not memory, and the simulated machine has no devices. */
 			if (ret == RET_PF_EMULATE)
 				return -EFAULT;
+			/* A shadowed L1 EPT table: as the exit handler does. */
+			if (ret == RET_PF_WRITE_PROTECTED)
+				kvm_mmu_unprotect_gfn(v->vm,
+						      gpas[i] >> PAGE_SHIFT);
 		}
 	}
 	return 0;

@@ -78,6 +78,8 @@ static void free_slot(struct memslot *slot)
 	}
 	plat_free(slot->dirty_bitmap);
 	slot->pfns = slot->alias_pfns = slot->dirty_bitmap = NULL;
+	plat_free(slot->gfn_write_track);
+	slot->gfn_write_track = NULL;
 }
 
 /*

@@ -98,6 +98,14 @@ struct memslot {
 	 */
 	u32 dirty_log;
 	u64 *dirty_bitmap;
+	/*
+	 * Write tracking for shadow EPT (KVM's gfn_write_track): per GFN,
+	 * how many shadow pages above the leaves mirror the L1 EPT table
+	 * there; while > 0, L1 never gets write access to the GFN. NULL
+	 * until the slot's first shadowed table; changed with mmu_lock
+	 * held for write, read with it held for read (the fault path).
+	 */
+	u16 *gfn_write_track;
 };
 
 struct vm;

@@ -17,7 +17,8 @@ struct vm;
  * What a table translates. Only the invalid bit ever changes after
  * allocation, and it only goes 0 -> 1, with an atomic exchange on the whole
  * word (kvm_tdp_root_mark_invalid) so readers of the other fields never
- * race with a writer.
+ * race with a writer. Two pages with the same gfn and role translate the
+ * same thing, which is how the shadow MMU finds a page to share.
  */
 union kvm_mmu_page_role {
 	u32 word;
@@ -26,8 +27,34 @@ union kvm_mmu_page_role {
 		unsigned as_id:8;	/* address space (SMM, ...) */
 		unsigned invalid:1;	/* roots: obsolete, zap and free */
 		unsigned guest_mode:1;	/* flag: root for a nested guest */
-		unsigned :18;
+		/*
+		 * 0: the page shadows an L1 EPT table at gfn (shadow EPT);
+		 * 1: it maps a GFN range directly (every TDP MMU page, and
+		 * shadow pages standing in for an L1 huge leaf).
+		 */
+		unsigned direct:1;
+		/*
+		 * Shadow pages: the ACC_* the L1 entries above this table
+		 * grant (a leaf's access is access & its L1 entry's), so one
+		 * L1 table reached with different rights gets one page each.
+		 */
+		unsigned access:3;
+		unsigned ad_enabled:1;	/* shadow: L1's EPTP enables A/D */
+		unsigned :13;
 	};
+};
+
+struct kvm_mmu_page;
+
+/*
+ * One parent entry of a shadow page: the shadow page above it and the
+ * index of the SPTE there that points at it (KVM keeps parent_ptes).
+ * mmu_lock held for write.
+ */
+struct shadow_parent {
+	struct kvm_mmu_page *sp;
+	unsigned int index;
+	struct shadow_parent *next;
 };
 
 struct kvm_mmu_page {
@@ -48,6 +75,45 @@ struct kvm_mmu_page {
 	u64 root_seq;
 	struct vm *vm;
 	struct rcu_head rcu_head;
+
+	/*
+	 * Shadow EPT pages only (role.direct = 0, or direct pages under
+	 * one; vmm/mmu/shadow_mmu.c). Changed with mmu_lock held for write
+	 * unless said otherwise.
+	 */
+	/* On vm->mmu_page_hash[gfn], to find the page for an L1 table. */
+	struct kvm_mmu_page *gfn_hash_next;
+	/* On vm->shadow_pages, every shadow page of the VM. */
+	struct list_head shadow_link;
+	/* The shadow pages whose SPTEs point here; empty for a root. */
+	struct shadow_parent *parents;
+	/*
+	 * Tables above the leaves: the shadow page each present SPTE points
+	 * to (one page of pointers). Leaf tables of L1 (role.direct = 0,
+	 * level 4K): the L1 entry each present SPTE was made from, which
+	 * the sync compares with L1's table now (KVM's shadowed_translation).
+	 */
+	union {
+		struct kvm_mmu_page **children;
+		u64 *shadowed_gpte;
+	};
+	/* Roots: references from vCPUs' L2 contexts (kvm_shadow_ept_load). */
+	int root_count;
+	/*
+	 * The unsync bookkeeping, seed 004: written with mmu_lock held for
+	 * write, *or* for read together with vm->mmu_unsync_pages_lock (the
+	 * TDP MMU fault path marking pages unsync). None of it is atomic;
+	 * the lock is what keeps two vCPUs that mark siblings from losing
+	 * a count or a bit of their common parent.
+	 *  unsync: this leaf page may differ from L1's table (L1 has write
+	 *          access to it); read lock-free by the fault path first.
+	 *  unsync_children: how many bits of unsync_child_bitmap are set.
+	 *  unsync_child_bitmap: bit i: the child at SPTE i is unsync or
+	 *          has unsync children itself.
+	 */
+	bool unsync;
+	unsigned int unsync_children;
+	u64 unsync_child_bitmap[SPTE_ENT_PER_PAGE / 64];
 };
 
 static inline union kvm_mmu_page_role sp_role(const struct kvm_mmu_page *sp)

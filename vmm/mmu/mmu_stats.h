@@ -31,7 +31,17 @@
 	X(huge_splits, "huge SPTEs split into a table")		\
 	X(huge_merges, "tables merged back into a huge SPTE")		\
 	X(merge_retries, "merges given up (frozen/foreign child)")	\
-	X(dirty_pages_harvested, "dirty-log bits harvested")
+	X(dirty_pages_harvested, "dirty-log bits harvested")		\
+	X(shadow_pages_alive, "shadow EPT pages alive (with side pages)") \
+	X(shadow_pages_allocated, "shadow EPT pages allocated")	\
+	X(shadow_faults, "L2 EPT violations handled by shadow EPT")	\
+	X(shadow_faults_reflected, "L2 EPT violations given to L1")	\
+	X(shadow_zapped, "shadow pages zapped")			\
+	X(shadow_unsync_marked, "shadow pages marked unsync")		\
+	X(shadow_synced, "unsync shadow pages synced")		\
+	X(shadow_sync_zapped_sptes, "shadow SPTEs dropped by a sync")	\
+	X(shadow_unprotects, "L1 writes to write-tracked tables")	\
+	X(shadow_wrprot_reads, "L1 reads of shadowed tables mapped RO")
 
 enum tdp_mmu_stat {
 #define X(n, d) TDP_MMU_STAT_##n,
@@ -66,7 +76,7 @@ unsigned int tdp_mmu_stats_read(struct vm *vm, u64 *out, unsigned int n);
  * order. New counters are only ever appended (and the version bumped), so
  * an older guest with a smaller buffer keeps reading the ones it knows.
  */
-#define TDP_MMU_STATS_VERSION	2
+#define TDP_MMU_STATS_VERSION	3
 
 struct tdp_mmu_stats_snapshot {
 	u32 version;		/* out: TDP_MMU_STATS_VERSION */

@@ -104,6 +104,41 @@ retry:
 	return flush;
 }
 
+/*
+ * Shadow EPT's write protection of one L1 table page (KVM's
+ * kvm_tdp_mmu_write_protect_gfn), mmu_lock held for write: the 4K leaf
+ * of @gfn loses write access in every root. A huge leaf still over it
+ * (no memory to split it) is zapped instead. True if a flush is needed.
+ */
+bool kvm_tdp_mmu_write_protect_gfn(struct vm *vm, gfn_t gfn)
+{
+	struct kvm_mmu_page *root;
+	struct tdp_iter iter;
+	bool flush = false;
+
+	lockdep_assert_held_write(&vm->mmu_lock);
+	rcu_read_lock();
+	for_each_tdp_mmu_root(vm, root) {
+		for_each_tdp_pte(iter, root, gfn, gfn + 1) {
+			if (!is_shadow_present_pte(iter.old_spte) ||
+			    !is_last_spte(iter.old_spte, iter.level))
+				continue;
+			if (iter.level > PG_LEVEL_4K) {
+				tdp_mmu_set_spte(vm, &iter, 0);
+				flush = true;
+				continue;
+			}
+			if (!is_writable_pte(iter.old_spte))
+				continue;
+			tdp_mmu_set_spte(vm, &iter, iter.old_spte &
+					 ~VMX_EPT_WRITABLE_MASK);
+			flush = true;
+		}
+	}
+	rcu_read_unlock();
+	return flush;
+}
+
 /* Write-protect in every root, valid or not: a vCPU may still run on one. */
 static void wrprot_all_roots(struct vm *vm, gfn_t start, gfn_t end,
 			     gfn_t mask_base, const u64 *mask)

@@ -6,6 +6,7 @@
 #include "kernel/log.h"
 #include "kernel/platform.h"
 #include "vmm/mmu/tdp_mmu_internal.h"
+#include "vmm/mmu/shadow_ept.h"
 
 /*
  * Link a fresh table under the entry at @iter. Losing the cmpxchg (another
@@ -82,8 +83,8 @@ static int kvm_tdp_mmu_map(struct vm *vm, struct kvm_mmu_page *root,
 {
 	int goal = fault->goal_level;
 	struct tdp_iter iter;
-	u64 new_spte, old;
-	bool logged;
+	u64 new_spte, old, map_access;
+	bool logged, wrprot = false;
 	int ret;
 
 	lockdep_assert_held_read(&vm->mmu_lock);
@@ -121,9 +122,23 @@ static int kvm_tdp_mmu_map(struct vm *vm, struct kvm_mmu_page *root,
 	}
 
 	old = iter.old_spte;
+	/*
+	 * A GFN that holds a shadowed L1 EPT table (shadow_ept.h): a write
+	 * to a leaf table marks its shadow pages unsync and goes through;
+	 * a read, or a write to a tracked table, leaves it read-only.
+	 */
+	map_access = fault->map_access;
+	if ((map_access & ACC_WRITE) && READ_ONCE(vm->indirect_shadow_pages) &&
+	    mmu_try_to_unsync_pages(vm, fault->slot, fault->gfn,
+				    fault->access & ACC_WRITE)) {
+		map_access &= ~ACC_WRITE;
+		wrprot = true;
+		if (!(fault->access & ACC_WRITE))
+			mmu_stat_inc(vm, shadow_wrprot_reads);
+	}
 	new_spte = make_spte(fault->pfn & ~(KVM_PAGES_PER_HPAGE(goal) - 1),
-			     goal, fault->map_access);
-	logged = fault->dirty_log && (fault->map_access & ACC_WRITE) &&
+			     goal, map_access);
+	logged = fault->dirty_log && (map_access & ACC_WRITE) &&
 		 !(is_shadow_present_pte(old) && is_writable_pte(old));
 	if (is_frozen_spte(old)) {
 		ret = RET_PF_RETRY;
@@ -161,6 +176,9 @@ static int kvm_tdp_mmu_map(struct vm *vm, struct kvm_mmu_page *root,
 		 */
 		ret = RET_PF_FIXED;
 	}
+	/* The caller unprotects the GFN and lets the write retry. */
+	if (wrprot && (fault->access & ACC_WRITE) && ret != RET_PF_RETRY)
+		ret = RET_PF_WRITE_PROTECTED;
 out:
 	rcu_read_unlock();
 	return ret;
@@ -330,6 +348,10 @@ long kvm_tdp_mmu_map_range(struct vm *vm, struct kvm_mmu_page *root,
 			}
 			if (slot->flags & MEMSLOT_READONLY)
 				access = ACC_READ | ACC_EXEC;
+			/* A shadowed L1 EPT table stays read-only. */
+			if (READ_ONCE(vm->indirect_shadow_pages) &&
+			    mmu_try_to_unsync_pages(vm, slot, iter.gfn, false))
+				access &= ~ACC_WRITE;
 			pfn = memslot_gfn_to_pfn(slot, iter.gfn);
 			if (!pfn) {
 				ret = -ENOMEM;

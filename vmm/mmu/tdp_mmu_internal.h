@@ -62,6 +62,12 @@ int tdp_mmu_merge_huge_spt(struct vm *vm, struct tdp_iter *iter,
 /* mmu_lock held for write: no huge leaf maps @gfn; 1: flush, -ENOMEM. */
 int tdp_mmu_split_huge_at_gfn_locked(struct vm *vm, gfn_t gfn);
 
+/*
+ * Shadow EPT's write protection (tdp_mmu_dirty_log.c), mmu_lock held for
+ * write: no root maps @gfn writable; true if a flush is needed.
+ */
+bool kvm_tdp_mmu_write_protect_gfn(struct vm *vm, gfn_t gfn);
+
 /* Yield from a walk if needed; true if the walk must restart. */
 bool tdp_mmu_iter_cond_resched(struct vm *vm, struct tdp_iter *iter,
 			       bool flush, bool shared);

@@ -13,7 +13,7 @@
 #include "kernel/log.h"
 #include "kernel/string.h"
 #include "kernel/platform.h"
-#include "vmm/mmu/tdp_mmu_internal.h"
+#include "vmm/mmu/shadow_mmu_internal.h"
 
 bool tdp_mmu_unmap_gfn_range(struct vm *vm, gfn_t start, gfn_t end)
 {
@@ -24,6 +24,9 @@ bool tdp_mmu_unmap_gfn_range(struct vm *vm, gfn_t start, gfn_t end)
 	for_each_tdp_mmu_root_yield_safe(vm, root, false)
 		flush = tdp_mmu_zap_leafs(vm, root, start, end, false, flush,
 					  false);
+	/* L2's translations to these pages go too (shadow EPT). */
+	if (!list_empty(&vm->shadow_pages))
+		flush |= kvm_shadow_ept_unmap_gfn_range(vm, start, end);
 	return flush;
 }
 

@@ -179,6 +179,7 @@ struct kvm_mmu_page *tdp_mmu_get_vcpu_root(struct vm *vm, int as_id)
 	lockdep_assert_held(&vm->mmu_lock);
 	role.level = vm->root_level;
 	role.as_id = as_id;
+	role.direct = 1;
 
 	rcu_read_lock();
 	root = find_vcpu_root(vm, role.word, false);

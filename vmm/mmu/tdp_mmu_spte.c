@@ -38,6 +38,7 @@ struct kvm_mmu_page *tdp_mmu_alloc_sp(struct vm *vm, gfn_t gfn, int level)
 	sp->vm = vm;
 	sp->gfn = gfn;
 	sp->role.level = level;
+	sp->role.direct = 1;
 	INIT_LIST_HEAD(&sp->link);
 
 	/* Hashed before it becomes reachable, so removal can find it. */

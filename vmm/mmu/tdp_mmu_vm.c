@@ -5,6 +5,7 @@
 #include "kernel/log.h"
 #include "kernel/platform.h"
 #include "vmm/mmu/tdp_mmu_internal.h"
+#include "vmm/mmu/shadow_ept.h"
 
 const char *const tdp_mmu_stat_names[NR_TDP_MMU_STATS] = {
 #define X(n, d) #n,
@@ -70,6 +71,12 @@ int tdp_mmu_vm_init(struct vm *vm, const struct vm_mmu_ops *ops,
 	INIT_LIST_HEAD(&vm->tdp_mmu_roots);
 	for (i = 0; i < ARRAY_SIZE(vm->sp_hash); i++)
 		vm->sp_hash[i] = NULL;
+	spin_lock_init(&vm->mmu_unsync_pages_lock, "mmu_unsync_pages_lock");
+	for (i = 0; i < ARRAY_SIZE(vm->mmu_page_hash); i++)
+		vm->mmu_page_hash[i] = NULL;
+	INIT_LIST_HEAD(&vm->shadow_pages);
+	vm->indirect_shadow_pages = 0;
+	vm->test_skip_unsync_lock = false;
 	vm->mmu_invalidate_seq = 0;
 	vm->nr_memslots = 0;
 	vm->phys_bits = phys_bits;
@@ -88,6 +95,10 @@ int tdp_mmu_vm_init(struct vm *vm, const struct vm_mmu_ops *ops,
  */
 void tdp_mmu_vm_destroy(struct vm *vm)
 {
+	/* Shadow EPT first: its roots were put when the vCPUs unloaded. */
+	kvm_shadow_ept_zap_all(vm);
+	WARN_ON(!list_empty(&vm->shadow_pages));
+	WARN_ON(atomic64_read(&vm->stats.v[TDP_MMU_STAT_shadow_pages_alive]));
 	write_lock(&vm->mmu_lock);
 	tdp_mmu_invalidate_all_roots(vm);
 	write_unlock(&vm->mmu_lock);

@@ -49,6 +49,7 @@ struct vm_mmu_ops {
 };
 
 #define SP_HASH_BITS	12
+#define MMU_PAGE_HASH_BITS	10
 
 struct vm {
 	/*
@@ -75,6 +76,35 @@ struct vm {
 	 * a pfn looked up before a reclaim is never installed after it.
 	 */
 	u64 mmu_invalidate_seq;
+
+	/*
+	 * Shadow EPT (shadow_mmu.c, shadow_unsync.c): the shadow pages that
+	 * mirror L1's EPT tables for its L2 guests. mmu_page_hash (by L1
+	 * GFN), shadow_pages and every shadow page's structure change with
+	 * mmu_lock held for write; the hash is walked with it held for read
+	 * by the TDP MMU fault path (mmu_try_to_unsync_pages), which that
+	 * lock mode keeps stable. indirect_shadow_pages counts the pages
+	 * with role.direct = 0 (written under the write lock, read
+	 * lock-free by the fault path as "is there anything to look up").
+	 */
+	struct kvm_mmu_page *mmu_page_hash[1U << MMU_PAGE_HASH_BITS];
+	struct list_head shadow_pages;
+	u64 indirect_shadow_pages;
+	/*
+	 * mmu_unsync_pages_lock protects the unsync bookkeeping of shadow
+	 * pages (sp->unsync, unsync_children, unsync_child_bitmap) when it
+	 * is changed with mmu_lock held only for read: marking pages unsync
+	 * from TDP MMU faults on several vCPUs at once (seed 004). Taken
+	 * inside mmu_lock (read); nothing is taken inside it. With mmu_lock
+	 * held for write there is no contention, and it is not needed.
+	 */
+	spinlock_t mmu_unsync_pages_lock;
+	/*
+	 * Test-only seam: the hosted race test sets it to show that the
+	 * bookkeeping breaks without mmu_unsync_pages_lock. Never set in
+	 * the kernel.
+	 */
+	bool test_skip_unsync_lock;
 
 	/* Set up before vCPUs run, immutable afterwards. */
 	struct memslot memslots[VM_MAX_MEMSLOTS];
