@@ -8,6 +8,7 @@
  * VMsucceed/VMfail and the next instruction, or #UD/#GP/#PF on this one.
  */
 #include "vmm/nested/nested.h"
+#include "vmm/nested/nested_checks.h"
 #include "vmm/nested/nested_operand.h"
 #include "vmm/vcpu_nested.h"
 #include "vmm/exit_handlers.h"
@@ -416,14 +417,30 @@ int handle_invvpid(struct vcpu *v)
 	return handle_inv(v, NESTED_INSN_INVVPID);
 }
 
+/* Which VMCS12 rule L1 broke, once per vCPU (L1 may probe many). */
+static void say_check(struct vcpu *v, struct nested_vcpu *nv,
+		      const struct nested_check_result *c)
+{
+	if (nv->said_entry_check)
+		return;
+	nv->said_entry_check = true;
+	pr_info("nested: %s vcpu%u: VM entry to L2 refused: %s (said once)\n",
+		v->guest->name, v->index, c->what);
+}
+
 /*
  * VMLAUNCH/VMRESUME: the checks before the VMCS12's (no current VMCS,
- * MOV-SS blocking, launch state) give their answers; entering L2 is
- * step 3/4 of issue 14 and not in this build, so a VMCS12 that passes
- * them ends L1 with a message saying so instead of a wrong answer.
+ * MOV-SS blocking, launch state), then the VMCS12's own (controls:
+ * VMfailValid(7), host state: 8, guest state: a VM-entry failure exit
+ * 33, the MSR-load list: 34). Entering L2 is step 4 of issue 14 and not
+ * in this build, so a VMCS12 that passes every check ends L1 with a
+ * message saying so instead of a wrong answer.
  */
 static int handle_launch(struct vcpu *v, bool launch)
 {
+	struct nested_l1_mem mem = l1_mem(v);
+	struct nested_check_env cenv;
+	struct nested_check_result c;
 	struct nested_insn_env env;
 	struct nested_vcpu *nv;
 	struct nested_result r;
@@ -436,6 +453,27 @@ static int handle_launch(struct vcpu *v, bool launch)
 	r = nested_vmx_launch_precheck(&nv->vmx, &env, launch);
 	if (r.kind != NESTED_CONTINUE)
 		return nested_finish(v, r);
+	cenv = (struct nested_check_env){
+		.msrs = env.msrs, .phys_bits = env.phys_bits, .l1_lma = env.lma,
+		.l1_x2apic = lapic_mode(&v->lapic) == LAPIC_MODE_X2APIC,
+	};
+	c = nested_vmx_check_vmcs12(&nv->vmx.cached_vmcs12, &cenv, &mem);
+	if (c.class != NESTED_CHECK_OK)
+		say_check(v, nv, &c);
+	switch (c.class) {
+	case NESTED_CHECK_CONTROLS:
+		return nested_finish(v, nested_vmfail(&nv->vmx, 7));
+	case NESTED_CHECK_HOST:
+		return nested_finish(v, nested_vmfail(&nv->vmx, 8));
+	case NESTED_CHECK_GUEST:
+		return nested_vmx_entry_failed(v, nv, EXIT_REASON_INVALID_GUEST_STATE,
+					       c.qual);
+	case NESTED_CHECK_MSR:
+		return nested_vmx_entry_failed(v, nv, EXIT_REASON_MSR_LOAD_FAIL,
+					       c.qual);
+	case NESTED_CHECK_OK:
+		break;
+	}
 	guest_kill(v->guest, launch ? "VMLAUNCH of a VMCS12: entering L2 is not "
 				      "implemented yet (nested VMX, issue 14)"
 				    : "VMRESUME of a VMCS12: entering L2 is not "
