@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * CPUID: the host's answers, filtered so the guest sees only what it
- * really gets (no VMX, no MONITOR/MWAIT, no XSAVE, no PMU; the emulated
+ * really gets (no VMX unless nested=1 offers it, no MONITOR/MWAIT, no XSAVE, no PMU; the emulated
  * local APIC with x2APIC and the TSC-deadline timer, its APIC bit
  * following IA32_APIC_BASE.EN as on hardware), with the hypervisor bit set, and our hypervisor leaves
  * at 0x40000000 (signature "MicroHVMicro", see hv_abi.h).
@@ -9,6 +9,7 @@
 #include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/vcpu.h"
+#include "vmm/vcpu_nested.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
@@ -121,6 +122,9 @@ int handle_cpuid(struct vcpu *v)
 				((v->guest->nr_vcpus & 0xff) << 16);
 			if (lapic_mode(&v->lapic) != LAPIC_MODE_DISABLED)
 				r.edx |= C1_EDX_APIC;
+			/* nested=1, where the host has what nested needs. */
+			if (vcpu_nested_vmx_offered(v))
+				r.ecx |= CPUID_1_ECX_VMX;
 		} else if (leaf == 0xb) {
 			cpuid_topology(v, subleaf, &r);
 		}

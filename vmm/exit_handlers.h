@@ -3,7 +3,8 @@
  * The exit-dispatch table: basic exit reason -> handler, as one X-macro.
  * vmm/exit.c builds the table from it; each handler lives in the file of
  * its family (exit_misc.c, exit_io.c, exit_msr.c, exit_cpuid.c,
- * hypercall.c, exit_ept.c). A reason not listed kills the guest with a
+ * hypercall.c, exit_ept.c; the VMX instructions in vmm/nested/nested_exit.c,
+ * #UD unless the guest is offered VMX). A reason not listed kills the guest with a
  * message naming the reason and the qualification; the host goes on.
  *
  * Every handler returns VCPU_STOP, VCPU_RESUME, VCPU_YIELD or VCPU_HALT
@@ -27,15 +28,15 @@
 	X(HLT,			handle_hlt)				\
 	X(INVD,			handle_skip)				\
 	X(VMCALL,		handle_vmcall)				\
-	X(VMCLEAR,		handle_ud)				\
-	X(VMLAUNCH,		handle_ud)				\
-	X(VMPTRLD,		handle_ud)				\
-	X(VMPTRST,		handle_ud)				\
-	X(VMREAD,		handle_ud)				\
-	X(VMRESUME,		handle_ud)				\
-	X(VMWRITE,		handle_ud)				\
-	X(VMXOFF,		handle_ud)				\
-	X(VMXON,		handle_ud)				\
+	X(VMCLEAR,		handle_vmclear)				\
+	X(VMLAUNCH,		handle_vmlaunch)				\
+	X(VMPTRLD,		handle_vmptrld)				\
+	X(VMPTRST,		handle_vmptrst)				\
+	X(VMREAD,		handle_vmread)				\
+	X(VMRESUME,		handle_vmresume)				\
+	X(VMWRITE,		handle_vmwrite)				\
+	X(VMXOFF,		handle_vmxoff)				\
+	X(VMXON,		handle_vmxon)				\
 	X(CR_ACCESS,		handle_cr_access)			\
 	X(IO_INSTRUCTION,	handle_io)				\
 	X(MSR_READ,		handle_rdmsr)				\
@@ -44,9 +45,9 @@
 	X(MONITOR_INSTRUCTION,	handle_ud)				\
 	X(EPT_VIOLATION,	handle_ept_violation)			\
 	X(EPT_MISCONFIG,	handle_ept_misconfig)			\
-	X(INVEPT,		handle_ud)				\
+	X(INVEPT,		handle_invept)				\
 	X(PREEMPTION_TIMER,	handle_preemption_timer)		\
-	X(INVVPID,		handle_ud)				\
+	X(INVVPID,		handle_invvpid)				\
 	X(XSETBV,		handle_ud)				\
 	X(VMFUNC,		handle_ud)
 

@@ -2,14 +2,15 @@
 /*
  * Exits that need no device model: exceptions and NMIs, external
  * interrupts, the preemption timer, triple fault, HLT, control-register
- * writes, and instructions a guest may not use here (VMX instructions,
- * MONITOR/MWAIT, XSETBV: #UD, as on a CPU without the feature, which is
- * what our CPUID says).
+ * writes, and instructions a guest may not use here (MONITOR/MWAIT,
+ * XSETBV, GETSEC: #UD, as on a CPU without the feature, which is what our
+ * CPUID says; the VMX instructions are vmm/nested/'s).
  */
 #include "vmm/guest_report.h"
 #include "vmm/exit_codes.h"
 #include "vmm/vcpu_irq.h"
 #include "vmm/vcpu_lapic.h"
+#include "vmm/vcpu_nested.h"
 #include "vmm/vmcs_setup.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/vmx/vmx_caps.h"
@@ -153,7 +154,10 @@ static int guest_write_cr0(struct vcpu *v, u64 val)
 	 * #GP (SDM MOV to CR0): reserved bits, PG without PE, NW without
 	 * CD, and clearing PG with CR4.PCIDE set or from 64-bit code.
 	 */
-	if (val >> 32 || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
+	/* In VMX operation PE, PG and NE are fixed to 1 (CR0_FIXED0). */
+	if ((vcpu_in_vmx_operation(v) &&
+	     (~val & (X86_CR0_PE | X86_CR0_PG | X86_CR0_NE))) ||
+	    val >> 32 || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
 	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) ||
 	    (!(val & X86_CR0_PG) && (old & X86_CR0_PG) &&
 	     ((vmread(CR4_READ_SHADOW) & X86_CR4_PCIDE) ||
@@ -184,16 +188,22 @@ static int guest_write_cr0(struct vcpu *v, u64 val)
 
 /*
  * MOV to CR4 exits when it changes a bit the host checks
- * (vcpu_cr4_host_owned()): #GP for a bit the guest may not set (VMXE,
- * OSXSAVE, reserved ones), for clearing PAE in long mode, and for setting
+ * (vcpu_cr4_host_owned()): #GP for a bit the guest may not set (VMXE
+ * unless VMX is offered, OSXSAVE, reserved ones), for clearing VMXE in
+ * VMX operation, for clearing PAE in long mode, and for setting
  * PCIDE outside long mode or with CR3[11:0] nonzero (SDM 2.5, 4.10.1).
  */
 static int guest_write_cr4(struct vcpu *v, u64 val)
 {
 	u64 old = vmread(CR4_READ_SHADOW);
 	bool lma = vmread(GUEST_IA32_EFER) & EFER_LMA;
+	u64 allowed = vcpu_cr4_guest_allowed();
 
-	if ((val & ~vcpu_cr4_guest_allowed()) ||
+	/* VMXE: only where VMX is offered; fixed to 1 in VMX operation. */
+	if (vcpu_nested_vmx_offered(v))
+		allowed |= X86_CR4_VMXE;
+	if ((val & ~allowed) ||
+	    (vcpu_in_vmx_operation(v) && !(val & X86_CR4_VMXE)) ||
 	    (lma && !(val & X86_CR4_PAE)) ||
 	    ((val & X86_CR4_PCIDE) && !(old & X86_CR4_PCIDE) &&
 	     (!lma || (vmread(GUEST_CR3) & 0xfff)))) {

@@ -3,8 +3,10 @@
  * RDMSR/WRMSR: every MSR access exits (no MSR bitmap). The local APIC's
  * (IA32_APIC_BASE, IA32_TSC_DEADLINE, x2APIC 0x800-0x8ff) go to it
  * (vmm/vcpu_lapic.c); beside those only the MSRs in the allow-list below
- * exist for the guest; anything else, including
- * the VMX capability MSRs, raises #GP as on a CPU without that MSR.
+ * exist for the guest; anything else raises #GP as on a CPU without that
+ * MSR, the VMX capability MSRs too unless the guest is offered VMX
+ * (nested=1: vmm/nested/ answers them and IA32_FEATURE_CONTROL, all
+ * read-only).
  *
  * Where the VMCS holds the guest's copy (EFER, PAT, FS/GS base, SYSENTER)
  * the access goes there. The SYSCALL MSRs, KERNEL_GS_BASE and TSC_AUX are
@@ -16,6 +18,7 @@
 #include "vmm/exit_handlers.h"
 #include "vmm/vcpu_msrs.h"
 #include "vmm/vcpu_lapic.h"
+#include "vmm/vcpu_nested.h"
 #include "vmm/vmx/vmx_caps.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
@@ -259,6 +262,12 @@ int handle_rdmsr(struct vcpu *v)
 	int lapic;
 	u64 val;
 
+	if (vcpu_nested_vmx_rdmsr(v, (u32)v->regs.rcx, &val)) {
+		v->regs.rax = (u32)val;
+		v->regs.rdx = val >> 32;
+		vcpu_skip_insn(v);
+		return VCPU_RESUME;
+	}
 	lapic = vcpu_lapic_rdmsr(v, (u32)v->regs.rcx, &val);
 	if (!lapic && !e)
 		msr_log_unknown(v, (u32)v->regs.rcx, false);
@@ -276,8 +285,13 @@ int handle_wrmsr(struct vcpu *v)
 {
 	const struct msr_entry *e = msr_lookup((u32)v->regs.rcx);
 	u64 val = (u32)v->regs.rax | ((u64)(u32)v->regs.rdx << 32);
-	int lapic = vcpu_lapic_wrmsr(v, (u32)v->regs.rcx, val);
+	int lapic;
 
+	if (vcpu_nested_vmx_msr(v, (u32)v->regs.rcx)) {
+		vcpu_inject_exception(v, X86_VEC_GP, true, 0);
+		return VCPU_RESUME;
+	}
+	lapic = vcpu_lapic_wrmsr(v, (u32)v->regs.rcx, val);
 	if (!lapic && !e)
 		msr_log_unknown(v, (u32)v->regs.rcx, true);
 	if (lapic < 0 || (!lapic && (!e || !msr_write(v, e, val)))) {

@@ -70,6 +70,8 @@ struct guest {
 	bool expect_triple_fault;	/* option: the guest's death is the test */
 	/* test_hooks=1: the test-only hypercalls are allowed (hypercall.c). */
 	bool test_hooks;
+	/* nested=1: VMX is offered to its vCPUs (vmm/nested/), if the host can. */
+	bool nested;
 
 	/*
 	 * Guest-physical memory [0, mem_size) is memslot 0 of vm, populated

@@ -8,6 +8,7 @@
 #include "vmm/guest_main.h"
 #include "vmm/vcpu_run.h"
 #include "vmm/vcpu.h"
+#include "vmm/vcpu_nested.h"
 #include "include/uapi/hv_abi.h"
 #include "vmm/vmx/vpid.h"
 #include "vmm/tdp_kernel.h"
@@ -164,6 +165,7 @@ void guest_destroy(struct guest *g)
 		if (v->vmcs)
 			plat_free_page(v->vmcs);
 		vpid_free(v->vpid);
+		vcpu_nested_vmx_free(v);
 		plat_free(v);
 	}
 	plat_free(g);

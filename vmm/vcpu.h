@@ -28,6 +28,7 @@ struct guest;
 struct vm;
 struct kvm_mmu_page;
 struct guest_mmu_pressure;
+struct nested_vcpu;
 
 /*
  * What the vCPU itself is doing, as KVM's mp_state: running guest code,
@@ -107,6 +108,11 @@ struct vcpu {
 	 * this vCPU stands with respect to INIT/SIPI (run loop only).
 	 */
 	struct kvm_lapic lapic;
+	/*
+	 * Nested VMX (vmm/nested/nested.h): NULL until the vCPU's first VMX
+	 * instruction; only its run loop touches it.
+	 */
+	struct nested_vcpu *nested;
 	enum vcpu_mp_state mp_state;
 	u64 nr_sipi, nr_init, nr_nmi_injected, lapic_ipis_sent;
 	/*

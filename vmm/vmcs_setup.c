@@ -42,8 +42,8 @@ u32 vcpu_slice_ticks;
 /*
  * CR4 bits a guest may set: the architectural ones of every 64-bit CPU,
  * and those whose feature CPUID shows the guest (vmm/exit_cpuid.c) and
- * VMX lets a guest have (IA32_VMX_CR4_FIXED1). Never VMXE (no nested
- * VMX yet), OSXSAVE (XSAVE is hidden), SMXE, LA57 (guest 5-level paging
+ * VMX lets a guest have (IA32_VMX_CR4_FIXED1). Never VMXE (the CR4 path
+ * adds it for a vCPU offered VMX: vmm/vcpu_nested.h), OSXSAVE (XSAVE is hidden), SMXE, LA57 (guest 5-level paging
  * is not offered).
  */
 u64 vcpu_cr4_guest_allowed(void)

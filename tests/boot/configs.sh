@@ -20,6 +20,9 @@ guest_set=(
 	--module tests/guests/mb1/module.txt "module_for=mb1_flat -- a b c"
 	--module $g/mb1_flat.bin "module_for=mb1_flat -- self"
 	--module $g/apic.elf "name=apic vcpus=4 mem=4M test_hooks=1 testdev=1"
+	# An L1 hypervisor's VMX instructions (vmm/nested/).
+	--module $g/nested_vmx_insn.elf "name=nested_vmx_insn mem=4M nested=1"
+	--module $g/nested_vmx_entry.elf "name=nested_vmx_entry mem=2M nested=1"
 )
 boot_configs() {
 	boot qemu-1cpu --emu qemu --cpus 1 --mem 256 \

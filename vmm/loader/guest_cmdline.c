@@ -159,6 +159,11 @@ static const char *parse_testdev(struct guest_config *cfg, const char *val)
 	return parse_flag(&cfg->testdev, val);
 }
 
+static const char *parse_nested(struct guest_config *cfg, const char *val)
+{
+	return parse_flag(&cfg->nested, val);
+}
+
 static const char *parse_hugepages(struct guest_config *cfg, const char *val)
 {
 	if (!strcmp(val, "4k"))
@@ -185,6 +190,7 @@ static const struct host_word host_words[] = {
 	{ "strict_io", parse_strict_io, "strict_io=0|1" },
 	{ "testdev", parse_testdev, "testdev=0|1" },
 	{ "hugepages", parse_hugepages, "hugepages=4k|2m|1g" },
+	{ "nested", parse_nested, "nested=0|1" },
 };
 
 static bool is_space(char c)
@@ -353,7 +359,7 @@ bool guest_cmdline_parse(const char *s, struct guest_config *cfg,
 		w = find_word(word, eq ? (size_t)(eq - word) : strlen(word));
 		if (!w) {
 			ksnprintf(err, errlen,
-				  "unknown option '%s' (host options: name= vcpus= mem= expect= timeout= alias= pressure= profile= test_hooks= strict_io= testdev= hugepages=; guest options go after '--')",
+				  "unknown option '%s' (host options: name= vcpus= mem= expect= timeout= alias= pressure= profile= test_hooks= strict_io= testdev= hugepages= nested=; guest options go after '--')",
 				  word);
 			return false;
 		}

@@ -5,7 +5,8 @@
  *
  *   name=NAME [vcpus=N] [mem=SIZE] [expect=exit|triple_fault]
  *   [timeout=SECONDS] [alias=PAGES] [pressure=0|1] [profile=0|1]
- *   [test_hooks=0|1] [strict_io=0|1] [testdev=0|1] [-- GUEST OPTIONS...]
+ *   [test_hooks=0|1] [strict_io=0|1] [testdev=0|1] [hugepages=4k|2m|1g]
+ *   [nested=0|1] [-- GUEST OPTIONS...]
  *
  * alias= adds an aliased memslot of PAGES GFNs at HV_GFN_ALIAS_BASE (the
  * MMU tests' huge roots); pressure=1 runs the memory-pressure worker for
@@ -14,6 +15,8 @@
  * test_hooks=1 lets it call the test-only hypercalls (include/uapi/hv_abi.h),
  * refused with -HV_EPERM otherwise; testdev=1 puts QEMU pc-testdev's
  * interrupt lines at ports 0x2000-0x2017 (kvm-unit-tests drive them);
+ * nested=1 offers it VMX (CPUID, the capability MSRs, the VMX
+ * instructions: vmm/nested/) when the host has what nested VMX needs;
  * strict_io=1 kills it on a port access
  * that no device claims (default: reads all ones, writes dropped).
  *
@@ -64,6 +67,7 @@ struct guest_config {
 	bool test_hooks;
 	bool strict_io;
 	bool testdev;				/* QEMU pc-testdev IRQ lines */
+	bool nested;				/* offer VMX (vmm/nested/) */
 	u32 hugepages;				/* MEMSLOT_HUGE_* of guest RAM */
 	char guest_cmdline[HV_CMDLINE_MAX];	/* after "--", NUL-terminated */
 };

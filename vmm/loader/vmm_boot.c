@@ -175,6 +175,7 @@ static void prepare(struct boot_guest *bg, unsigned int idx)
 	}
 	bg->g->expect_triple_fault = bg->cfg.expect == GUEST_EXPECT_TRIPLE_FAULT;
 	bg->g->test_hooks = bg->cfg.test_hooks;
+	bg->g->nested = bg->cfg.nested;
 	bg->g->io_bus.strict = bg->cfg.strict_io;
 	bg->g->testdev.guest = bg->g;
 	if (bg->cfg.testdev &&

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the VM layer asks of nested VMX (implemented in vmm/nested/,
+ * which depends on the VM layer, never the other way): whether a vCPU is
+ * offered VMX, its VMX capability MSRs and IA32_FEATURE_CONTROL, the CR0
+ * and CR4 rules of VMX operation, and freeing its nested state. The VMX
+ * instructions' exits are in vmm/exit_handlers.h's table.
+ */
+#ifndef VMM_VCPU_NESTED_H
+#define VMM_VCPU_NESTED_H
+
+#include "kernel/types.h"
+
+struct vcpu;
+
+/* The guest asked for VMX (nested=1) and the host can offer it. */
+bool vcpu_nested_vmx_offered(struct vcpu *v);
+/*
+ * RDMSR of IA32_FEATURE_CONTROL or a VMX capability MSR by a vCPU that is
+ * offered VMX: true with *val set; false when @msr is none of those (or
+ * VMX is not offered) and the ordinary MSR rules apply. All of them are
+ * read-only: vcpu_nested_vmx_msr() says whether a WRMSR must #GP.
+ */
+bool vcpu_nested_vmx_rdmsr(struct vcpu *v, u32 msr, u64 *val);
+bool vcpu_nested_vmx_msr(struct vcpu *v, u32 msr);
+/* In VMX operation (after VMXON): CR4.VMXE, CR0.PE/PG/NE stay set. */
+bool vcpu_in_vmx_operation(struct vcpu *v);
+/* The vCPU goes away: its nested state with it. */
+void vcpu_nested_vmx_free(struct vcpu *v);
+
+#endif
