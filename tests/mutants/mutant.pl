@@ -4,7 +4,7 @@
 # The text side of `make mutants`: reads tests/mutants/mutants.txt.
 #
 #   mutant.pl list  MUTANTS            one line per mutant:
-#                                      name|file|progs|equivalent(0/1)
+#                                      name|file|progs|equivalent(0/1)|boot
 #   mutant.pl field MUTANTS NAME KEY   one field of one mutant (bug, equivalent)
 #   mutant.pl apply MUTANTS NAME ROOT  write the mutated file under ROOT,
 #                                      from the pristine file in the current
@@ -47,7 +47,7 @@ sub parse {
 			or die "mutants: $path:$.: not 'key: value': $line\n";
 		my ($k, $v) = ($1, $2);
 		die "mutants: $path:$.: unknown key '$k'\n"
-			unless $k =~ /^(name|file|find|replace|bug|progs|equivalent)$/;
+			unless $k =~ /^(name|file|find|replace|bug|progs|equivalent|boot)$/;
 		$cur{$k} = $v;
 	}
 	$flush->();
@@ -73,8 +73,9 @@ my @all = parse($path);
 
 if ($cmd eq 'list') {
 	for (@all) {
-		printf "%s|%s|%s|%d\n", $_->{name}, $_->{file},
-			$_->{progs} // '', defined $_->{equivalent} ? 1 : 0;
+		printf "%s|%s|%s|%d|%s\n", $_->{name}, $_->{file},
+			$_->{progs} // '', defined $_->{equivalent} ? 1 : 0,
+			$_->{boot} // '';
 	}
 } elsif ($cmd eq 'field') {
 	my $m = find_one(\@all, $args[0]);

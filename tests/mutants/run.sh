@@ -8,7 +8,10 @@
 # in place. A baseline run of every program comes first and must pass. Then
 # for each mutant: apply it, build the programs it names (default: every
 # tests/host/test_tdp_*.c) under TSan and under ASan+UBSan, and run them
-# briefly; the first failing program kills it. A mutant that passes
+# briefly; the first failing program kills it. A mutant with boot: instead
+# builds the test kernel and guests in the copy and boots that one guest
+# under Bochs (2 CPUs); a failing boot kills it (a baseline boot of each
+# such guest, unmutated, must pass first). A mutant that passes
 # MUTANTS_TRIES runs (default 3: some kills are races) survives.
 #
 #   tests/mutants/run.sh [NAME...]     all mutants, or the ones named
@@ -114,17 +117,49 @@ build $DEFAULT_PROGS test_rcu test_rcu_sleep test_page_alloc test_misuse test_mm
 base=$(run_all $DEFAULT_PROGS test_rcu test_rcu_sleep test_page_alloc test_misuse test_mmio_insn)
 [ -z "$base" ] || die "the unmutated tree fails: $base (see $OUT/run.*.log)"
 
+# boot_guest <PATH:CMDLINE>: build the copy, boot it with that guest under
+# Bochs; prints why it failed, or nothing.
+boot_guest() {
+	local mod=${1%%:*} cmd=${1#*:} log=$OUT/boot.log
+	if ! make -s -C "$TREE" -j2 all >"$OUT/boot-build.log" 2>&1; then
+		echo "NOBUILD: the kernel or guests do not build (see $OUT/boot-build.log)"
+		return
+	fi
+	(cd "$TREE" && timeout -k 5 300 tests/boot/boot_test.sh --name mutant \
+		--emu bochs --cpus 2 --mem 128 \
+		--cmdline "exit=bochs ktest=guests.modules" \
+		--module "$mod" "$cmd") >"$log" 2>&1 && return
+	grep -a -m1 '^not ok' "$log" | cut -c1-110
+	grep -q '^not ok' "$log" || echo "boot failed (see $log)"
+}
+declare -A boot_base
+for e in "${ENTRIES[@]}"; do
+	IFS='|' read -r name file progs is_equiv boot <<<"$e"
+	[ -n "$boot" ] && [ -z "${boot_base[$boot]:-}" ] || continue
+	echo "mutants: baseline boot of ${boot%%:*}"
+	boot_base[$boot]=1
+	f=$(boot_guest "$boot")
+	[ -z "$f" ] || die "the unmutated tree fails the boot of $boot: $f"
+done
+
 printf '%-34s %-10s %5s  %s\n' MUTANT RESULT SECS "KILLED BY / WHY"
 killed=0 survived=0 equiv=0 bad=0 n=0
 json="$OUT/mutants.json.tmp"
 echo '{ "mutants": [' >"$json"
 for e in "${ENTRIES[@]}"; do
-	IFS='|' read -r name file progs is_equiv <<<"$e"
+	IFS='|' read -r name file progs is_equiv boot <<<"$e"
 	[ -n "$progs" ] || progs=$DEFAULT_PROGS
 	t0=$(date +%s)
 	result= by=
 	if ! $TOOL apply "$LIST" "$name" "$TREE" 2>"$OUT/apply.log"; then
 		result=stale by=$(cat "$OUT/apply.log")
+	elif [ -n "$boot" ]; then
+		by=$(boot_guest "$boot")
+		if [[ $by == NOBUILD:* ]]; then result=nobuild
+		elif [ -n "$by" ]; then result=killed
+		else result=survived
+			[ "$is_equiv" = 1 ] && by=$($TOOL field "$LIST" "$name" equivalent)
+		fi
 	# shellcheck disable=SC2086
 	elif ! build $progs; then
 		result=nobuild by="$(grep -m1 error "$OUT/build.log" | cut -c1-110)"
