@@ -13,6 +13,10 @@
  *    addresses; L1 takes away write or execute: L2's write or fetch
  *    exits with them; a write-only entry is a misconfiguration (49);
  *  - an EPT12 whose root is outside L1's memory: misconfiguration;
+ *  - L1's exception bitmap, I/O and MSR bitmaps decide which of L2's
+ *    exceptions, ports and MSRs exit to L1 (the rest L0 handles); an
+ *    interrupt for L1 exits L2 (external-interrupt exiting) and then
+ *    reaches L1's handler;
  *  - two L2s (two VMCS12s, two EPT12s) alternate, each seeing its own;
  *  - vCPU 1 runs its own L2s at the same time (with vcpus=2).
  */
@@ -62,9 +66,26 @@ static u8 page_c[PAGE] __attribute__((aligned(PAGE)));
  */
 volatile u64 l2_arg[2], l2_out[2];
 extern const char l2_read[], l2_write[], l2_fetch[], l2_cpuid[], l2_hlt[],
-		  l2_exec_page[];
+		  l2_exec_page[], l2_ud[], l2_spin[], l2_outb[], l2_rdmsr[];
 asm(".text\n"
     ".globl l2_read, l2_write, l2_fetch, l2_cpuid, l2_hlt\n"
+    ".globl l2_ud, l2_spin, l2_outb, l2_rdmsr\n"
+    "l2_ud:\n"
+    "	ud2\n"
+    "	vmcall\n"
+    "l2_spin:\n"
+    "	pause\n"
+    "	jmp l2_spin\n"
+    "l2_outb:\n"
+    "	mov $0x55, %al\n"
+    "	out %al, $0x80\n"
+    "	vmcall\n"
+    "	jmp l2_outb\n"
+    "l2_rdmsr:\n"
+    "	mov $0x10, %ecx\n"
+    "	rdmsr\n"
+    "	vmcall\n"
+    "	jmp l2_rdmsr\n"
     "l2_read:\n"
     "	mov (%rsp), %rdx\n"
     "	mov l2_arg(,%rdx,8), %rcx\n"
@@ -319,6 +340,84 @@ static void test_two_l2s(struct l1_cpu *c, unsigned int cpu)
 	ktap_result(ok && rounds == 6, "vcpu%u_two_l2s_each_see_their_own_ept12", cpu);
 }
 
+static u8 io_bitmap[2][PAGE] __attribute__((aligned(PAGE)));
+static u8 msr_bitmap[PAGE] __attribute__((aligned(PAGE)));
+static volatile unsigned int l1_irqs;
+
+static void on_l1_irq(unsigned int vector)
+{
+	l1_irqs++;
+}
+
+#define VMCS_EXC_BITMAP		0x4004
+#define VMCS_PROC		0x4002
+#define PROC_IO_BITMAPS		(1u << 25)
+#define PROC_MSR_BITMAPS	(1u << 28)
+#define EXIT_EXC_NMI		0
+#define EXIT_EXT_INTR		1
+#define EXIT_IO			30
+#define EXIT_RDMSR		31
+
+/*
+ * What L1's controls decide: its exception bitmap, its I/O and MSR
+ * bitmaps (a clear bit lets L0 handle the access for L2, a set one exits
+ * to L1), and external-interrupt exiting for L1's own interrupt.
+ */
+static void test_l1_controls(struct l1_cpu *c)
+{
+	struct vmx_l1_exit e;
+	u64 proc = 0, info = 0;
+	bool ok = vmcs_setup(c, 0, 0, eptp_of(&c->ept[0]), l2_ud);
+
+	vmx_l1_vmwrite(VMCS_EXC_BITMAP, 1u << 6);
+	ok = ok && run(0, false, &e);
+	vmx_l1_vmread(0x4404, &info);		/* VM-exit interruption info */
+	ktap_result(ok && exit_is(&e, EXIT_EXC_NMI) &&
+		    EXPECT_EQ(info, 0x80000306) && EXPECT_EQ(e.rip, pa(l2_ud)),
+		    "l2_ud_in_l1_exception_bitmap_exits_with_its_vector");
+
+	vmx_l1_vmread(VMCS_PROC, &proc);
+	vmx_l1_vmwrite(VMCS_PROC, proc | PROC_IO_BITMAPS | PROC_MSR_BITMAPS);
+	vmx_l1_vmwrite(0x2000, pa(io_bitmap[0]));
+	vmx_l1_vmwrite(0x2002, pa(io_bitmap[1]));
+	vmx_l1_vmwrite(0x2004, pa(msr_bitmap));
+	restart(c, 0, l2_outb);
+	ok = run(0, true, &e);
+	ktap_result(ok && exit_is(&e, EXIT_VMCALL),
+		    "l2_port_with_clear_io_bitmap_bit_handled_by_l0");
+	io_bitmap[0][0x80 / 8] |= 1 << (0x80 % 8);
+	restart(c, 0, l2_outb);
+	ok = run(0, true, &e);
+	ktap_result(ok && exit_is(&e, EXIT_IO) &&
+		    EXPECT_EQ(e.qual >> 16, 0x80) && EXPECT_EQ(e.qual & 0xf, 0),
+		    "l2_port_with_set_io_bitmap_bit_exits_to_l1");
+	restart(c, 0, l2_rdmsr);
+	ok = run(0, true, &e);
+	ktap_result(ok && exit_is(&e, EXIT_VMCALL),
+		    "l2_rdmsr_with_clear_msr_bitmap_bit_handled_by_l0");
+	msr_bitmap[0x10 / 8] |= 1 << (0x10 % 8);
+	restart(c, 0, l2_rdmsr);
+	ok = run(0, true, &e);
+	ktap_result(ok && exit_is(&e, EXIT_RDMSR),
+		    "l2_rdmsr_with_set_msr_bitmap_bit_exits_to_l1");
+
+	/* L1 (IF = 0 since its last exit) gets an interrupt; L2 spins. */
+	irq_set_handler(0x40, on_l1_irq);
+	l1_irqs = 0;
+	hc_send_ipi(0, 0x40);
+	restart(c, 0, l2_spin);
+	ok = run(0, true, &e);
+	vmx_l1_vmread(0x4404, &info);
+	ktap_result(ok && exit_is(&e, EXIT_EXT_INTR) && EXPECT_EQ(l1_irqs, 0) &&
+		    EXPECT(!(info & 0x80000000)),
+		    "interrupt_for_l1_exits_l2_with_external_interrupt_exiting");
+	sti();
+	for (int i = 0; i < 1000 && !l1_irqs; i++)
+		cpu_relax();
+	cli();
+	ktap_result(EXPECT_EQ(l1_irqs, 1), "l1_takes_its_interrupt_after_the_exit");
+}
+
 static void test_ept12_outside_memory(struct l1_cpu *c)
 {
 	struct vmx_l1_exit e;
@@ -364,7 +463,7 @@ int main(void)
 	struct l1_cpu *c = &cpus[0];
 	bool two = boot_info->nr_vcpus > 1;
 
-	ktap_plan(two ? 18 : 17);
+	ktap_plan(two ? 25 : 24);
 	if (!vmx_l1_cpuid_vmx()) {
 		ktap_diag("no VMX offered (nested=1 missing, or the host lacks it)");
 		return 1;
@@ -373,6 +472,7 @@ int main(void)
 	test_basic_exits(c);
 	test_remap_unmap(c);
 	test_ept12_outside_memory(c);
+	test_l1_controls(c);
 	*(volatile u64 *)page_a = 0xaaaa;
 	*(volatile u64 *)page_c = 0xcccc;
 	if (two)
