@@ -7,6 +7,7 @@
 #include "vmm/guest_report.h"
 #include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
+#include "vmm/vcpu_nested.h"
 #include "vmm/vmx/vmcs_check.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
@@ -65,6 +66,7 @@ int vmx_handle_exit(struct vcpu *v)
 	u32 reason = (u32)vmread(VM_EXIT_REASON);
 	u32 basic = VMX_EXIT_REASON_BASIC(reason);
 	exit_handler_t fn;
+	int r;
 
 	v->exits++;
 	if (unlikely(reason & VMX_EXIT_REASON_ENTRY_FAIL))
@@ -73,6 +75,10 @@ int vmx_handle_exit(struct vcpu *v)
 	if (unlikely(basic >= VMX_NR_EXIT_REASONS))
 		return vcpu_exit_fatal(v, "unknown exit reason");
 	v->exits_by_reason[basic]++;
+	/* L2's exit: L1's, or L0's through the ordinary handler below. */
+	if (unlikely(vcpu_in_guest_mode(v)) &&
+	    (r = nested_vmx_l2_exit(v, basic)) != NESTED_L0_HANDLES)
+		return r;
 	fn = exit_handlers[basic];
 	if (unlikely(!fn))
 		return vcpu_exit_fatal(v, "unhandled exit");

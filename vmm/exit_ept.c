@@ -12,6 +12,7 @@
 #include "vmm/exit_handlers.h"
 #include "vmm/exit_mmio.h"
 #include "vmm/tdp_kernel.h"
+#include "vmm/vcpu_nested.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/mmu/tdp_mmu.h"
 #include "vmm/mmu/shadow_ept.h"
@@ -57,6 +58,8 @@ int handle_ept_violation(struct vcpu *v)
 	u64 access = qual & EPT_QUAL_ACCESS;
 	int r;
 
+	if (vcpu_nested_ept12(v))	/* L2 through EPT02: vmm/nested/ */
+		return nested_ept_violation(v);
 	v->exit_qual = qual;
 	/* ACC_READ/WRITE/EXEC are the qualification's bits 0-2. */
 	kvm_page_fault_init(&fault, gpa, access ? access : ACC_READ);

@@ -157,6 +157,9 @@ void guest_destroy(struct guest *g)
 		pr_info("guest %s: %llu port accesses found nothing there\n",
 			g->name, (unsigned long long)
 			io_bus_unclaimed(&g->io_bus, IO_SPACE_PIO));
+	/* Nested state holds EPT02 roots and maybe the current VMCS. */
+	for (unsigned int i = 0; i < g->nr_vcpus; i++)
+		vcpu_nested_vmx_free(g->vcpus[i]);
 	/* Drops the vCPUs' roots: before the vCPUs go. */
 	guest_mmu_destroy(g);
 	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
@@ -165,7 +168,6 @@ void guest_destroy(struct guest *g)
 		if (v->vmcs)
 			plat_free_page(v->vmcs);
 		vpid_free(v->vpid);
-		vcpu_nested_vmx_free(v);
 		plat_free(v);
 	}
 	plat_free(g);

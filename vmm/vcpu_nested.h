@@ -25,7 +25,24 @@ bool vcpu_nested_vmx_rdmsr(struct vcpu *v, u32 msr, u64 *val);
 bool vcpu_nested_vmx_msr(struct vcpu *v, u32 msr);
 /* In VMX operation (after VMXON): CR4.VMXE, CR0.PE/PG/NE stay set. */
 bool vcpu_in_vmx_operation(struct vcpu *v);
-/* The vCPU goes away: its nested state with it. */
+/* The vCPU goes away: its nested state with it (before its MMU goes). */
 void vcpu_nested_vmx_free(struct vcpu *v);
+
+/* L2 runs on this vCPU (KVM's is_guest_mode): vcpu->vmcs is VMCS02. */
+bool vcpu_in_guest_mode(struct vcpu *v);
+/*
+ * The run loop, before each entry while in guest mode, with interrupts
+ * on: EPT02, and an interrupt for L1 turned into its exit. A VCPU_* code.
+ */
+int nested_vmx_before_entry(struct vcpu *v);
+/*
+ * An exit while in guest mode (vmm/exit.c, first): reflected to L1 (a
+ * VCPU_* code), or NESTED_L0_HANDLES: the ordinary handler takes it.
+ */
+#define NESTED_L0_HANDLES	(-1)
+int nested_vmx_l2_exit(struct vcpu *v, u32 basic_reason);
+/* L2 runs through EPT02 (EPT12 on): its EPT violations are the shadow's. */
+bool vcpu_nested_ept12(struct vcpu *v);
+int nested_ept_violation(struct vcpu *v);
 
 #endif

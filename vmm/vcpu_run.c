@@ -26,6 +26,7 @@
 #include "vmm/exit_handlers.h"
 #include "vmm/vcpu.h"
 #include "vmm/vcpu_msrs.h"
+#include "vmm/vcpu_nested.h"
 #include "vmm/vmx/vmx.h"
 #include "vmm/vmx/vmx_caps.h"
 #include "vmm/vmx/vmx_names.h"
@@ -107,6 +108,25 @@ static bool vcpu_load(struct vcpu *v)
 	return true;
 }
 
+/*
+ * Nested VMX's VMCS01/VMCS02 switch (vmm/nested/nested_run.c): @vmcs
+ * becomes the vCPU's VMCS, loaded here; the one left is VMCLEARed first,
+ * so at most one of them is ever active and every rule above (one CPU,
+ * v->cpu, v->launched, the sched notifiers) holds for whichever is
+ * current. The new one is entered with VMLAUNCH. Run loop only.
+ */
+bool vcpu_switch_vmcs(struct vcpu *v, void *vmcs)
+{
+	unsigned long flags = local_irq_save();
+	bool ok;
+
+	vmcs_clear_local(v);
+	v->vmcs = vmcs;
+	ok = vcpu_load(v);
+	local_irq_restore(flags);
+	return ok;
+}
+
 static void vcpu_entry_insn_failed(struct vcpu *v)
 {
 	char why[96];
@@ -162,6 +182,14 @@ int vcpu_run_slice(struct vcpu *v)
 			r = VCPU_STOP;
 			break;
 		}
+		/* L2 next (VMCS02 current): its EPT02, L1's interrupts. */
+		if (unlikely(vcpu_in_guest_mode(v))) {
+			r = nested_vmx_before_entry(v);
+			if (r != VCPU_RESUME)
+				break;
+			if (!vcpu_in_guest_mode(v))
+				continue;	/* that was an exit to L1 */
+		}
 		local_irq_disable();
 		/*
 		 * Checked with interrupts off: a kick IPI sent after this
@@ -173,7 +201,9 @@ int vcpu_run_slice(struct vcpu *v)
 			break;
 		}
 		vcpu_lapic_timer_sync(v);
-		if (unlikely(READ_ONCE(v->irq_pending)))
+		/* L1's interrupts wait for L1 (or exit L2, above). */
+		if (unlikely(READ_ONCE(v->irq_pending)) &&
+		    !vcpu_in_guest_mode(v))
 			vcpu_deliver_interrupt(v);
 		/* Guest mode is an extended quiescent state for RCU. */
 		rcu_eqs_enter();

@@ -14,6 +14,8 @@
 int vcpu_run_slice(struct vcpu *vcpu);
 /* VMCLEAR @vcpu's VMCS wherever it is active. */
 void vcpu_vmcs_clear(struct vcpu *vcpu);
+/* Make @vmcs the vCPU's current VMCS here, the old one VMCLEARed. */
+bool vcpu_switch_vmcs(struct vcpu *vcpu, void *vmcs);
 /* Run @vcpu until it stops, yielding to the scheduler in between. */
 int vcpu_run(struct vcpu *vcpu);
 /* Hook the vCPU's preempt notifiers to the calling (vCPU) thread. */

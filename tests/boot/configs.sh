@@ -23,6 +23,8 @@ guest_set=(
 	# An L1 hypervisor's VMX instructions (vmm/nested/).
 	--module $g/nested_vmx_insn.elf "name=nested_vmx_insn mem=4M nested=1"
 	--module $g/nested_vmx_entry.elf "name=nested_vmx_entry mem=2M nested=1"
+	# A small L1 hypervisor with L2s on EPT12 (shadow EPT), 2 vCPUs.
+	--module $g/nested_vmx_l2.elf "name=nested_vmx_l2 vcpus=2 mem=4M nested=1"
 )
 boot_configs() {
 	boot qemu-1cpu --emu qemu --cpus 1 --mem 256 \

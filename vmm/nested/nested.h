@@ -9,12 +9,23 @@
 #define VMM_NESTED_NESTED_H
 
 #include "vmm/nested/nested_vmx.h"
+#include "vmm/mmu/page_fault.h"
 
 struct vcpu;
 
 struct nested_vcpu {
 	struct nested_vmx vmx;		/* L1's VMX operation (pure part) */
 	bool said_entry_check;		/* a failed VMCS12 check was logged */
+	/*
+	 * L2 runs (KVM's is_guest_mode): vcpu->vmcs is vmcs02. Set by a
+	 * VM entry to L2, cleared by the nested VM exit.
+	 */
+	bool guest_mode;
+	void *vmcs01;			/* L1's VMCS while L2 runs */
+	void *vmcs02;			/* made at the first entry to L2 */
+	u16 vpid02;			/* L2's VPID (0: none free, L1's) */
+	struct kvm_mmu mmu02;		/* EPT02 (shadow of EPT12) */
+	u64 nr_entries, nr_exits;	/* entries to L2, exits to L1 */
 };
 
 /* vcpu->nested, made on first use; NULL when the host has no memory. */
@@ -27,6 +38,18 @@ struct nested_vcpu *nested_vcpu_get(struct vcpu *v);
 void nested_vmx_load_host_state(struct vcpu *v, const struct vmcs12 *vmcs12);
 int nested_vmx_entry_failed(struct vcpu *v, struct nested_vcpu *nv, u32 reason,
 			    u32 qual);
+/*
+ * A VM exit from L2 to L1 with @reason and @qual; @from_hw copies the
+ * rest of the exit information from the hardware exit (VMCS02).
+ */
+int nested_vmx_vmexit(struct vcpu *v, struct nested_vcpu *nv, u32 reason,
+		      u64 qual, bool from_hw);
+/* Back to VMCS01 if in L2, EPT02 dropped (VMXOFF, vCPU teardown). */
+void nested_vmx_leave(struct vcpu *v, struct nested_vcpu *nv);
+
+/* Entering L2 (nested_run.c) after every VMLAUNCH/VMRESUME check. */
+int nested_vmx_enter_guest_mode(struct vcpu *v, struct nested_vcpu *nv);
+bool nested_uses_ept12(const struct nested_vcpu *nv);
 
 /* The capability MSRs every L1 sees, and L1's MAXPHYADDR. */
 const struct nested_vmx_msrs *nested_vmx_msrs(void);

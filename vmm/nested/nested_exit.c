@@ -17,6 +17,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx_names.h"
+#include "vmm/mmu/shadow_ept.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/interrupts.h"
 #include "arch/x86/vmx.h"
@@ -248,6 +249,9 @@ int handle_vmxoff(struct vcpu *v)
 	nv = nested_begin(v, NESTED_INSN_VMXOFF, &env, &ret);
 	if (!nv)
 		return ret;
+	/* No EPT02 outlives VMX operation. */
+	nested_vmx_leave(v, nv);
+	kvm_shadow_ept_zap_all(&v->guest->vm);
 	return nested_finish(v, nested_vmx_vmxoff(&nv->vmx, &mem));
 }
 
@@ -399,11 +403,12 @@ static int handle_inv(struct vcpu *v, enum nested_insn insn)
 	r = insn == NESTED_INSN_INVEPT ?
 	    nested_vmx_invept(&nv->vmx, &env, type, desc, &flush_all) :
 	    nested_vmx_invvpid(&nv->vmx, &env, type, desc, &flush_all);
-	/*
-	 * No L2 has run on this build (VM entry to L2 is not there yet),
-	 * so no translation of L2's is cached anywhere: there is nothing
-	 * to flush, and the instruction is complete with its checks.
-	 */
+	if (r.kind == NESTED_SUCCEED && insn == NESTED_INSN_INVEPT)
+		/* EPT02 catches up with what L1 wrote in EPT12. */
+		kvm_shadow_ept_invept(&v->guest->vm, (int)type, desc[0]);
+	else if (r.kind == NESTED_SUCCEED && nv->vpid02)
+		/* All of L1's VPIDs share L2's one VPID02. */
+		invvpid(INVVPID_SINGLE_CONTEXT, nv->vpid02, 0);
 	return nested_finish(v, r);
 }
 
@@ -432,9 +437,7 @@ static void say_check(struct vcpu *v, struct nested_vcpu *nv,
  * VMLAUNCH/VMRESUME: the checks before the VMCS12's (no current VMCS,
  * MOV-SS blocking, launch state), then the VMCS12's own (controls:
  * VMfailValid(7), host state: 8, guest state: a VM-entry failure exit
- * 33, the MSR-load list: 34). Entering L2 is step 4 of issue 14 and not
- * in this build, so a VMCS12 that passes every check ends L1 with a
- * message saying so instead of a wrong answer.
+ * 33, the MSR-load list: 34); then L2 runs (nested_run.c).
  */
 static int handle_launch(struct vcpu *v, bool launch)
 {
@@ -474,11 +477,7 @@ static int handle_launch(struct vcpu *v, bool launch)
 	case NESTED_CHECK_OK:
 		break;
 	}
-	guest_kill(v->guest, launch ? "VMLAUNCH of a VMCS12: entering L2 is not "
-				      "implemented yet (nested VMX, issue 14)"
-				    : "VMRESUME of a VMCS12: entering L2 is not "
-				      "implemented yet (nested VMX, issue 14)");
-	return VCPU_STOP;
+	return nested_vmx_enter_guest_mode(v, nv);
 }
 
 int handle_vmlaunch(struct vcpu *v)

@@ -9,6 +9,8 @@
 #include "vmm/vcpu.h"
 #include "vmm/vmcs_setup.h"
 #include "vmm/vmx/vmx_caps.h"
+#include "vmm/vmx/vpid.h"
+#include "vmm/mmu/shadow_ept.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
 #include "kernel/log.h"
@@ -113,8 +115,26 @@ struct nested_vcpu *nested_vcpu_get(struct vcpu *v)
 	return v->nested;
 }
 
+/*
+ * After guest_destroy() VMCLEARed the vCPU's current VMCS (the other one
+ * always is clear) and before the VM's MMU goes: EPT02's root, VMCS02.
+ */
 void vcpu_nested_vmx_free(struct vcpu *v)
 {
-	plat_free(v->nested);
+	struct nested_vcpu *nv = v->nested;
+
+	if (!nv)
+		return;
+	if (nv->guest_mode) {
+		v->vmcs = nv->vmcs01;
+		nv->guest_mode = false;
+	}
+	kvm_shadow_ept_unload(&v->guest->vm, &nv->mmu02);
+	kvm_shadow_ept_zap_all(&v->guest->vm);
+	if (nv->vmcs02)
+		plat_free_page(nv->vmcs02);
+	if (nv->vpid02)
+		vpid_free(nv->vpid02);
+	plat_free(nv);
 	v->nested = NULL;
 }

@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
- * Nested VM exits to L1 (KVM's nested_vmx_vmexit): the exit information
- * goes into VMCS12 and L1 resumes in the host state VMCS12 holds, loaded
- * into VMCS01's guest-state area as SDM 27.5 says a CPU loads it. Today
- * the only exits are VM-entry failures (exit reasons 33 and 34 with bit
- * 31: SDM 27.8), which save no guest state.
+ * Nested VM exits to L1 (KVM's nested_vmx_vmexit): L2's state goes back
+ * into VMCS12 (SDM 27.3), with the exit information (27.2); the vCPU
+ * switches back to VMCS01 and L1 resumes in the host state VMCS12 holds,
+ * loaded into VMCS01's guest-state area as SDM 27.5 says a CPU loads it.
+ * A VM-entry failure (exit reasons 33 and 34 with bit 31: SDM 27.8)
+ * saves no guest state. L1's general-purpose registers are L2's at the
+ * exit, as on hardware (RSP and RIP come from the host state).
  */
 #include "vmm/nested/nested.h"
 #include "vmm/nested/nested_checks.h"
 #include "vmm/exit_codes.h"
 #include "vmm/tdp_kernel.h"
 #include "vmm/vcpu.h"
+#include "vmm/vcpu_run.h"
+#include "vmm/guest_report.h"
+#include "vmm/vmcs_setup.h"
+#include "vmm/mmu/shadow_ept.h"
 #include "vmm/vmx/vmx_caps.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
@@ -124,4 +130,136 @@ int nested_vmx_entry_failed(struct vcpu *v, struct nested_vcpu *nv, u32 reason,
 	vmcs12->vmx_instruction_info = 0;
 	nested_vmx_load_host_state(v, vmcs12);
 	return VCPU_RESUME;
+}
+
+#define SAVE(member, field)	(vmcs12->member = vmread(field))
+#define SAVE_SEG(S, s)							\
+	do {								\
+		SAVE(guest_##s##_selector, GUEST_##S##_SELECTOR);	\
+		SAVE(guest_##s##_base, GUEST_##S##_BASE);		\
+		SAVE(guest_##s##_limit, GUEST_##S##_LIMIT);		\
+		SAVE(guest_##s##_ar_bytes, GUEST_##S##_AR_BYTES);	\
+	} while (0)
+
+/*
+ * L2's control register as L1 must see it in VMCS12: the real value for
+ * the bits nobody intercepts, L2's own value (VMCS02's read shadow) for
+ * those only L0 owns, VMCS12's for those L1 owns (L2 cannot change those
+ * without an exit to L1).
+ */
+static u64 l2_cr(u64 real, u64 shadow02, u64 mask02, u64 val12, u64 mask12)
+{
+	return (real & ~mask02) | (shadow02 & mask02 & ~mask12) |
+	       (val12 & mask12);
+}
+
+/* SDM 27.3: L2's state from VMCS02 (current) into VMCS12. */
+static void sync_vmcs12(struct vmcs12 *vmcs12)
+{
+	u32 exit12 = vmcs12->vm_exit_controls;
+
+	vmcs12->guest_cr0 = l2_cr(vmread(GUEST_CR0), vmread(CR0_READ_SHADOW),
+				  vmread(CR0_GUEST_HOST_MASK), vmcs12->guest_cr0,
+				  vmcs12->cr0_guest_host_mask);
+	vmcs12->guest_cr4 = l2_cr(vmread(GUEST_CR4), vmread(CR4_READ_SHADOW),
+				  vmread(CR4_GUEST_HOST_MASK), vmcs12->guest_cr4,
+				  vmcs12->cr4_guest_host_mask);
+	SAVE(guest_cr3, GUEST_CR3);
+	SAVE(guest_rsp, GUEST_RSP);
+	SAVE(guest_rip, GUEST_RIP);
+	SAVE(guest_rflags, GUEST_RFLAGS);
+	SAVE_SEG(ES, es);
+	SAVE_SEG(CS, cs);
+	SAVE_SEG(SS, ss);
+	SAVE_SEG(DS, ds);
+	SAVE_SEG(FS, fs);
+	SAVE_SEG(GS, gs);
+	SAVE_SEG(LDTR, ldtr);
+	SAVE_SEG(TR, tr);
+	SAVE(guest_gdtr_base, GUEST_GDTR_BASE);
+	SAVE(guest_gdtr_limit, GUEST_GDTR_LIMIT);
+	SAVE(guest_idtr_base, GUEST_IDTR_BASE);
+	SAVE(guest_idtr_limit, GUEST_IDTR_LIMIT);
+	SAVE(guest_sysenter_cs, GUEST_SYSENTER_CS);
+	SAVE(guest_sysenter_esp, GUEST_SYSENTER_ESP);
+	SAVE(guest_sysenter_eip, GUEST_SYSENTER_EIP);
+	SAVE(guest_interruptibility_info, GUEST_INTERRUPTIBILITY_INFO);
+	SAVE(guest_activity_state, GUEST_ACTIVITY_STATE);
+	SAVE(guest_pending_dbg_exceptions, GUEST_PENDING_DBG_EXCEPTIONS);
+	SAVE(guest_pdptr0, GUEST_PDPTR0);
+	SAVE(guest_pdptr1, GUEST_PDPTR1);
+	SAVE(guest_pdptr2, GUEST_PDPTR2);
+	SAVE(guest_pdptr3, GUEST_PDPTR3);
+	if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
+		SAVE(guest_dr7, GUEST_DR7);
+		SAVE(guest_ia32_debugctl, GUEST_IA32_DEBUGCTL);
+	}
+	if (exit12 & EXIT_SAVE_EFER)
+		SAVE(guest_ia32_efer, GUEST_IA32_EFER);
+	if ((exit12 & EXIT_SAVE_PAT) && (vmx_caps.entry_ctl & ENTRY_LOAD_PAT))
+		SAVE(guest_ia32_pat, GUEST_IA32_PAT);
+	/* IA32_VMX_MISC[5]: the exit stores EFER.LMA in the entry control. */
+	if (vmread(GUEST_IA32_EFER) & EFER_LMA)
+		vmcs12->vm_entry_controls |= ENTRY_IA32E_MODE_GUEST;
+	else
+		vmcs12->vm_entry_controls &= ~(u64)ENTRY_IA32E_MODE_GUEST;
+	/* The event L1 injected was delivered (or is in IDT vectoring). */
+	vmcs12->vm_entry_intr_info_field &= ~(u64)INTR_INFO_VALID;
+}
+
+/* SDM 27.2: the exit information of the hardware exit being reflected. */
+static void save_exit_info(struct vmcs12 *vmcs12)
+{
+	SAVE(exit_qualification, EXIT_QUALIFICATION);
+	SAVE(guest_linear_address, GUEST_LINEAR_ADDRESS);
+	SAVE(guest_physical_address, GUEST_PHYSICAL_ADDRESS);
+	SAVE(vm_exit_intr_info, VM_EXIT_INTR_INFO);
+	SAVE(vm_exit_intr_error_code, VM_EXIT_INTR_ERROR_CODE);
+	SAVE(idt_vectoring_info_field, IDT_VECTORING_INFO_FIELD);
+	SAVE(idt_vectoring_error_code, IDT_VECTORING_ERROR_CODE);
+	SAVE(vm_exit_instruction_len, VM_EXIT_INSTRUCTION_LEN);
+	SAVE(vmx_instruction_info, VMX_INSTRUCTION_INFO);
+}
+
+int nested_vmx_vmexit(struct vcpu *v, struct nested_vcpu *nv, u32 reason,
+		      u64 qual, bool from_hw)
+{
+	struct vmcs12 *vmcs12 = &nv->vmx.cached_vmcs12;
+	u32 timer = (u32)vmread(VMX_PREEMPTION_TIMER_VALUE);
+
+	sync_vmcs12(vmcs12);
+	if (from_hw) {
+		save_exit_info(vmcs12);
+	} else {
+		vmcs12->vm_exit_intr_info = 0;
+		vmcs12->idt_vectoring_info_field = 0;
+		vmcs12->vm_exit_instruction_len = 0;
+		vmcs12->vmx_instruction_info = 0;
+	}
+	vmcs12->vm_exit_reason = reason;
+	vmcs12->exit_qualification = qual;
+	nv->guest_mode = false;
+	nv->nr_exits++;
+	if (!vcpu_switch_vmcs(v, nv->vmcs01)) {
+		guest_kill(v->guest, "its VMCS01 cannot be loaded back (nested VMX)");
+		return VCPU_STOP;
+	}
+	/* The slice goes on: its preemption-timer count with it. */
+	vmwrite(VMX_PREEMPTION_TIMER_VALUE, timer);
+	vmwrite(VM_ENTRY_INTR_INFO_FIELD, 0);
+	nested_vmx_load_host_state(v, vmcs12);
+	return VCPU_RESUME;
+}
+
+/*
+ * Leaving VMX operation or the vCPU going away: back to VMCS01 if L2 was
+ * running (the caller's VMCS is current), and EPT02 dropped.
+ */
+void nested_vmx_leave(struct vcpu *v, struct nested_vcpu *nv)
+{
+	if (nv->guest_mode) {
+		nv->guest_mode = false;
+		vcpu_switch_vmcs(v, nv->vmcs01);
+	}
+	kvm_shadow_ept_unload(&v->guest->vm, &nv->mmu02);
 }

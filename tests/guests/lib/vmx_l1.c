@@ -352,3 +352,56 @@ void vmx_l1_vmcs12_setup(u64 eptp, u64 rip, u64 rsp)
 	vmx_l1_vmwrite(0x6822, 0);			/* pending debug */
 	vmx_l1_vmwrite(VMCS_LINK_POINTER, ~0ULL);
 }
+
+int vmx_l1_run_l2(bool resume)
+{
+	u64 rflags;
+	u32 exited;
+
+	exception_take();
+	asm volatile("mov $0x6c14, %%rax\n\t"		/* HOST_RSP */
+		     "vmwrite %%rsp, %%rax\n\t"
+		     "lea 3f(%%rip), %%rdx\n\t"
+		     "mov $0x6c16, %%rax\n\t"		/* HOST_RIP */
+		     "vmwrite %%rdx, %%rax\n\t"
+		     "test %%esp, %%esp\n\t"
+		     "cmpb $0, %2\n\t"
+		     "jne 5f\n\t"
+		     "vmlaunch\n\t"
+		     "jmp 6f\n"
+		     "5:\n\t"
+		     "vmresume\n"
+		     "6:\n\t"
+		     "pushfq; pop %0\n\t"
+		     "movl $0, %1\n\t"
+		     "jmp 4f\n"
+		     "3:\n\t"
+		     "movl $1, %1\n\t"
+		     "xor %0, %0\n"
+		     "4:\n"
+		     : "=&b"(rflags), "=&r"(exited) : "m"(resume)
+		     : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10",
+		       "r11", "cc", "memory");
+	if (exited)
+		return VMX_L1_EXITED;
+	return outcome(rflags);
+}
+
+void vmx_l1_exit_info(struct vmx_l1_exit *e)
+{
+	vmx_l1_vmread(VMCS_EXIT_REASON, &e->reason);
+	vmx_l1_vmread(VMCS_EXIT_QUAL, &e->qual);
+	vmx_l1_vmread(0x2400, &e->gpa);		/* GUEST_PHYSICAL_ADDRESS */
+	vmx_l1_vmread(0x640a, &e->gla);		/* GUEST_LINEAR_ADDRESS */
+	vmx_l1_vmread(VMCS_GUEST_RIP, &e->rip);
+	vmx_l1_vmread(0x440c, &e->len);		/* VM_EXIT_INSTRUCTION_LEN */
+}
+
+void vmx_l1_skip_l2_insn(void)
+{
+	u64 rip = 0, len = 0;
+
+	vmx_l1_vmread(VMCS_GUEST_RIP, &rip);
+	vmx_l1_vmread(0x440c, &len);
+	vmx_l1_vmwrite(VMCS_GUEST_RIP, rip + len);
+}

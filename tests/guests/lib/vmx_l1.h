@@ -77,6 +77,21 @@ int vmx_l1_invvpid(u64 type, u16 vpid, u64 gva);
  */
 #define VMX_L1_EXITED		3
 int vmx_l1_launch_catch(bool resume);
+/*
+ * Run L2 (VMLAUNCH, or VMRESUME): as vmx_l1_launch_catch(), for an L2
+ * that may change RAX, RCX, RDX, RSI, RDI and R8-R11 (and must keep the
+ * others: L1 gets L2's registers back at the exit). VMX_L1_EXITED, or
+ * how the entry instruction failed.
+ */
+int vmx_l1_run_l2(bool resume);
+/* The exit L1 got: reason, qualification, guest-physical address. */
+struct vmx_l1_exit {
+	u64 reason, qual, gpa, gla, rip, len;
+};
+void vmx_l1_exit_info(struct vmx_l1_exit *e);
+/* Step L2 over the instruction that exited (GUEST_RIP += length). */
+void vmx_l1_skip_l2_insn(void);
+
 /* VMLAUNCH right after a MOV to SS (blocking by MOV SS). */
 int vmx_l1_vmlaunch_movss(void);
 /*
