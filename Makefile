@@ -202,6 +202,7 @@ help:
 bench-guests: all
 	tests/guests/bench_roundtrip.sh
 	tests/guests/bench_apic.sh
+	tests/guests/bench_nested.sh
 
 # Nested under QEMU/KVM (needs /dev/kvm, Intel VMX, kvm_intel nested=1).
 run-kvm: all

@@ -103,7 +103,7 @@ static void test_unmap(void)
 
 static void test_permissions(void)
 {
-	u64 v = 0;
+	u64 v = 0, qual;
 	bool ok;
 
 	/* Read and execute only: a write exits, a read works. */
@@ -112,11 +112,12 @@ static void test_permissions(void)
 	     EXPECT_EQ(l2_vm_run(&vm_a, l2_stub_write64, gpa(page[0]), 5),
 		       VMX_L1_EXITED) &&
 	     EXPECT_EQ(vm_a.exit_reason, EXIT_EPT_VIOLATION) &&
-	     EXPECT_EQ(vm_a.exit_qual & 0x3f, 2 | ((EPT12_R | EPT12_X) << 3)) &&
-	     EXPECT(l2_read(&vm_a, page[0], &v)) && EXPECT_EQ(v, 0xa3) &&
-	     EXPECT_EQ(page[3][0], 0xa3);
+	     EXPECT_EQ(vm_a.exit_qual & 0x3f, 2 | ((EPT12_R | EPT12_X) << 3));
+	qual = vm_a.exit_qual;
+	ok &= EXPECT(l2_read(&vm_a, page[0], &v)) && EXPECT_EQ(v, 0xa3) &&
+	      EXPECT_EQ(page[3][0], 0xa3);
 	ktap_result(ok, "write_taken_away: L2's write exits (qualification %#llx), its read works",
-		    (unsigned long long)vm_a.exit_qual);
+		    (unsigned long long)qual);
 
 	/* Read and write only: a fetch exits; given back, it runs. */
 	remap(&ept_a, code_page, code_page, EPT12_R | EPT12_W);
@@ -126,13 +127,14 @@ static void test_permissions(void)
 	     EXPECT_EQ(vm_a.exit_reason, EXIT_EPT_VIOLATION) &&
 	     EXPECT_EQ(vm_a.exit_qual & 0x3f, 4 | ((EPT12_R | EPT12_W) << 3)) &&
 	     EXPECT_EQ(vm_a.exit_gpa, gpa(code_page));
+	qual = vm_a.exit_qual;
 	remap(&ept_a, code_page, code_page, EPT12_RWX);
 	ok &= EXPECT(invept_single(&ept_a)) &&
 	      EXPECT_EQ(l2_vm_run(&vm_a, l2_stub_call, gpa(code_page), 0),
 			VMX_L1_EXITED) &&
 	      EXPECT_EQ(vm_a.exit_reason, EXIT_VMCALL);
 	ktap_result(ok, "execute_taken_away: L2's fetch exits (qualification %#llx) and runs once given back",
-		    (unsigned long long)vm_a.exit_qual);
+		    (unsigned long long)qual);
 	remap(&ept_a, page[0], page[0], EPT12_RWX);
 	invept_single(&ept_a);
 }
@@ -195,12 +197,91 @@ static void test_tight_rewrite(void)
 	invept_single(&ept_a);
 }
 
+/* ---- benchmark (-- bench=ITERS): tests/guests/bench_nested.sh -------- */
+
+/* L2: VMCALL in a loop; each VMRESUME continues after the last one. */
+void l2_stub_vmcall_loop(void);
+__asm__(".text\n.globl l2_stub_vmcall_loop\n"
+	"l2_stub_vmcall_loop:\n1: vmcall\n jmp 1b\n");
+
+/*
+ * L2: touch one u64 in each of @n pages from @base twice; RBX = ticks of
+ * the first pass (every page a shadow-EPT fault), RCX = of the second.
+ */
+static void __attribute__((noreturn, noinline)) l2_touch_pages(u64 base, u64 n)
+{
+	u64 t0, t1, t2;
+
+	t0 = rdtsc_ordered();
+	for (u64 i = 0; i < n; i++)
+		(void)*(volatile u64 *)(uintptr_t)(base + i * 4096);
+	t1 = rdtsc_ordered();
+	for (u64 i = 0; i < n; i++)
+		(void)*(volatile u64 *)(uintptr_t)(base + i * 4096);
+	t2 = rdtsc_ordered();
+	asm volatile("vmcall" :: "b"(t1 - t0), "c"(t2 - t1) : "memory");
+	for (;;)
+		;
+}
+
+static void bench(unsigned int iters)
+{
+	u64 mem = boot_info->mem_size, base = mem / 2, n = (mem - base) / 4096;
+	u64 *pte = ept12_pte(&ept_a, gpa(page[1]));
+	u64 t0, sum = 0, v = 0;
+	unsigned int i;
+
+	/* L1 VMWRITE alone: every one exits to the host (no VMCS shadowing). */
+	t0 = rdtsc_ordered();
+	for (i = 0; i < iters; i++)
+		vmx_l1_vmwrite(VMCS_GUEST_RFLAGS, 2);
+	ktap_diag("bench: l1_vmwrite %llu ticks",
+		  (unsigned long long)((rdtsc_ordered() - t0) / iters));
+
+	/* L2 VMCALL -> L1 -> VMRESUME (l2_enter writes HOST_RSP/RIP too). */
+	l2_vm_run(&vm_a, l2_stub_vmcall_loop, 0, 0);
+	t0 = rdtsc_ordered();
+	for (i = 0; i < iters; i++)
+		l2_enter(&vm_a.regs, 1);
+	ktap_diag("bench: l2_vmcall_round_trip %llu ticks (2 VMWRITEs included)",
+		  (unsigned long long)((rdtsc_ordered() - t0) / iters));
+
+	/* L2's first touch of L1 pages: one shadow-EPT fault each. */
+	for (i = 0; i < n; i++)
+		*(volatile u64 *)(uintptr_t)(base + i * 4096ULL) = i;
+	l2_vm_run(&vm_a, (void (*)(void))l2_touch_pages, base, n);
+	ktap_diag("bench: l2_ept_fault %llu ticks (%llu pages; touch of a mapped page %llu)",
+		  (unsigned long long)((vm_a.regs.rbx - vm_a.regs.rcx) / n),
+		  (unsigned long long)n,
+		  (unsigned long long)(vm_a.regs.rcx / n));
+
+	/* L1's first write to a synced leaf table: fault + unsync mark. */
+	l2_read(&vm_a, page[1], &v);		/* its table is shadowed */
+	for (i = 0; i < iters; i++) {
+		invept_single(&ept_a);		/* synced: read-only again */
+		t0 = rdtsc_ordered();
+		WRITE_ONCE(*pte, ept12_leaf(gpa(page[1 + (i & 1)]), EPT12_RWX));
+		sum += rdtsc_ordered() - t0;
+	}
+	t0 = rdtsc_ordered();
+	for (i = 0; i < iters; i++)
+		WRITE_ONCE(*pte, ept12_leaf(gpa(page[1 + (i & 1)]), EPT12_RWX));
+	ktap_diag("bench: l1_write_synced_ept12 %llu ticks (to an unsync table: %llu)",
+		  (unsigned long long)(sum / iters),
+		  (unsigned long long)((rdtsc_ordered() - t0) / iters));
+	ktap_result(true, "bench_done");
+}
+
 int main(void)
 {
 	u64 mem = boot_info->mem_size;
+	unsigned int iters = 0;
+	char buf[16];
 	bool ok;
 
-	ktap_plan(11);
+	if (guest_option("bench", buf, sizeof(buf)))
+		iters = (unsigned int)mmu_parse_u64(buf, 1000);
+	ktap_plan(iters ? 2 : 11);
 	for (int i = 0; i < 4; i++)
 		page[i][0] = 0xa0 + i;
 	code_page[0] = 0x0f;	/* vmcall; ret */
@@ -216,6 +297,10 @@ int main(void)
 		    (unsigned long long)ept_a.eptp);
 	if (!ok)
 		return 0;
+	if (iters) {
+		bench(iters);
+		return 0;
+	}
 	test_remap();
 	test_unmap();
 	test_permissions();

@@ -31,7 +31,7 @@ static u64 vmcs[NR_VCPUS][512] __attribute__((aligned(4096)));
 static u8 l2_stack[NR_VCPUS][8192] __attribute__((aligned(4096)));
 static struct l2_vm vm[NR_VCPUS];
 static struct ept12 ept;
-static unsigned int rounds = 8;
+static unsigned int rounds;
 
 static u32 ready, barrier_count, barrier_gen, timed_out;
 static u64 wrong[NR_VCPUS], runs_ok[NR_VCPUS];
@@ -134,7 +134,7 @@ int main(void)
 	bool ok;
 
 	rounds = (unsigned int)mmu_parse_u64(guest_option("rounds", buf,
-							   sizeof(buf)), 8);
+							   sizeof(buf)), 50);
 	ktap_plan(NR_VCPUS + 2);
 	ok = EXPECT_EQ(boot_info->nr_vcpus, NR_VCPUS) &&
 	     EXPECT(boot_info->mem_size >= WINDOW_BASE + (NR_VCPUS << 21));

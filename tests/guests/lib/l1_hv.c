@@ -117,11 +117,9 @@ bool l2_vm_load(struct l2_vm *vm)
 }
 
 /*
- * Enter L2 with @regs loaded; back here at the VM exit with L2's
- * registers stored into @regs. 0: exited; 1: VMfailInvalid; 2:
- * VMfailValid. HOST_RSP is this frame's stack, HOST_RIP the exit label.
+ * l2_enter: back here at the VM exit with L2's registers stored into
+ * @regs. HOST_RSP is this frame's stack, HOST_RIP the exit label.
  */
-int l2_enter(struct l2_regs *regs, int resume);
 __asm__(
 	".text\n"
 	".globl l2_enter\n"

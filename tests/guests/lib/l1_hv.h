@@ -75,6 +75,12 @@ bool l2_vm_load(struct l2_vm *vm);
  */
 int l2_vm_run(struct l2_vm *vm, void (*rip)(void), u64 rdi, u64 rsi);
 
+/*
+ * The entry itself: L2 with @regs until its next exit (0), or the VMfail
+ * (1 invalid, 2 valid). l2_vm_run() wraps it; benchmarks call it bare.
+ */
+int l2_enter(struct l2_regs *regs, int resume);
+
 /* VMXON on this vCPU (CR4.VMXE, fixed bits, the region's revision). */
 bool l1_vmxon(u64 *region);
 
