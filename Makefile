@@ -73,7 +73,8 @@ DEPS_PKGS	:= nasm grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools \
 # library, and a Multiboot v1 kernel built as ELF32 and as a flat a.out-
 # kludge image. Their own flags: they are not the kernel.
 GUEST_NAMES	:= hello smp cpuid_msr_io hostile roundtrip mmu_faults mmu_seed000 mmu_huge \
-		   pc_legacy apic nested_vmx_insn nested_vmx_entry nested_vmx_l2
+		   pc_legacy apic nested_vmx_insn nested_vmx_entry nested_vmx_l2 \
+		   nested_ept nested_unsync
 GUEST_CFLAGS	:= -std=gnu11 -m64 -O2 -g -ffreestanding -nostdlib -fno-pic \
 		   -fno-pie -mno-red-zone -mgeneral-regs-only \
 		   -fno-stack-protector -fno-asynchronous-unwind-tables \
@@ -201,6 +202,7 @@ help:
 bench-guests: all
 	tests/guests/bench_roundtrip.sh
 	tests/guests/bench_apic.sh
+	tests/guests/bench_nested.sh
 
 # Nested under QEMU/KVM (needs /dev/kvm, Intel VMX, kvm_intel nested=1).
 run-kvm: all

@@ -25,6 +25,10 @@ guest_set=(
 	--module $g/nested_vmx_entry.elf "name=nested_vmx_entry mem=2M nested=1"
 	# A small L1 hypervisor with L2s on EPT12 (shadow EPT), 2 vCPUs.
 	--module $g/nested_vmx_l2.elf "name=nested_vmx_l2 vcpus=2 mem=4M nested=1"
+	# Shadow EPT seen from L1: remaps, exits, rewrites, accounting; and
+	# the seed 004 race with four L1 vCPUs writing leaf tables at once.
+	--module $g/nested_ept.elf "name=nested_ept mem=8M nested=1 test_hooks=1"
+	--module $g/nested_unsync.elf "name=nested_unsync vcpus=4 mem=16M nested=1 test_hooks=1"
 )
 boot_configs() {
 	boot qemu-1cpu --emu qemu --cpus 1 --mem 256 \

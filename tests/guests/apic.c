@@ -367,7 +367,7 @@ static void test_priorities(void)
 
 static void test_timer(void)
 {
-	u64 t0, cur;
+	u64 t0, cur, t_read;
 
 	sti();
 	apic_write(APIC_TDCR, 0xb);		/* divide by 1 */
@@ -376,9 +376,14 @@ static void test_timer(void)
 	t0 = rdtsc();
 	apic_write(APIC_TMICT, 300000);
 	cur = apic_read(APIC_TMCCT);
+	t_read = rdtsc();
+	/*
+	 * The count runs down from 300000; it reads 0 only if the vCPU was
+	 * kept from running until the timer expired (a loaded host).
+	 */
 	ktap_result(wait_count(0, V_TIMER, 1) &&
 		    EXPECT(tsc_at[V_TIMER] - t0 >= 300000) &&
-		    EXPECT(cur > 0 && cur <= 300000) &&
+		    EXPECT(cur <= 300000 && (cur > 0 || t_read - t0 >= 300000)) &&
 		    EXPECT_EQ(apic_read(APIC_TMCCT), 0), "timer_oneshot");
 	ktap_diag("one-shot of 300000 ticks arrived after %llu",
 		  (unsigned long long)(tsc_at[V_TIMER] - t0));

@@ -80,6 +80,8 @@ static void free_slot(struct memslot *slot)
 	slot->pfns = slot->alias_pfns = slot->dirty_bitmap = NULL;
 	plat_free(slot->gfn_write_track);
 	slot->gfn_write_track = NULL;
+	plat_free(slot->shadow_mapped);
+	slot->shadow_mapped = NULL;
 }
 
 /*

@@ -106,6 +106,14 @@ struct memslot {
 	 * held for write, read with it held for read (the fault path).
 	 */
 	u16 *gfn_write_track;
+	/*
+	 * Shadow EPT: bit per GFN, set when an EPT02 leaf is made to map it
+	 * (mmu_lock held for write) and cleared only when the VM has no
+	 * shadow page left. Host reclaim of a GFN whose bit is clear has no
+	 * EPT02 entry to look for (there is no reverse map). NULL until the
+	 * slot's first such leaf.
+	 */
+	u64 *shadow_mapped;
 };
 
 struct vm;

@@ -12,6 +12,7 @@
 #include "kernel/lockdep.h"
 #include "kernel/log.h"
 #include "kernel/platform.h"
+#include "kernel/string.h"
 #include "vmm/mmu/ept12_walk.h"
 #include "vmm/mmu/shadow_mmu_internal.h"
 
@@ -291,6 +292,38 @@ static gfn_t shadow_leaf_gfn(const struct kvm_mmu_page *sp, unsigned int i)
 	return (sp->shadowed_gpte[i] & SPTE_BASE_ADDR_MASK) >> PAGE_SHIFT;
 }
 
+/* Has an EPT02 leaf ever mapped a GFN of [start, end)? (shadow_mapped) */
+static bool shadow_may_map_range(struct vm *vm, gfn_t start, gfn_t end)
+{
+	gfn_t gfn;
+
+	for (gfn = start; gfn < end; gfn++) {
+		struct memslot *slot = gfn_to_memslot(vm, gfn);
+		u64 i;
+
+		if (!slot || !slot->shadow_mapped)
+			continue;
+		i = gfn - slot->base_gfn;
+		if (slot->shadow_mapped[i / 64] & BIT(i % 64))
+			return true;
+	}
+	return false;
+}
+
+/* Does an L1 table that a shadow page mirrors lie in [start, end)? */
+static bool shadow_tables_in_range(struct vm *vm, gfn_t start, gfn_t end)
+{
+	struct kvm_mmu_page *sp;
+	gfn_t gfn;
+
+	if (end - start > 64)
+		return true;	/* cheaper to look at every page below */
+	for (gfn = start; gfn < end; gfn++)
+		for_each_gfn_valid_sp(vm, sp, gfn)
+			return true;
+	return false;
+}
+
 bool kvm_shadow_ept_unmap_gfn_range(struct vm *vm, gfn_t start, gfn_t end)
 {
 	struct kvm_mmu_page *sp, *next;
@@ -299,6 +332,9 @@ bool kvm_shadow_ept_unmap_gfn_range(struct vm *vm, gfn_t start, gfn_t end)
 	unsigned int i;
 
 	lockdep_assert_held_write(&vm->mmu_lock);
+	if (!shadow_may_map_range(vm, start, end) &&
+	    !shadow_tables_in_range(vm, start, end))
+		return false;
 	/*
 	 * No reverse map: each leaf entry is looked at (KVM's rmaps find
 	 * them by GFN). A table page whose contents may change under us
@@ -332,6 +368,19 @@ bool kvm_shadow_ept_unmap_gfn_range(struct vm *vm, gfn_t start, gfn_t end)
 	return flush;
 }
 
+static void shadow_forget_mapped(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_memslots; i++) {
+		struct memslot *slot = &vm->memslots[i];
+
+		if (slot->shadow_mapped)
+			memset(slot->shadow_mapped, 0,
+			       ((slot->npages + 63) / 64) * sizeof(u64));
+	}
+}
+
 void kvm_shadow_ept_zap_all(struct vm *vm)
 {
 	LIST_HEAD(invalid_list);
@@ -350,6 +399,9 @@ void kvm_shadow_ept_zap_all(struct vm *vm)
 		shadow_zap_page(vm, sp, &invalid_list);
 	}
 	shadow_commit_zap(vm, &invalid_list);
+	/* Nothing maps L1 pages for L2 any more: forget what did. */
+	if (list_empty(&vm->shadow_pages))
+		shadow_forget_mapped(vm);
 	write_unlock(&vm->mmu_lock);
 }
 
@@ -585,6 +637,16 @@ int kvm_shadow_ept_page_fault(struct vm *vm, struct kvm_mmu *mmu,
 		if ((pte_access & ACC_WRITE) && memslot_dirty_log_enabled(slot))
 			mark_page_dirty_in_slot(vm, slot, w.gfn);
 	}
+	if (!slot->shadow_mapped) {
+		slot->shadow_mapped = plat_zalloc(((slot->npages + 63) / 64) *
+						  sizeof(u64));
+		if (!slot->shadow_mapped) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	slot->shadow_mapped[(w.gfn - slot->base_gfn) / 64] |=
+		BIT((w.gfn - slot->base_gfn) % 64);
 	if (!leaf->role.direct)
 		leaf->shadowed_gpte[SPTE_INDEX(l2_gfn, PG_LEVEL_4K)] =
 			w.gpte[PG_LEVEL_4K];
