@@ -77,7 +77,9 @@ enum {
 /*
  * Load the EPT02 root for @eptp12 into @mmu (an L2 context: root_role has
  * guest_mode = 1, direct = 0), reusing a cached root for the same EPTP12
- * and role; first syncs the root if unsync pages are pending. On success
+ * and role (lock-free when @mmu holds it already and it is valid; a root
+ * zapped while held is replaced). It does not sync: that is INVEPT's and
+ * a guest TLB flush's (kvm_shadow_ept_sync_root). On success
  * *root_hpa is the host-physical address for our EPTP. 0, -EINVAL (EPTP12
  * is not a valid 4-level EPTP or its root lies outside L1's memory: the
  * VMLAUNCH fails as the SDM says) or -ENOMEM.
@@ -108,7 +110,10 @@ int kvm_shadow_ept_page_fault(struct vm *vm, struct kvm_mmu *mmu,
  */
 void kvm_shadow_ept_invept(struct vm *vm, int type, u64 eptp12);
 
-/* Sync @mmu's root if needed (KVM_REQ_MMU_SYNC before entering L2). */
+/*
+ * Sync @mmu's root if it has unsync pages: the guest TLB flush of an
+ * emulated entry to L2 (KVM_REQ_TLB_FLUSH_GUEST -> kvm_mmu_sync_roots).
+ */
 void kvm_shadow_ept_sync_root(struct vm *vm, struct kvm_mmu *mmu);
 
 /* VMXOFF, vCPU reset or VM death: zap every shadow page of the VM. */

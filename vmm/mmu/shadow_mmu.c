@@ -452,9 +452,8 @@ int kvm_shadow_ept_load(struct vm *vm, struct kvm_mmu *mmu, u64 eptp12,
 	role.access = ACC_ALL;
 	role.ad_enabled = !!(eptp12 & VMX_EPTP_AD_ENABLE);
 
-	/* The common case, every entry to L2: same root, nothing to sync. */
-	if (root && sp_role(root).word == role.word && root->gfn == gfn &&
-	    !READ_ONCE(root->unsync_children)) {
+	/* The common case, every entry to L2: the same valid root. */
+	if (root && sp_role(root).word == role.word && root->gfn == gfn) {
 		*root_hpa = plat_virt_to_phys(root->spt);
 		return 0;
 	}
@@ -473,8 +472,6 @@ int kvm_shadow_ept_load(struct vm *vm, struct kvm_mmu *mmu, u64 eptp12,
 		mmu->root = root;
 		mmu->root_role = role;
 	}
-	if (root->unsync_children)
-		shadow_sync_root(vm, root);
 	write_unlock(&vm->mmu_lock);
 	*root_hpa = plat_virt_to_phys(root->spt);
 	return 0;

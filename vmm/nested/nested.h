@@ -25,6 +25,14 @@ struct nested_vcpu {
 	void *vmcs02;			/* made at the first entry to L2 */
 	u16 vpid02;			/* L2's VPID (0: none free, L1's) */
 	struct kvm_mmu mmu02;		/* EPT02 (shadow of EPT12) */
+	/*
+	 * An emulated VMLAUNCH/VMRESUME flushes L2's TLB (one VPID02 for
+	 * every VPID12), and a guest TLB flush syncs unsync shadow pages
+	 * (KVM's kvm_vcpu_flush_tlb_guest): set there, consumed by the next
+	 * nested_vmx_before_entry(). Re-entries after exits L0 handled
+	 * alone do not sync: L1 flushed nothing. vCPU thread only.
+	 */
+	bool ept02_sync_pending;
 	u64 nr_entries, nr_exits;	/* entries to L2, exits to L1 */
 };
 

@@ -229,6 +229,7 @@ int nested_vmx_enter_guest_mode(struct vcpu *v, struct nested_vcpu *nv)
 	 * emulation per VPID12: one VPID02 for all of L1's VPIDs). */
 	if (nv->vpid02)
 		invvpid(INVVPID_SINGLE_CONTEXT, nv->vpid02, 0);
+	nv->ept02_sync_pending = true;
 	return VCPU_RESUME;
 }
 
@@ -254,9 +255,10 @@ int nested_vmx_before_entry(struct vcpu *v)
 				vmcs12->ept_pointer, &root);
 	if (r == -EINVAL) {
 		/*
-		 * EPTP12's root is outside L1's memory: a CPU's first walk
-		 * would read all ones there, an EPT misconfiguration (SDM
-		 * 28.3.3.1), at L2's first access: its page walk or fetch.
+		 * EPTP12's root is beyond L1's physical-address width (a
+		 * root inside it but outside L1's memory reads as all ones
+		 * in the shadow MMU's walk, a misconfiguration at L2's first
+		 * fault): the same misconfiguration at L2's first access.
 		 */
 		u64 gpa = vmcs12->guest_cr0 & X86_CR0_PG ?
 			  vmcs12->guest_cr3 & PAGE_MASK : vmcs12->guest_rip;
@@ -269,7 +271,10 @@ int nested_vmx_before_entry(struct vcpu *v)
 		guest_kill(v->guest, "no host memory for an EPT02 root (nested VMX)");
 		return VCPU_STOP;
 	}
-	kvm_shadow_ept_sync_root(&v->guest->vm, &nv->mmu02);
+	if (nv->ept02_sync_pending) {
+		nv->ept02_sync_pending = false;
+		kvm_shadow_ept_sync_root(&v->guest->vm, &nv->mmu02);
+	}
 	vmwrite(EPT_POINTER, root | EPTP_MEMTYPE_WB | EPTP_PWL4);
 	return VCPU_RESUME;
 }
