@@ -121,7 +121,9 @@ enum {
 #define HV_PORT_EXIT		0xf4	/* as QEMU's isa-debug-exit */
 
 #define HV_BOOT_MAGIC		0x6876626f6f74ULL	/* "hvboot" */
-#define HV_CMDLINE_MAX		256
+#define HV_CMDLINE_MAX		1024	/* a guest's options after "--" */
+/* A Multiboot module's string (module_for=, after "--"). */
+#define HV_MODULE_STRING_MAX	256
 
 /* Guest-physical layout made by the ELF64 loader. */
 #define HV_GPA_PML4		0x1000

@@ -84,7 +84,7 @@ bool guest_cmdline_is_module(const char *s);
 
 struct guest_module_line {
 	char guest[GUEST_NAME_LEN];	/* NAME of module_for=NAME */
-	char string[HV_CMDLINE_MAX];	/* after "--", NUL-terminated */
+	char string[HV_MODULE_STRING_MAX];	/* after "--", NUL-terminated */
 };
 
 /* Parse a module_for= line; false with one line in @err naming the fault. */

@@ -146,6 +146,8 @@ bool loader_setup_mb1(struct guest *g, const struct loader_image *img,
 		      struct vcpu_boot_state *bs, char *err, size_t errlen)
 {
 	char cmdline[GUEST_NAME_LEN + HV_CMDLINE_MAX];
+	/* "name options" fits the area's command line (mb1_layout.h). */
+	BUILD_BUG_ON(sizeof(cmdline) > MB1_GPA_MOD_STRINGS - MB1_GPA_CMDLINE);
 	u64 mod_gpa[MB1_MAX_MODULES];
 	struct mb1_layout_in in = {
 		.mem_size = g->mem_size,

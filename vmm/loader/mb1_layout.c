@@ -68,9 +68,13 @@ bool mb1_layout_build(const struct mb1_layout_in *in, u8 *area,
 
 	BUILD_BUG_ON(sizeof(struct mb1_info) != 88);
 	BUILD_BUG_ON(sizeof(struct mb1_mmap_entry) != 24);
+	BUILD_BUG_ON(MB1_GPA_INFO + sizeof(struct mb1_info) > MB1_GPA_LOADER_NAME);
+	BUILD_BUG_ON(MB1_GPA_LOADER_NAME + sizeof(MB1_LOADER_NAME) > MB1_GPA_MMAP);
+	BUILD_BUG_ON(MB1_GPA_MMAP + MB1_MAX_MMAP * sizeof(struct mb1_mmap_entry) >
+		     MB1_GPA_MODS);
 	BUILD_BUG_ON(MB1_GPA_MODS + MB1_MAX_MODULES * sizeof(struct mb1_module) >
-		     MB1_GPA_MOD_STRINGS);
-	BUILD_BUG_ON(MB1_GPA_MOD_STRINGS + MB1_MAX_MODULES * HV_CMDLINE_MAX >
+		     MB1_GPA_CMDLINE);
+	BUILD_BUG_ON(MB1_GPA_MOD_STRINGS + MB1_MAX_MODULES * HV_MODULE_STRING_MAX >
 		     MB1_GPA_AREA_END);
 	memset(area, 0, MB1_AREA_SIZE);
 	if (in->mem_size <= SZ_1M || in->mem_size > 0xfec00000ULL) {
@@ -78,9 +82,9 @@ bool mb1_layout_build(const struct mb1_layout_in *in, u8 *area,
 			  (unsigned long long)in->mem_size);
 		return false;
 	}
-	if (!put_string(area, &off, AREA_OFF(MB1_GPA_LOADER_NAME), in->cmdline)) {
+	if (!put_string(area, &off, AREA_OFF(MB1_GPA_MOD_STRINGS), in->cmdline)) {
 		ksnprintf(err, errlen, "the Multiboot command line is longer than %u bytes",
-			  MB1_GPA_LOADER_NAME - MB1_GPA_CMDLINE - 1);
+			  MB1_GPA_MOD_STRINGS - MB1_GPA_CMDLINE - 1);
 		return false;
 	}
 	off = AREA_OFF(MB1_GPA_LOADER_NAME);

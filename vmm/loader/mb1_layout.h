@@ -9,7 +9,8 @@
  *
  * Guest-physical layout of a Multiboot guest:
  *   0x5000             GDT (loader.c)
- *   0x6000-0x6fff      this area: info, cmdline, name, mmap, modules
+ *   0x6000-0x6fff      this area: info, name, mmap, modules, cmdline,
+ *                      module strings
  *   0x8000-0x70000     a kernel that loads low (GRUB allows it;
  *                      kvm-unit-tests' realmode.flat sits at 0x8000)
  *   0x70000-0x80000    the initial stack
@@ -28,12 +29,13 @@
 #include "kernel/compiler.h"
 #include "include/uapi/hv_abi.h"
 
-#define MB1_GPA_INFO		0x6000
+#define MB1_GPA_INFO		0x6000	/* 88 bytes */
+#define MB1_GPA_LOADER_NAME	0x6080
+#define MB1_GPA_MMAP		0x60c0	/* MB1_MAX_MMAP x 24 bytes */
+#define MB1_GPA_MODS		0x6180	/* MB1_MAX_MODULES x 16 bytes */
+/* "name options": GUEST_NAME_LEN + HV_CMDLINE_MAX (kvm-unit-tests' vmx). */
 #define MB1_GPA_CMDLINE		0x6200
-#define MB1_GPA_LOADER_NAME	0x63c0
-#define MB1_GPA_MMAP		0x6400
-#define MB1_GPA_MODS		0x6600
-#define MB1_GPA_MOD_STRINGS	0x6700
+#define MB1_GPA_MOD_STRINGS	0x6680	/* MB1_MAX_MODULES x 256 bytes */
 #define MB1_GPA_AREA_END	0x7000
 /* Where a Multiboot kernel may load below 1 MiB (the loader's own above). */
 #define MB1_LOW_LOAD_MIN	0x8000
@@ -42,7 +44,7 @@
 #define MB1_STACK_TOP		0x80000
 #define MB1_LOADER_NAME		"microhv"
 
-/* Modules per guest: their strings must fit the area (8 x 256 bytes). */
+/* Modules per guest: their strings must fit the area (8 x HV_MODULE_STRING_MAX). */
 #define MB1_MAX_MODULES		8
 #define MB1_MAX_MMAP		8
 
