@@ -76,7 +76,7 @@ static void string_io_decode_prefixes(struct vcpu *v, struct string_io *s,
 	lin = vmread(GUEST_CS_BASE) + rip;
 	for (unsigned int i = 0; i < len; i++) {
 		if (!guest_gva_to_gpa(v, lin + i, &gpa) ||
-		    !guest_read(v->guest, gpa, &b[i], 1))
+		    !vcpu_guest_read(v, gpa, &b[i], 1))
 			return;		/* the defaults stand */
 		if (b[i] == 0x67) {
 			addr_bytes = s->long_mode ? 4 : addr_bytes ^ 6;
@@ -138,8 +138,8 @@ static bool string_io_mem(struct vcpu *v, const struct string_io *s,
 		c = MIN(n - i, PAGE_SIZE - (a & 0xfff));
 		if (!guest_gva_to_gpa(v, a, &gpa))
 			return false;
-		if (to_guest ? !guest_write(v->guest, gpa, buf + i, c)
-			     : !guest_read(v->guest, gpa, buf + i, c))
+		if (to_guest ? !vcpu_guest_write(v, gpa, buf + i, c)
+			     : !vcpu_guest_read(v, gpa, buf + i, c))
 			return false;
 		i += c;
 	}

@@ -44,7 +44,7 @@ static unsigned int fetch_insn(struct vcpu *v, u64 lin, u8 *buf)
 				     PAGE_SIZE - ((lin + n) & 0xfff));
 
 		if (!guest_gva_to_gpa(v, lin + n, &gpa) ||
-		    !guest_read(v->guest, gpa, buf + n, chunk))
+		    !vcpu_guest_read(v, gpa, buf + n, chunk))
 			break;
 		n += chunk;
 	}

@@ -6,6 +6,7 @@
  * these writes or an EPT violation) and mapped into EPT by the TDP MMU.
  */
 #include "vmm/guest_mem.h"
+#include "vmm/vcpu_nested.h"
 #include "vmm/mmu/tdp_mmu.h"
 #include "kernel/platform.h"
 #include "kernel/string.h"
@@ -70,9 +71,24 @@ bool guest_read(struct guest *g, u64 gpa, void *dst, size_t len)
 	return guest_copy(g, gpa, dst, len, false);
 }
 
+bool vcpu_guest_read(struct vcpu *v, u64 gpa, void *dst, size_t len)
+{
+	u64 l1;
+
+	return nested_gpa_to_l1(v, gpa, &l1) && guest_read(v->guest, l1, dst, len);
+}
+
+bool vcpu_guest_write(struct vcpu *v, u64 gpa, const void *src, size_t len)
+{
+	u64 l1;
+
+	return nested_gpa_to_l1(v, gpa, &l1) &&
+	       guest_write(v->guest, l1, src, len);
+}
+
 static bool read_gpa_u64(struct vcpu *v, u64 gpa, u64 *val)
 {
-	return guest_read(v->guest, gpa, val, sizeof(*val));
+	return vcpu_guest_read(v, gpa, val, sizeof(*val));
 }
 
 /* Guest-linear to guest-physical (guest_mem.h). */
@@ -89,14 +105,14 @@ bool guest_gva_to_gpa(struct vcpu *v, u64 gva, u64 *gpa)
 	if (!(cr4 & X86_CR4_PAE)) {	/* 32-bit: two levels of u32 */
 		u32 pde = 0, pte = 0;
 
-		if (!guest_read(v->guest, (cr3 & 0xfffff000) + ((gva >> 22) & 0x3ff) * 4,
+		if (!vcpu_guest_read(v, (cr3 & 0xfffff000) + ((gva >> 22) & 0x3ff) * 4,
 				&pde, 4) || !(pde & PTE_P))
 			return false;
 		if ((pde & PTE_PS) && (cr4 & X86_CR4_PSE)) {
 			*gpa = (pde & 0xffc00000) | (gva & 0x3fffff);
 			return true;
 		}
-		if (!guest_read(v->guest, (pde & 0xfffff000) + ((gva >> 12) & 0x3ff) * 4,
+		if (!vcpu_guest_read(v, (pde & 0xfffff000) + ((gva >> 12) & 0x3ff) * 4,
 				&pte, 4) || !(pte & PTE_P))
 			return false;
 		*gpa = (pte & 0xfffff000) | (gva & 0xfff);

@@ -15,5 +15,12 @@ bool guest_read(struct guest *g, u64 gpa, void *dst, size_t len);
  */
 struct vcpu;
 bool guest_gva_to_gpa(struct vcpu *v, u64 gva, u64 *gpa);
+/*
+ * guest_read()/guest_write() of a GPA of the vCPU's current guest: L1's
+ * own, or L2's through EPT12 (vcpu_nested.h). [gpa, gpa + len) must not
+ * cross a page.
+ */
+bool vcpu_guest_read(struct vcpu *v, u64 gpa, void *dst, size_t len);
+bool vcpu_guest_write(struct vcpu *v, u64 gpa, const void *src, size_t len);
 
 #endif

@@ -44,5 +44,12 @@ int nested_vmx_l2_exit(struct vcpu *v, u32 basic_reason);
 /* L2 runs through EPT02 (EPT12 on): its EPT violations are the shadow's. */
 bool vcpu_nested_ept12(struct vcpu *v);
 int nested_ept_violation(struct vcpu *v);
+/*
+ * The L1 GPA behind @gpa as the vCPU's current guest addresses memory:
+ * @gpa itself for L1, L2's through EPT12 (false where EPT12 maps
+ * nothing). Used to read what L2 executes and its page tables when an
+ * L2 access to L1's MMIO is emulated.
+ */
+bool nested_gpa_to_l1(struct vcpu *v, u64 gpa, u64 *l1_gpa);
 
 #endif

@@ -18,7 +18,8 @@
 #        environment file kvm-unit-tests reads when no fw_cfg is there
 #        (NR_CPUS, MEMSIZE, BOOTLOADER=1, TEST_DEVICE=0);
 #  hv    Bochs running this repository's release kernel with the .flat as
-#        the guest "name=T vcpus=S mem=M -- ARGS" and the environment file
+#        the guest "name=T vcpus=S mem=M [nested=1] -- ARGS" (nested=1 where
+#        the cfg asks QEMU for +vmx) and the environment file
 #        as its module "module_for=T" (vmm/loader/guest_cmdline.h).
 # Each is judged from its serial output: kvm-unit-tests' "SUMMARY: N
 # tests[, M unexpected failures][, K skipped]" line (PASS, FAIL, or SKIP
@@ -258,8 +259,8 @@ EOF
 	echo "$verdict|$wall"
 }
 
-run_hv() {	# name file smp mem args seconds -> "RESULT reason|secs"
-	local name=$1 file=$2 smp=$3 mem=$4 args=$5 secs=$6
+run_hv() {	# name file smp mem args seconds qemu_params -> "RESULT reason|secs"
+	local name=$1 file=$2 smp=$3 mem=$4 args=$5 secs=$6 qparams=$7 nested=
 	local gname iso=$out/iso/hv-$name.iso log=$out/logs/hv-$name.log
 	local rc=$out/logs/hv-$name.bochsrc env=$out/iso/hv-$name.env
 	local wall verdict host_cpus=1 host_mem status guest_log
@@ -268,9 +269,11 @@ run_hv() {	# name file smp mem args seconds -> "RESULT reason|secs"
 	[ "$smp" -gt 8 ] && { echo "SKIP guests get at most 8 vCPUs|0|-"; return; }
 	[ "$smp" -gt 1 ] && host_cpus=2
 	host_mem=$((mem + 128))
+	# QEMU's "-cpu ...,+vmx": the guest is an L1 hypervisor (nested=1).
+	case $qparams in *+vmx*) nested=" nested=1" ;; esac
 	make_env "$env" "$smp" "$mem"
 	KERNEL=$release_kernel "$root/iso/mkiso.sh" "$iso" "exit=bochs" \
-		"$kut/x86/$file" "name=$gname vcpus=$smp mem=${mem}M timeout=$secs testdev=1 -- $args" \
+		"$kut/x86/$file" "name=$gname vcpus=$smp mem=${mem}M timeout=$secs testdev=1$nested -- $args" \
 		"$env" "module_for=$gname" >"$out/logs/hv-$name.mkiso.log" 2>&1 ||
 		{ echo "FAIL mkiso failed (see $out/logs/hv-$name.mkiso.log)|0|-"; return; }
 	rm -f "$log"
@@ -328,7 +331,7 @@ while IFS='|' read -r name file smp args qp arch accel ctmo groups; do
 		bare=${r%% *}; bare_why=${r#* }
 	fi
 	if [ $do_hv = 1 ]; then
-		r=$(run_hv "$name" "$file" "$smp" "$mem" "$args" "$secs")
+		r=$(run_hv "$name" "$file" "$smp" "$mem" "$args" "$secs" "$qp")
 		hv_t=${r##*|}; r=${r%|*}; hv_s=${r##*|}; r=${r%|*}
 		hv=${r%% *}; hv_why=${r#* }
 	fi

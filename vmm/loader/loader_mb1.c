@@ -145,8 +145,8 @@ bool loader_setup_mb1(struct guest *g, const struct loader_image *img,
 		      const struct guest_config *cfg,
 		      struct vcpu_boot_state *bs, char *err, size_t errlen)
 {
-	char cmdline[GUEST_NAME_LEN + HV_CMDLINE_MAX];
-	/* "name options" fits the area's command line (mb1_layout.h). */
+	char cmdline[HV_CMDLINE_MAX];
+	/* The options fit the area's command line (mb1_layout.h). */
 	BUILD_BUG_ON(sizeof(cmdline) > MB1_GPA_MOD_STRINGS - MB1_GPA_CMDLINE);
 	u64 mod_gpa[MB1_MAX_MODULES];
 	struct mb1_layout_in in = {
@@ -161,11 +161,12 @@ bool loader_setup_mb1(struct guest *g, const struct loader_image *img,
 	bool ok;
 
 	/*
-	 * As GRUB does, the command line starts with the kernel's name:
-	 * kernels such as kvm-unit-tests take the first word as argv[0].
+	 * As GRUB 2's "multiboot FILE ARGS" does, the command line is ARGS
+	 * alone (GRUB Legacy put the file name first; kvm-unit-tests makes
+	 * its own argv[0] and would take a name here for its first
+	 * argument: vmx.flat read it as a test filter).
 	 */
-	ksnprintf(cmdline, sizeof(cmdline), "%s%s%s", cfg->name,
-		  cfg->guest_cmdline[0] ? " " : "", cfg->guest_cmdline);
+	ksnprintf(cmdline, sizeof(cmdline), "%s", cfg->guest_cmdline);
 	area = kmalloc(MB1_AREA_SIZE);
 	if (!area) {
 		ksnprintf(err, errlen, "out of host memory for the Multiboot information");

@@ -33,7 +33,7 @@
 #define MB1_GPA_LOADER_NAME	0x6080
 #define MB1_GPA_MMAP		0x60c0	/* MB1_MAX_MMAP x 24 bytes */
 #define MB1_GPA_MODS		0x6180	/* MB1_MAX_MODULES x 16 bytes */
-/* "name options": GUEST_NAME_LEN + HV_CMDLINE_MAX (kvm-unit-tests' vmx). */
+/* The guest options, up to HV_CMDLINE_MAX (kvm-unit-tests' vmx: ~500). */
 #define MB1_GPA_CMDLINE		0x6200
 #define MB1_GPA_MOD_STRINGS	0x6680	/* MB1_MAX_MODULES x 256 bytes */
 #define MB1_GPA_AREA_END	0x7000

@@ -29,11 +29,17 @@
 #define NESTED_PROC2_EMULATED						\
 	(CPU2_ENABLE_EPT | CPU2_ENABLE_VPID | CPU2_UNRESTRICTED_GUEST |	\
 	 CPU2_ENABLE_RDTSCP | CPU2_WBINVD_EXITING)
+/*
+ * Save/load debug controls are default1 in the non-TRUE MSRs, so they must
+ * be allowed-1 in the TRUE ones too (SDM A.2: the allowed-1 halves are
+ * the same); nested_run.c / nested_vmexit.c load and save DR7/DEBUGCTL.
+ */
 #define NESTED_EXIT_EMULATED						\
-	(EXIT_HOST_ADDR_SPACE_SIZE |					\
+	(EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_DEBUG_CONTROLS |		\
 	 EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER | EXIT_LOAD_EFER)
 #define NESTED_ENTRY_EMULATED						\
-	(ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_PAT | ENTRY_LOAD_EFER)
+	(ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_DEBUG_CONTROLS |		\
+	 ENTRY_LOAD_PAT | ENTRY_LOAD_EFER)
 
 /*
  * EPT and VPID: 4-level walks of write-back or uncached tables, INVEPT

@@ -19,6 +19,8 @@
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx_names.h"
 #include "vmm/mmu/shadow_ept.h"
+#include "vmm/mmu/ept12_walk.h"
+#include "vmm/exit_mmio.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
 #include "kernel/log.h"
@@ -195,11 +197,39 @@ int nested_ept_violation(struct vcpu *v)
 		vcpu_reinject_idt_vectoring(v);
 		return VCPU_RESUME;
 	}
-	ksnprintf(why, sizeof(why), r == RET_PF_EMULATE ?
-		  "L2 access at gpa %#lx reaches L1 MMIO at %#lx through EPT12: "
-		  "not emulated (nested VMX)" :
+	/*
+	 * EPT12 lets L2 reach a device of L1's (its LAPIC page, say): the
+	 * access is emulated on L1's device bus at the L1 address, with
+	 * L2's instruction and registers (the decoder reads L2's code and
+	 * page tables through EPT12: vcpu_guest_read()).
+	 */
+	if (r == RET_PF_EMULATE)
+		return handle_mmio(v, e.gpa, qual);
+	ksnprintf(why, sizeof(why),
 		  "L2 EPT violation at gpa %#lx (L1 %#lx): the shadow EPT MMU "
-		  "failed", gpa, e.gpa);
+		  "failed (%d)", gpa, e.gpa, r);
 	guest_kill(v->guest, why);
 	return VCPU_STOP;
+}
+
+bool nested_gpa_to_l1(struct vcpu *v, u64 gpa, u64 *l1_gpa)
+{
+	struct nested_vcpu *nv = v->nested;
+	struct kvm_mmu_page *root;
+	struct ept12_walker w;
+	struct vm *vm = &v->guest->vm;
+	bool ok;
+
+	if (!nv || !nv->guest_mode || !nested_uses_ept12(nv)) {
+		*l1_gpa = gpa;
+		return true;
+	}
+	/* mmu_lock keeps L1's tables from being reclaimed under the walk. */
+	read_lock(&vm->mmu_lock);
+	root = nv->mmu02.root;
+	ok = root && ept12_walk(vm, root->gfn, false, gpa, 0, &w) == EPT12_OK;
+	read_unlock(&vm->mmu_lock);
+	if (ok)
+		*l1_gpa = ((u64)w.gfn << PAGE_SHIFT) | (gpa & (PAGE_SIZE - 1));
+	return ok;
 }
