@@ -107,17 +107,6 @@ void guest_apic_deliver(struct guest *g, u32 dest, bool logical,
 	route(g, NULL, APIC_SH_NONE, dest, logical, dm, vector, level);
 }
 
-static unsigned int maxphyaddr(void)
-{
-	u32 a, b, c, d;
-
-	cpuid_count(0x80000000, 0, &a, &b, &c, &d);
-	if (a < 0x80000008)
-		return 36;
-	cpuid_count(0x80000008, 0, &a, &b, &c, &d);
-	return a & 0xff;
-}
-
 void vcpu_lapic_init(struct vcpu *v)
 {
 	lapic_init(&v->lapic, v->index, v->index == 0, true, &vcpu_lapic_ops,
@@ -168,7 +157,7 @@ int vcpu_lapic_wrmsr(struct vcpu *v, u32 msr, u64 val)
 
 	if (msr == LAPIC_MSR_APIC_BASE) {
 		if (!phys_bits)
-			phys_bits = maxphyaddr();
+			phys_bits = cpu_maxphyaddr();
 		return lapic_set_base(a, val, phys_bits) ? 1 : -1;
 	}
 	if (msr == LAPIC_MSR_TSC_DEADLINE) {

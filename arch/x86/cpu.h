@@ -104,6 +104,18 @@ static inline void cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d)
 	cpuid_count(leaf, 0, a, b, c, d);
 }
 
+/* The CPU's physical-address width (CPUID.80000008H:EAX[7:0]; 36 without). */
+static inline unsigned int cpu_maxphyaddr(void)
+{
+	u32 a, b, c, d;
+
+	cpuid_count(0x80000000, 0, &a, &b, &c, &d);
+	if (a < 0x80000008)
+		return 36;
+	cpuid_count(0x80000008, 0, &a, &b, &c, &d);
+	return a & 0xff;
+}
+
 static inline u64 rdtsc(void)
 {
 	u32 lo, hi;

@@ -41,19 +41,6 @@ static void fresh_vmcs12(void)
 			    (u64)(uintptr_t)(l2_stack + sizeof(l2_stack)));
 }
 
-static bool fail_valid(int r, u32 err)
-{
-	u32 got;
-
-	if (r != VMX_L1_FAIL_VALID) {
-		ktap_diag("outcome %#x, wanted VMfailValid(%u)", r, err);
-		return false;
-	}
-	got = vmx_l1_insn_error();
-	if (got != err)
-		ktap_diag("VM-instruction error %u, wanted %u", got, err);
-	return got == err;
-}
 
 /* A VM-entry failure: back at the launch with @reason | bit 31, @qual. */
 static bool entry_failed(int r, u32 reason, u64 qual)
@@ -92,15 +79,15 @@ int main(void)
 
 	fresh_vmcs12();
 	vmx_l1_vmwrite(VMCS_EPT_POINTER, 0x10000 | 6 | (2 << 3));
-	ktap_result(fail_valid(vmx_l1_launch_catch(false), 7),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_launch_catch(false), 7),
 		    "vmlaunch_bad_eptp_failvalid_7");
 	fresh_vmcs12();
 	vmx_l1_vmwrite(VMCS_PROC2, (1u << 1) | (1u << 5) | (1u << 7) | (1u << 17));
-	ktap_result(fail_valid(vmx_l1_launch_catch(false), 7),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_launch_catch(false), 7),
 		    "vmlaunch_unoffered_control_pml_failvalid_7");
 	fresh_vmcs12();
 	vmx_l1_vmwrite(VMCS_HOST_CS_SEL, 0);
-	ktap_result(fail_valid(vmx_l1_launch_catch(false), 8),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_launch_catch(false), 8),
 		    "vmlaunch_host_cs_zero_failvalid_8");
 
 	fresh_vmcs12();
@@ -113,7 +100,7 @@ int main(void)
 		    EXPECT(vmx_l1_read_cr4() & CR4_VMXE) &&
 		    EXPECT(vmx_l1_read_cr0() & 1),
 		    "after_entry_failure_l1_runs_in_its_host_state");
-	ktap_result(fail_valid(vmx_l1_launch_catch(true), 5),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_launch_catch(true), 5),
 		    "failed_entry_leaves_vmcs12_not_launched");
 
 	fresh_vmcs12();
@@ -133,7 +120,7 @@ int main(void)
 		    "vmlaunch_bad_msr_load_entry_failure_34_qual_2");
 
 	fresh_vmcs12();
-	ktap_result(fail_valid(vmx_l1_vmlaunch_movss(), 26),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_vmlaunch_movss(), 26),
 		    "vmlaunch_in_mov_ss_shadow_failvalid_26");
 	ktap_result(EXPECT_EQ(vmx_l1_vmxoff(), VMX_L1_SUCCEED), "vmxoff");
 	return ktap_nr_failed() ? 1 : 0;

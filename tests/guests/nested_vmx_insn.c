@@ -32,20 +32,6 @@ static void set_rev(void *region, u32 rev)
 static u32 rev;
 static unsigned int phys_bits;
 
-/* A VMfailValid whose VM-instruction error is @err. */
-static bool fail_valid(int r, u32 err)
-{
-	u32 got;
-
-	if (r != VMX_L1_FAIL_VALID) {
-		ktap_diag("outcome %#x, wanted VMfailValid(%u)", r, err);
-		return false;
-	}
-	got = vmx_l1_insn_error();
-	if (got != err)
-		ktap_diag("VM-instruction error %u, wanted %u", got, err);
-	return got == err;
-}
 
 static void test_caps(void)
 {
@@ -142,23 +128,23 @@ static void test_vmptrld(void)
 		    EXPECT_EQ(vmx_l1_vmptrld(pa(vmcs_a)), VMX_L1_SUCCEED) &&
 		    EXPECT_EQ(vmx_l1_vmptrst(&ptr), VMX_L1_SUCCEED) &&
 		    EXPECT_EQ(ptr, pa(vmcs_a)), "vmclear_vmptrld_vmptrst");
-	ktap_result(fail_valid(vmx_l1_vmptrld(pa(vmcs_b) + 8), 9),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_vmptrld(pa(vmcs_b) + 8), 9),
 		    "vmptrld_unaligned_failvalid_9");
-	ktap_result(fail_valid(vmx_l1_vmptrld(1ULL << phys_bits), 9),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_vmptrld(1ULL << phys_bits), 9),
 		    "vmptrld_beyond_phys_width_failvalid_9");
-	ktap_result(fail_valid(vmx_l1_vmptrld(pa(vmxon_region)), 10),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_vmptrld(pa(vmxon_region)), 10),
 		    "vmptrld_vmxon_region_failvalid_10");
 	set_rev(vmcs_bad, rev ^ 1);
-	ktap_result(fail_valid(vmx_l1_vmptrld(pa(vmcs_bad)), 11),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_vmptrld(pa(vmcs_bad)), 11),
 		    "vmptrld_wrong_revision_failvalid_11");
-	ktap_result(fail_valid(vmx_l1_vmptrld(0x40000000), 11),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_vmptrld(0x40000000), 11),
 		    "vmptrld_outside_memory_failvalid_11");
-	ktap_result(fail_valid(vmx_l1_vmclear(pa(vmcs_b) + 0x100), 2) &&
-		    fail_valid(vmx_l1_vmclear(1ULL << phys_bits), 2),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_vmclear(pa(vmcs_b) + 0x100), 2) &&
+		    vmx_l1_fail_valid(vmx_l1_vmclear(1ULL << phys_bits), 2),
 		    "vmclear_bad_address_failvalid_2");
-	ktap_result(fail_valid(vmx_l1_vmclear(pa(vmxon_region)), 3),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_vmclear(pa(vmxon_region)), 3),
 		    "vmclear_vmxon_region_failvalid_3");
-	ktap_result(fail_valid(vmx_l1_vmxon(pa(vmxon_region)), 15),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_vmxon(pa(vmxon_region)), 15),
 		    "vmxon_in_vmx_root_failvalid_15");
 	ktap_result(EXPECT_EQ(vmx_l1_vmptrst(&ptr), VMX_L1_SUCCEED) &&
 		    EXPECT_EQ(ptr, pa(vmcs_a)), "failed_insns_keep_current_vmcs");
@@ -188,11 +174,11 @@ static void test_vmread_vmwrite(void)
 		    EXPECT_EQ(vmx_l1_vmwrite(VMCS_EPT_POINTER | 1, 0x7), VMX_L1_SUCCEED) &&
 		    EXPECT_EQ(vmx_l1_vmread(VMCS_EPT_POINTER, &v), VMX_L1_SUCCEED) &&
 		    EXPECT_EQ(v, 0x000000075000001eULL), "vmwrite_high_half_of_64bit_field");
-	ktap_result(fail_valid(vmx_l1_vmread(0x2012, &v), 12) &&
-		    fail_valid(vmx_l1_vmwrite(0x1ULL << 32 | VMCS_GUEST_RIP, 1), 12),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_vmread(0x2012, &v), 12) &&
+		    vmx_l1_fail_valid(vmx_l1_vmwrite(0x1ULL << 32 | VMCS_GUEST_RIP, 1), 12),
 		    "unsupported_field_failvalid_12");
-	ktap_result(fail_valid(vmx_l1_vmwrite(VMCS_EXIT_REASON, 1), 13) &&
-		    fail_valid(vmx_l1_vmwrite(VMCS_EXIT_QUAL, 1), 13),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_vmwrite(VMCS_EXIT_REASON, 1), 13) &&
+		    vmx_l1_fail_valid(vmx_l1_vmwrite(VMCS_EXIT_QUAL, 1), 13),
 		    "vmwrite_read_only_field_failvalid_13");
 	/* A failed VMREAD leaves its destination alone. */
 	v = 0x99;
@@ -221,7 +207,7 @@ static void test_vmclear_roundtrip(void)
 		    EXPECT_EQ(vmx_l1_vmptrld(pa(vmcs_a)), VMX_L1_SUCCEED) &&
 		    EXPECT_EQ(vmx_l1_vmread(VMCS_GUEST_RIP, &v), VMX_L1_SUCCEED) &&
 		    EXPECT_EQ(v, 0x1234), "vmclear_writes_back_vmptrld_reads_again");
-	ktap_result(fail_valid(vmx_l1_vmresume(), 5),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_vmresume(), 5),
 		    "vmresume_of_clear_vmcs_failvalid_5");
 }
 
@@ -230,16 +216,16 @@ static void test_invept_invvpid(void)
 	u64 caps = 0;
 
 	rdmsr_safe(MSR_VMX_EPT_VPID_CAP, &caps);
-	ktap_result(fail_valid(vmx_l1_invept(3, 0), 28) &&
-		    fail_valid(vmx_l1_invept(1, 0x5000 | 6 | (2 << 3)), 28),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_invept(3, 0), 28) &&
+		    vmx_l1_fail_valid(vmx_l1_invept(1, 0x5000 | 6 | (2 << 3)), 28),
 		    "invept_bad_type_or_eptp_failvalid_28");
 	ktap_result(EXPECT(caps & (1ULL << 26)) &&
 		    EXPECT_EQ(vmx_l1_invept(2, 0), VMX_L1_SUCCEED) &&
 		    EXPECT_EQ(vmx_l1_invept(1, 0x5000 | 6 | (3 << 3)), VMX_L1_SUCCEED),
 		    "invept_all_and_single_context");
-	ktap_result(fail_valid(vmx_l1_invvpid(1, 0, 0), 28) &&
-		    fail_valid(vmx_l1_invvpid(0, 1, 0x0000800000000000ULL), 28) &&
-		    fail_valid(vmx_l1_invvpid(7, 1, 0), 28),
+	ktap_result(vmx_l1_fail_valid(vmx_l1_invvpid(1, 0, 0), 28) &&
+		    vmx_l1_fail_valid(vmx_l1_invvpid(0, 1, 0x0000800000000000ULL), 28) &&
+		    vmx_l1_fail_valid(vmx_l1_invvpid(7, 1, 0), 28),
 		    "invvpid_bad_operands_failvalid_28");
 	ktap_result(EXPECT_EQ(vmx_l1_invvpid(2, 0, 0), VMX_L1_SUCCEED) &&
 		    EXPECT_EQ(vmx_l1_invvpid(1, 5, 0), VMX_L1_SUCCEED),

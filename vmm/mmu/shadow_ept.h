@@ -20,8 +20,9 @@
  *    through the TDP MMU fault path (mmu_lock held for read), which
  *    marks the shadow page *unsync* and gives L1 write access
  *    (mmu_try_to_unsync_pages). An unsync page is brought back in line
- *    with L1's table - synced - when L1 executes INVEPT, and before an
- *    entry to L2 when a sync is pending.
+ *    with L1's table - synced - when L1 executes INVEPT, and at an
+ *    emulated VMLAUNCH/VMRESUME (its flush of L2's TLB syncs, as KVM's
+ *    guest TLB flush does).
  *
  * Locking (see vm.h beside each field):
  *  - Everything here but mmu_try_to_unsync_pages() holds mmu_lock for

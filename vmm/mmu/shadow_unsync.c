@@ -3,7 +3,7 @@
  * Unsync shadow pages (seed 004): L1 may write its leaf EPT tables
  * directly; the shadow pages of those tables are marked unsync and are
  * brought back in line with L1's tables (synced) when L1 flushes them
- * with INVEPT or enters L2.
+ * with INVEPT or by an emulated VMLAUNCH/VMRESUME (a guest TLB flush).
  *
  * The marking runs from the TDP MMU fault path, which holds mmu_lock for
  * read, on as many vCPUs as fault at once. Two vCPUs writing two leaf

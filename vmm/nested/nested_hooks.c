@@ -28,17 +28,6 @@ static struct nested_vmx_msrs msrs;
 static const char *host_lacks;
 static unsigned int l1_phys_bits;
 
-static unsigned int host_maxphyaddr(void)
-{
-	u32 a, b, c, d;
-
-	cpuid_count(0x80000000, 0, &a, &b, &c, &d);
-	if (a < 0x80000008)
-		return 36;
-	cpuid_count(0x80000008, 0, &a, &b, &c, &d);
-	return a & 0xff;
-}
-
 static void nested_caps_fill(void)
 {
 	unsigned long flags;
@@ -51,7 +40,7 @@ static void nested_caps_fill(void)
 				      vmcs12_max_field_index(), &msrs);
 		host_lacks = vmx_supported ? nested_vmx_host_lacks(&vmx_caps)
 					   : "VMX";
-		l1_phys_bits = host_maxphyaddr();
+		l1_phys_bits = cpu_maxphyaddr();
 		if (host_lacks)
 			pr_info("nested: no VMX for guests: the host lacks %s\n",
 				host_lacks);

@@ -230,8 +230,10 @@ int vmx_l1_launch_catch(bool resume)
 		     "movl $1, %1\n\t"
 		     "xor %0, %0\n"
 		     "4:\n"
-		     : "=&r"(rflags), "=&r"(exited) : "m"(resume)
-		     : "rax", "rdx", "cc", "memory");
+		     /* An L2 that ran may change these (vmx_l1_run_l2()). */
+		     : "=&b"(rflags), "=&r"(exited) : "m"(resume)
+		     : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10",
+		       "r11", "cc", "memory");
 	if (exited) {
 		exception_take();
 		return VMX_L1_EXITED;
@@ -355,36 +357,8 @@ void vmx_l1_vmcs12_setup(u64 eptp, u64 rip, u64 rsp)
 
 int vmx_l1_run_l2(bool resume)
 {
-	u64 rflags;
-	u32 exited;
-
-	exception_take();
-	asm volatile("mov $0x6c14, %%rax\n\t"		/* HOST_RSP */
-		     "vmwrite %%rsp, %%rax\n\t"
-		     "lea 3f(%%rip), %%rdx\n\t"
-		     "mov $0x6c16, %%rax\n\t"		/* HOST_RIP */
-		     "vmwrite %%rdx, %%rax\n\t"
-		     "test %%esp, %%esp\n\t"
-		     "cmpb $0, %2\n\t"
-		     "jne 5f\n\t"
-		     "vmlaunch\n\t"
-		     "jmp 6f\n"
-		     "5:\n\t"
-		     "vmresume\n"
-		     "6:\n\t"
-		     "pushfq; pop %0\n\t"
-		     "movl $0, %1\n\t"
-		     "jmp 4f\n"
-		     "3:\n\t"
-		     "movl $1, %1\n\t"
-		     "xor %0, %0\n"
-		     "4:\n"
-		     : "=&b"(rflags), "=&r"(exited) : "m"(resume)
-		     : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10",
-		       "r11", "cc", "memory");
-	if (exited)
-		return VMX_L1_EXITED;
-	return outcome(rflags);
+	/* The same entry; an exception on VMLAUNCH is caught, not fatal. */
+	return vmx_l1_launch_catch(resume);
 }
 
 void vmx_l1_exit_info(struct vmx_l1_exit *e)
@@ -404,4 +378,18 @@ void vmx_l1_skip_l2_insn(void)
 	vmx_l1_vmread(VMCS_GUEST_RIP, &rip);
 	vmx_l1_vmread(0x440c, &len);
 	vmx_l1_vmwrite(VMCS_GUEST_RIP, rip + len);
+}
+
+bool vmx_l1_fail_valid(int r, u32 err)
+{
+	u32 got;
+
+	if (r != VMX_L1_FAIL_VALID) {
+		ktap_diag("outcome %#x, wanted VMfailValid(%u)", r, err);
+		return false;
+	}
+	got = vmx_l1_insn_error();
+	if (got != err)
+		ktap_diag("VM-instruction error %u, wanted %u", got, err);
+	return got == err;
 }

@@ -72,16 +72,14 @@ int vmx_l1_invvpid(u64 type, u16 vpid, u64 gva);
 /*
  * VMLAUNCH (or VMRESUME) that also takes a VM exit back: HOST_RSP and
  * HOST_RIP are pointed at this call first, so an exit returns here with
- * VMX_L1_EXITED (RFLAGS 2, every register but RSP as L2 left it: the
- * callers only use it where L2 never ran, a VM-entry failure).
+ * VMX_L1_EXITED (RFLAGS 2; RAX, RCX, RDX, RSI, RDI and R8-R11 as L2
+ * left them, the others kept).
  */
 #define VMX_L1_EXITED		3
 int vmx_l1_launch_catch(bool resume);
 /*
- * Run L2 (VMLAUNCH, or VMRESUME): as vmx_l1_launch_catch(), for an L2
- * that may change RAX, RCX, RDX, RSI, RDI and R8-R11 (and must keep the
- * others: L1 gets L2's registers back at the exit). VMX_L1_EXITED, or
- * how the entry instruction failed.
+ * Run L2 (VMLAUNCH, or VMRESUME): vmx_l1_launch_catch() by the name its
+ * L2-running callers read best with; L2 must keep RBX, RBP, R12-R15.
  */
 int vmx_l1_run_l2(bool resume);
 /* The exit L1 got: reason, qualification, guest-physical address. */
@@ -102,6 +100,8 @@ int vmx_l1_vmlaunch_movss(void);
  */
 void vmx_l1_vmcs12_setup(u64 eptp, u64 rip, u64 rsp);
 
+/* @r is VMfailValid with VM-instruction error @err (a diagnostic if not). */
+bool vmx_l1_fail_valid(int r, u32 err);
 /* VMREAD of the VM-instruction error field (0 if that fails). */
 u32 vmx_l1_insn_error(void);
 /* VMX offered? CPUID.1:ECX.VMX */
