@@ -41,7 +41,11 @@ CHECK_STAT(shadow_faults) CHECK_STAT(shadow_faults_reflected)
 CHECK_STAT(shadow_zapped) CHECK_STAT(shadow_unsync_marked)
 CHECK_STAT(shadow_synced) CHECK_STAT(shadow_sync_zapped_sptes)
 CHECK_STAT(shadow_unprotects) CHECK_STAT(shadow_wrprot_reads)
-BUILD_BUG_ON((int)NR_TDP_MMU_STATS != (int)HV_MMU_NR_STATS_V3);
+CHECK_STAT(swap_outs) CHECK_STAT(swap_ins) CHECK_STAT(swap_zero_pages)
+CHECK_STAT(swapped_pages) CHECK_STAT(apf_not_present)
+CHECK_STAT(apf_page_ready) CHECK_STAT(apf_sync_waits)
+CHECK_STAT(apf_cancelled) CHECK_STAT(apf_work_alive) CHECK_STAT(apf_refused)
+BUILD_BUG_ON((int)NR_TDP_MMU_STATS != (int)HV_MMU_NR_STATS_V4);
 BUILD_BUG_ON((int)NR_TDP_MMU_STATS < (int)HV_MMU_NR_STATS_V1);
 BUILD_BUG_ON(sizeof(struct hv_mmu_stats) !=
 	     sizeof(struct tdp_mmu_stats_snapshot));

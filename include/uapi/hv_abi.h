@@ -64,6 +64,14 @@
  * other than 0/1. Test hooks only.
  */
 #define HC_IRQ_LINE		24
+/*
+ * Move guest RAM pages [rbx, rbx + rcx) to the host's slow swap store
+ * (vmm/mmu/swap.h): the next touch of each must wait for a page-in of
+ * swap_latency_us (module line), which an async-PF guest spends running
+ * other tasks. Contents are kept. Returns how many were moved (pages
+ * already in swap, or never touched, are skipped). Test hooks only.
+ */
+#define HC_MMU_SWAP_OUT		25
 
 /*
  * HC_MMU_STATS fills a header and counters in this order (the host's
@@ -95,7 +103,15 @@ enum {
 	HV_MMU_STAT_shadow_unsync_marked, HV_MMU_STAT_shadow_synced,
 	HV_MMU_STAT_shadow_sync_zapped_sptes, HV_MMU_STAT_shadow_unprotects,
 	HV_MMU_STAT_shadow_wrprot_reads,
-	HV_MMU_NR_STATS_V3
+	HV_MMU_NR_STATS_V3,
+	/* Version 4: the swap store and async page faults. */
+	HV_MMU_STAT_swap_outs = HV_MMU_NR_STATS_V3,
+	HV_MMU_STAT_swap_ins, HV_MMU_STAT_swap_zero_pages,
+	HV_MMU_STAT_swapped_pages, HV_MMU_STAT_apf_not_present,
+	HV_MMU_STAT_apf_page_ready, HV_MMU_STAT_apf_sync_waits,
+	HV_MMU_STAT_apf_cancelled, HV_MMU_STAT_apf_work_alive,
+	HV_MMU_STAT_apf_refused,
+	HV_MMU_NR_STATS_V4
 };
 
 /* Every u64 of a page HC_MMU_REPLACE_GFN put in place. */
@@ -115,6 +131,16 @@ enum {
 /* CPUID leaf 0x40000000: max leaf in EAX, signature in EBX:ECX:EDX. */
 #define HV_CPUID_LEAF		0x40000000u
 #define HV_CPUID_SIGNATURE	"MicroHVMicro"
+/*
+ * Leaf 0x40000001 EAX: paravirtual features, KVM's bit numbers. The same
+ * leaves are repeated at 0x40000100 with KVM's signature, where a Linux
+ * guest looks for them (kvm_para_available() scans in steps of 0x100).
+ */
+#define HV_CPUID_FEATURES	0x40000001u
+#define HV_CPUID_KVM_LEAF	0x40000100u
+#define HV_CPUID_KVM_SIGNATURE	"KVMKVMKVM\0\0\0"
+#define HV_FEATURE_ASYNC_PF	(1u << 4)	/* KVM_FEATURE_ASYNC_PF */
+#define HV_FEATURE_ASYNC_PF_INT	(1u << 14)	/* KVM_FEATURE_ASYNC_PF_INT */
 
 /* Test ports. */
 #define HV_PORT_UART		0x3f8

@@ -41,7 +41,17 @@
 	X(shadow_synced, "unsync shadow pages synced")		\
 	X(shadow_sync_zapped_sptes, "shadow SPTEs dropped by a sync")	\
 	X(shadow_unprotects, "L1 writes to write-tracked tables")	\
-	X(shadow_wrprot_reads, "L1 reads of shadowed tables mapped RO")
+	X(shadow_wrprot_reads, "L1 reads of shadowed tables mapped RO") \
+	X(swap_outs, "guest pages moved to the swap store")		\
+	X(swap_ins, "guest pages brought back from swap")		\
+	X(swap_zero_pages, "swapped pages kept as no page (all zero)")	\
+	X(swapped_pages, "guest pages in swap now")			\
+	X(apf_not_present, "async PF: \"page not present\" sent")	\
+	X(apf_page_ready, "async PF: \"page ready\" delivered")	\
+	X(apf_sync_waits, "faults on swap the vCPU slept through")	\
+	X(apf_cancelled, "async PF page-ins cancelled")		\
+	X(apf_work_alive, "async PF work items alive")		\
+	X(apf_refused, "async PF not possible: waited in the host")
 
 enum tdp_mmu_stat {
 #define X(n, d) TDP_MMU_STAT_##n,
@@ -76,7 +86,7 @@ unsigned int tdp_mmu_stats_read(struct vm *vm, u64 *out, unsigned int n);
  * order. New counters are only ever appended (and the version bumped), so
  * an older guest with a smaller buffer keeps reading the ones it knows.
  */
-#define TDP_MMU_STATS_VERSION	3
+#define TDP_MMU_STATS_VERSION	4
 
 struct tdp_mmu_stats_snapshot {
 	u32 version;		/* out: TDP_MMU_STATS_VERSION */
