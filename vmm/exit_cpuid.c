@@ -4,7 +4,8 @@
  * really gets (no VMX unless nested=1 offers it, no MONITOR/MWAIT, no XSAVE, no PMU; the emulated
  * local APIC with x2APIC and the TSC-deadline timer, its APIC bit
  * following IA32_APIC_BASE.EN as on hardware), with the hypervisor bit set, and our hypervisor leaves
- * at 0x40000000 (signature "MicroHVMicro", see hv_abi.h).
+ * at 0x40000000 (signature "MicroHVMicro", see hv_abi.h) and KVM's at
+ * 0x40000100 (the async-PF features).
  */
 #include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
@@ -15,7 +16,6 @@
 #include "arch/x86/vmx.h"
 #include "include/uapi/hv_abi.h"
 
-#define HV_CPUID_MAX_LEAF	(HV_CPUID_LEAF + 1)
 
 /* CPUID.1:ECX / EDX bits hidden from guests. */
 #define C1_ECX_MONITOR		BIT(3)
@@ -72,14 +72,28 @@ static void cpuid_filter(struct cpuid_regs *r, u32 leaf)
 #undef CPUID_FILTER
 }
 
-static void cpuid_hv_leaf(struct cpuid_regs *r, u32 leaf)
+/*
+ * Our leaves at 0x40000000, and the same features again at 0x40000100
+ * under KVM's signature, where a Linux guest finds them. Feature EAX:
+ * KVM's bit numbers; async PF (as an interrupt) unless apf=0.
+ */
+static void cpuid_hv_leaf(struct vcpu *v, struct cpuid_regs *r, u32 leaf)
 {
-	const char *sig = HV_CPUID_SIGNATURE;
+	u32 base = leaf & ~0xffU;
+	const char *sig = base == HV_CPUID_KVM_LEAF ? HV_CPUID_KVM_SIGNATURE :
+			  HV_CPUID_SIGNATURE;
 
 	*r = (struct cpuid_regs){ 0 };
-	if (leaf != HV_CPUID_LEAF)
-		return;	/* 0x40000001: no paravirtual features yet */
-	r->eax = HV_CPUID_MAX_LEAF;
+	if (base != HV_CPUID_LEAF && base != HV_CPUID_KVM_LEAF)
+		return;
+	if (leaf == base + 1) {
+		if (v->guest->apf)
+			r->eax = HV_FEATURE_ASYNC_PF | HV_FEATURE_ASYNC_PF_INT;
+		return;
+	}
+	if (leaf != base)
+		return;
+	r->eax = base + 1;
 	__builtin_memcpy(&r->ebx, sig, 4);
 	__builtin_memcpy(&r->ecx, sig + 4, 4);
 	__builtin_memcpy(&r->edx, sig + 8, 4);
@@ -112,7 +126,7 @@ int handle_cpuid(struct vcpu *v)
 	struct cpuid_regs r;
 
 	if ((leaf & 0xffff0000U) == HV_CPUID_LEAF) {
-		cpuid_hv_leaf(&r, leaf);
+		cpuid_hv_leaf(v, &r, leaf);
 	} else {
 		cpuid_count(leaf, subleaf, &r.eax, &r.ebx, &r.ecx, &r.edx);
 		cpuid_filter(&r, leaf);

@@ -11,6 +11,7 @@
 #include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/exit_mmio.h"
+#include "vmm/vcpu_apf.h"
 #include "vmm/tdp_kernel.h"
 #include "vmm/vcpu_nested.h"
 #include "vmm/vmx/vmcs_fields.h"
@@ -68,6 +69,9 @@ int handle_ept_violation(struct vcpu *v)
 	r = v->mmu.page_fault(&v->guest->vm, &v->mmu, &fault);
 	if (unlikely(r == RET_PF_EMULATE))
 		return handle_mmio(v, gpa, qual);	/* a device, or nothing */
+	/* In swap: "not present" to the guest, or sleep until it is in. */
+	if (unlikely(r == RET_PF_NOT_RESIDENT))
+		return vcpu_apf_fault(v, gpa, fault.access);
 	if (unlikely(r < 0))
 		return ept_violation_kill(v, gpa, qual, r);
 	/*

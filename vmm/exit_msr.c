@@ -14,6 +14,7 @@
  * hardware (vmm/vcpu_msrs.c), so SYSCALL, SWAPGS and RDTSCP work in the
  * guest; the vCPU keeps a copy for when it runs elsewhere.
  */
+#include "vmm/vcpu_apf.h"
 #include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/vcpu_msrs.h"
@@ -259,9 +260,20 @@ static void msr_log_unknown(struct vcpu *v, u32 msr, bool write)
 int handle_rdmsr(struct vcpu *v)
 {
 	const struct msr_entry *e = msr_lookup((u32)v->regs.rcx);
+	bool gp;
 	int lapic;
 	u64 val;
 
+	if (vcpu_apf_rdmsr(v, (u32)v->regs.rcx, &val, &gp)) {
+		if (gp) {
+			vcpu_inject_exception(v, X86_VEC_GP, true, 0);
+			return VCPU_RESUME;
+		}
+		v->regs.rax = (u32)val;
+		v->regs.rdx = val >> 32;
+		vcpu_skip_insn(v);
+		return VCPU_RESUME;
+	}
 	if (vcpu_nested_vmx_rdmsr(v, (u32)v->regs.rcx, &val)) {
 		v->regs.rax = (u32)val;
 		v->regs.rdx = val >> 32;
@@ -285,8 +297,17 @@ int handle_wrmsr(struct vcpu *v)
 {
 	const struct msr_entry *e = msr_lookup((u32)v->regs.rcx);
 	u64 val = (u32)v->regs.rax | ((u64)(u32)v->regs.rdx << 32);
+	bool gp;
 	int lapic;
 
+	/* KVM's async-PF MSRs: bad values #GP (vmm/apf/async_pf.c). */
+	if (vcpu_apf_wrmsr(v, (u32)v->regs.rcx, val, &gp)) {
+		if (gp)
+			vcpu_inject_exception(v, X86_VEC_GP, true, 0);
+		else
+			vcpu_skip_insn(v);
+		return VCPU_RESUME;
+	}
 	if (vcpu_nested_vmx_msr(v, (u32)v->regs.rcx)) {
 		vcpu_inject_exception(v, X86_VEC_GP, true, 0);
 		return VCPU_RESUME;

@@ -45,6 +45,7 @@
 
 struct vcpu;
 struct guest_mmu_pressure;
+struct guest_swapd;
 struct guest_timer;
 
 /* What the guest reported through hypercalls, and how it ended. */
@@ -72,6 +73,10 @@ struct guest {
 	bool test_hooks;
 	/* nested=1: VMX is offered to its vCPUs (vmm/nested/), if the host can. */
 	bool nested;
+	/* Async PF offered (CPUID, MSRs: vmm/vcpu_apf.c); apf=0 hides it. */
+	bool apf;
+	/* The swap store's worker thread (vmm/vcpu_apf.c), or NULL. */
+	struct guest_swapd *swapd;
 
 	/*
 	 * Guest-physical memory [0, mem_size) is memslot 0 of vm, populated

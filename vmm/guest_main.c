@@ -4,6 +4,7 @@
  * freeing it. Its memory is copied by vmm/guest_mem.c, how it ends is
  * recorded by vmm/guest_report.c, its vCPUs run by vmm/guest_run.c.
  */
+#include "vmm/vcpu_apf.h"
 #include "vmm/vcpu_lapic.h"
 #include "vmm/guest_main.h"
 #include "vmm/vcpu_run.h"
@@ -128,6 +129,7 @@ struct guest *guest_create(const char *name, unsigned int nr_vcpus,
 		v->start_cpu = -1;
 		init_waitqueue_head(&v->halt_wq);
 		vcpu_lapic_init(v);
+		vcpu_apf_init(v);
 		/* Fast strings on, BTS and PEBS unavailable (no PMU). */
 		v->msr_misc_enable = BIT(0) | BIT(11) | BIT(12);
 		v->vpid = vpid_alloc();

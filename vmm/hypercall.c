@@ -133,6 +133,7 @@ static u64 hc_irq_line(struct vcpu *v, bool *stop)
 	X(HC_MMU_INVALIDATE_ROOTS, hc_mmu_invalidate_roots, true)	\
 	X(HC_MMU_RECLAIM_GFN,	hc_mmu_reclaim_gfn,	true)		\
 	X(HC_MMU_REPLACE_GFN,	hc_mmu_replace_gfn,	true)		\
+	X(HC_MMU_SWAP_OUT,	hc_mmu_swap_out,	true)		\
 	X(HC_MMU_STATS,		hc_mmu_stats,		true)		\
 	X(HC_MMU_PREFAULT,	hc_mmu_prefault,	true)		\
 	X(HC_MMU_SCHED_GAP,	hc_mmu_sched_gap,	true)		\

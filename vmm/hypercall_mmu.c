@@ -83,6 +83,37 @@ u64 hc_mmu_invalidate_roots(struct vcpu *v, bool *stop)
 }
 
 /*
+ * Guest RAM to the swap store (HC_MMU_SWAP_OUT): how many pages moved.
+ * Untouched GFNs and those in swap already are skipped; a range that
+ * leaves the guest's RAM is refused whole.
+ */
+u64 hc_mmu_swap_out(struct vcpu *v, bool *stop)
+{
+	struct vm *vm = &v->guest->vm;
+	u64 gfn = v->regs.rbx, count = v->regs.rcx, i, moved = 0;
+	struct memslot *slot;
+
+	(void)stop;
+	if (!gfn_range_ok(vm, gfn, count))
+		return HC_RET(HV_EINVAL);
+	slot = gfn_to_memslot(vm, gfn);
+	if (!slot || (slot->flags & MEMSLOT_ALIAS) ||
+	    gfn + count > slot->base_gfn + slot->npages)
+		return HC_RET(HV_EFAULT);
+	for (i = 0; i < count; i++) {
+		int r = tdp_mmu_swap_out_gfn(vm, gfn + i);
+
+		if (!r)
+			moved++;
+		else if (r != -ENOENT)
+			return HC_RET(-r);
+		/* Long ranges must not hold the CPU: yield between pages. */
+		cond_resched();
+	}
+	return moved;
+}
+
+/*
  * After the MMU took the page back, no SPTE of @gfn in any root may still
  * point at the old page (it is free and may already be someone else's).
  */

@@ -12,6 +12,7 @@ u64 hc_mmu_zap_gfn_range(struct vcpu *v, bool *stop);
 u64 hc_mmu_invalidate_roots(struct vcpu *v, bool *stop);
 u64 hc_mmu_reclaim_gfn(struct vcpu *v, bool *stop);
 u64 hc_mmu_replace_gfn(struct vcpu *v, bool *stop);
+u64 hc_mmu_swap_out(struct vcpu *v, bool *stop);
 u64 hc_mmu_stats(struct vcpu *v, bool *stop);
 u64 hc_mmu_prefault(struct vcpu *v, bool *stop);
 u64 hc_mmu_huge(struct vcpu *v, bool *stop);

@@ -18,6 +18,7 @@
  * side its v->cpu store before the INVEPT, so one of the two always
  * flushes.
  */
+#include "vmm/vcpu_apf.h"
 #include "vmm/tdp_kernel.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -283,6 +284,10 @@ void guest_mmu_destroy(struct guest *g)
 	if (!g->vm_ready)
 		return;
 	guest_mmu_pressure_stop(g);
+	/* Page-ins cancelled before the store's worker and the VM go. */
+	for (unsigned int i = 0; i < g->nr_vcpus; i++)
+		vcpu_apf_destroy(g->vcpus[i]);
+	guest_swap_stop(g);
 	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
 		if (g->vcpus[i]->fault_profile)
 			vcpu_fault_profile_print(g->vcpus[i]);
@@ -332,6 +337,8 @@ void vcpu_mmu_flush_current(struct vcpu *v)
 struct guest_mmu_pressure {
 	struct thread *thread;
 	bool stop;
+	/* pressure=swap: pages go to the swap store, else they migrate. */
+	enum tdp_reclaim_mode mode;
 	struct tdp_reclaim_cursor cursor;
 	u64 reclaimed;
 };
@@ -342,8 +349,8 @@ static int guest_mmu_pressure_fn(void *arg)
 	struct guest_mmu_pressure *p = g->pressure;
 
 	while (!READ_ONCE(p->stop)) {
-		long n = tdp_mmu_reclaim_some(&g->vm, PRESSURE_PAGES,
-					      TDP_RECLAIM_MIGRATE, &p->cursor);
+		long n = tdp_mmu_reclaim_some(&g->vm, PRESSURE_PAGES, p->mode,
+					      &p->cursor);
 
 		if (n > 0)
 			p->reclaimed += n;
@@ -352,12 +359,13 @@ static int guest_mmu_pressure_fn(void *arg)
 	return 0;
 }
 
-int guest_mmu_pressure_start(struct guest *g)
+int guest_mmu_pressure_start(struct guest *g, bool swap)
 {
 	struct guest_mmu_pressure *p = plat_zalloc(sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
+	p->mode = swap ? TDP_RECLAIM_SWAP : TDP_RECLAIM_MIGRATE;
 	g->pressure = p;
 	p->thread = kthread_run(guest_mmu_pressure_fn, g, "mmu_pressure", -1);
 	if (!p->thread) {
@@ -365,8 +373,9 @@ int guest_mmu_pressure_start(struct guest *g)
 		plat_free(p);
 		return -ENOMEM;
 	}
-	pr_info("guest %s: memory pressure on: %u pages migrated every %u ms\n",
-		g->name, PRESSURE_PAGES, PRESSURE_PERIOD_MS);
+	pr_info("guest %s: memory pressure on: %u pages %s every %u ms\n",
+		g->name, PRESSURE_PAGES, swap ? "swapped out" : "migrated",
+		PRESSURE_PERIOD_MS);
 	return 0;
 }
 
@@ -378,7 +387,8 @@ void guest_mmu_pressure_stop(struct guest *g)
 		return;
 	WRITE_ONCE(p->stop, true);
 	kthread_join(p->thread);
-	pr_info("guest %s: memory pressure migrated %lu pages\n", g->name,
+	pr_info("guest %s: memory pressure %s %lu pages\n", g->name,
+		p->mode == TDP_RECLAIM_SWAP ? "swapped out" : "migrated",
 		p->reclaimed);
 	g->pressure = NULL;
 	plat_free(p);

@@ -30,7 +30,7 @@ int guest_mmu_add_alias_slot(struct guest *g, u64 npages);
 void guest_mmu_destroy(struct guest *g);
 
 /* Memory pressure (pressure=1): start with the guest, stop before free. */
-int guest_mmu_pressure_start(struct guest *g);
+int guest_mmu_pressure_start(struct guest *g, bool swap);
 void guest_mmu_pressure_stop(struct guest *g);
 
 /* The vCPU's root went stale (or none yet): load a fresh one. */

@@ -21,6 +21,7 @@
 #include "vmm/vmx/vmx.h"
 #include "vmm/mmu/page_fault.h"
 #include "vmm/dev/lapic.h"
+#include "vmm/apf/async_pf.h"
 
 #define VCPU_NR_EXIT_COUNTERS	66
 
@@ -141,6 +142,16 @@ struct vcpu {
 	u64 halt_exits;			/* HLT exits (KVM's halt_exits) */
 	u64 halt_wakeups;		/* halts that slept, then woke */
 	u64 halt_wait_ns;		/* host time spent asleep halted */
+	/*
+	 * Async page faults (vmm/vcpu_apf.c; the core's rules in
+	 * vmm/apf/async_pf.h). apf_done_pending: a page-in completed or
+	 * an ACK freed the slot, set by anyone before a kick, cleared by
+	 * the run loop before it looks. The sync-wait counters are the
+	 * faults on swap this vCPU's thread slept through.
+	 */
+	struct kvm_vcpu_apf apf;
+	bool apf_done_pending;
+	u64 apf_sync_waits, apf_sync_wait_ns;
 	int start_cpu;			/* host CPU to start on; -1: spread */
 	/* VCPU_REQ_* bits: work for the run loop between slices. */
 	unsigned long requests;

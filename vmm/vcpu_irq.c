@@ -246,6 +246,17 @@ int handle_nmi_window(struct vcpu *v)
 	return VCPU_RESUME;
 }
 
+/*
+ * Exit as soon as the guest can take an interrupt (IF=1, no shadow, no
+ * event going in), for an event that is not an interrupt: a "not
+ * present" the async-PF race hook owes (vcpu_apf.c).
+ */
+void vcpu_request_interrupt_window(struct vcpu *v)
+{
+	(void)v;
+	set_window_exiting(true);
+}
+
 /* The guest can take an interrupt now: the next entry delivers it. */
 int handle_interrupt_window(struct vcpu *v)
 {

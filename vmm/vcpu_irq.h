@@ -12,6 +12,8 @@
 void vcpu_queue_interrupt(struct vcpu *vcpu, u8 vector);
 /* The run loop's half: deliver or arm interrupt-window exiting. */
 void vcpu_deliver_interrupt(struct vcpu *vcpu);
+/* Interrupt-window exiting on, for a caller's own event (VMCS current). */
+void vcpu_request_interrupt_window(struct vcpu *vcpu);
 /* Some vector is requested (set in the IRR) and not yet delivered. */
 bool vcpu_interrupt_requested(struct vcpu *vcpu);
 

@@ -18,6 +18,7 @@
  */
 #include "vmm/guest_report.h"
 #include "vmm/vcpu_kick.h"
+#include "vmm/vcpu_apf.h"
 #include "vmm/vcpu_run.h"
 #include "vmm/exit_codes.h"
 #include "vmm/vcpu_irq.h"
@@ -190,6 +191,12 @@ int vcpu_run_slice(struct vcpu *v)
 			if (!vcpu_in_guest_mode(v))
 				continue;	/* that was an exit to L1 */
 		}
+		/*
+		 * Completed page-ins: mapped, and "page ready" into the LAPIC
+		 * (with interrupts on: mapping takes mmu_lock).
+		 */
+		if (unlikely(vcpu_apf_pending(v)) && !vcpu_in_guest_mode(v))
+			vcpu_apf_before_entry(v);
 		local_irq_disable();
 		/*
 		 * Checked with interrupts off: a kick IPI sent after this
@@ -205,6 +212,14 @@ int vcpu_run_slice(struct vcpu *v)
 		if (unlikely(READ_ONCE(v->irq_pending)) &&
 		    !vcpu_in_guest_mode(v))
 			vcpu_deliver_interrupt(v);
+		if (unlikely(v->apf.owed_token) && !vcpu_in_guest_mode(v))
+			vcpu_apf_after_irq(v);
+		/*
+		 * Guest CR2 (not in the VMCS): nothing between here and the
+		 * entry takes a page fault, interrupts being off.
+		 */
+		if (unlikely(read_cr2() != v->regs.cr2))
+			write_cr2(v->regs.cr2);
 		/* Guest mode is an extended quiescent state for RCU. */
 		rcu_eqs_enter();
 		if (unlikely(v->fault_profiled))
@@ -218,6 +233,8 @@ int vcpu_run_slice(struct vcpu *v)
 		}
 		if (unlikely(v->fault_profile))
 			v->t_exit = rdtsc();
+		/* Before interrupts: a host handler could fault (it must not). */
+		v->regs.cr2 = read_cr2();
 		rcu_eqs_exit();
 		v->launched = true;
 		/* A pending host interrupt is taken here, through the IDT. */
@@ -250,7 +267,8 @@ static void vcpu_serve_requests(struct vcpu *v)
  */
 static bool vcpu_halt_ends(struct vcpu *v)
 {
-	return vcpu_interrupt_requested(v) || READ_ONCE(v->guest->dead);
+	return vcpu_interrupt_requested(v) || READ_ONCE(v->guest->dead) ||
+	       vcpu_apf_wakes_halt(v);
 }
 
 static bool vcpu_should_wake(struct vcpu *v)

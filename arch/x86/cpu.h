@@ -2,7 +2,20 @@
 /*
  * Thin wrappers around x86-64 instructions: port I/O, MSRs, CPUID,
  * control registers, interrupts and TLB maintenance. Nothing here keeps
- * state; everything is static inline so it costs exactly its instruction.
+ * state; everything is static inline u64 read_cr2(void)
+{
+	u64 v;
+
+	__asm__ __volatile__("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr2(u64 v)
+{
+	__asm__ __volatile__("mov %0, %%cr2" :: "r"(v) : "memory");
+}
+
+static inline so it costs exactly its instruction.
  */
 #ifndef ARCH_X86_CPU_H
 #define ARCH_X86_CPU_H

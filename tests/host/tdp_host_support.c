@@ -247,6 +247,9 @@ int sim_guest_run(struct sim_vcpu *v, const gpa_t *gpas, unsigned int n,
 			/* Not memory, and the simulated machine has no devices. */
 			if (ret == RET_PF_EMULATE)
 				return -EFAULT;
+			/* In swap: the caller pages it in (or waits) and retries. */
+			if (ret == RET_PF_NOT_RESIDENT)
+				return -EAGAIN;
 			/* A shadowed L1 EPT table: as the exit handler does. */
 			if (ret == RET_PF_WRITE_PROTECTED)
 				kvm_mmu_unprotect_gfn(v->vm,

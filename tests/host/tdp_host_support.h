@@ -85,7 +85,8 @@ struct sim_vm *sim_vm_create(unsigned int nr_vcpus, unsigned int phys_bits);
 void sim_vm_destroy(struct sim_vm *s);
 /*
  * A guest access of 8 bytes at @gpa: write @val if @write, else return the
- * value read in *val. 0 or the fault handler's negative error.
+ * value read in *val. 0 or the fault handler's negative error; -EAGAIN
+ * when the page is in the swap store (RET_PF_NOT_RESIDENT).
  */
 int sim_guest_access(struct sim_vcpu *v, gpa_t gpa, bool write, u64 *val);
 /*

@@ -296,37 +296,37 @@ static void test_rules(void)
 	unsigned int i, j;
 
 	kvm_apf_set_msr(apf, MSR_KVM_ASYNC_PF_INT, 0xec);
-	ok = !kvm_async_pf_try(apf, 1, &st);	/* not enabled yet */
+	ok = !kvm_async_pf_try(apf, 1, 7, &st);	/* not enabled yet */
 	kvm_apf_set_msr(apf, MSR_KVM_ASYNC_PF_EN, enable_val(false));
 	__atomic_store_n(&g->hold, true, __ATOMIC_RELAXED);
 	st.cpl = 0;
-	ok &= !kvm_async_pf_try(apf, 1, &st);
+	ok &= !kvm_async_pf_try(apf, 1, 7, &st);
 	st = user_st;
 	st.interrupts_enabled = false;
-	ok &= !kvm_async_pf_try(apf, 1, &st);
+	ok &= !kvm_async_pf_try(apf, 1, 7, &st);
 	st = user_st;
 	st.paging = false;
-	ok &= !kvm_async_pf_try(apf, 1, &st);
+	ok &= !kvm_async_pf_try(apf, 1, 7, &st);
 	st = user_st;
 	st.event_pending = true;
-	ok &= !kvm_async_pf_try(apf, 1, &st);
+	ok &= !kvm_async_pf_try(apf, 1, 7, &st);
 	st = user_st;
 	st.guest_mode = true;
-	ok &= !kvm_async_pf_try(apf, 1, &st);
+	ok &= !kvm_async_pf_try(apf, 1, 7, &st);
 	tap_ok(ok && apf->queued == 0 && g->nr_not_present == 0,
 	       "no not-present while disabled, at CPL 0 without send-always, with interrupts off, paging off, an event pending, or in L2");
 
-	ok = kvm_async_pf_try(apf, 100, &user_st) &&
-	     !kvm_async_pf_try(apf, 100, &user_st) &&
+	ok = kvm_async_pf_try(apf, 100, 7, &user_st) &&
+	     !kvm_async_pf_try(apf, 100, 7, &user_st) &&
 	     area(g)->flags == KVM_PV_REASON_PAGE_NOT_PRESENT;
 	tap_ok(ok, "a not-present writes the reason first; a second fault on the same GFN waits in the host");
 	kvm_apf_set_msr(apf, MSR_KVM_ASYNC_PF_EN, enable_val(true));
 	st = user_st;
 	st.cpl = 0;
 	for (i = 1; i < ASYNC_PF_PER_VCPU; i++)
-		kvm_async_pf_try(apf, 100 + i, &st);
+		kvm_async_pf_try(apf, 100 + i, 7, &st);
 	ok = apf->queued == ASYNC_PF_PER_VCPU &&
-	     !kvm_async_pf_try(apf, 999, &st);
+	     !kvm_async_pf_try(apf, 999, 7, &st);
 	for (i = 0; i < g->nr_not_present; i++) {
 		unique &= (g->not_present[i] & 0xfff) == 5;
 		for (j = 0; j < i; j++)
@@ -373,14 +373,14 @@ static void test_through_worker(void)
 	kvm_apf_set_msr(apf, MSR_KVM_ASYNC_PF_EN, enable_val(false));
 	memset(seen, 0, sizeof(seen));
 	while (sent < n || apf->queued) {
-		if (sent < n && kvm_async_pf_try(apf, gfn++, &user_st))
+		if (sent < n && kvm_async_pf_try(apf, gfn++, 7, &user_st))
 			sent++;
 		kvm_check_async_pf_completion(apf);
 		if (apf->pageready_pending) {
 			u32 t = area(g)->token;
 
 			if (t != KVM_APF_WAKE_ALL) {
-				i = (t >> 12) % MAX_TOKENS;
+				i = ((t >> 12) - 1) % MAX_TOKENS;
 				dup += seen[i];
 				seen[i] = true;
 			}
@@ -410,7 +410,7 @@ static void test_cancel(void)
 
 		kvm_apf_set_msr(apf, MSR_KVM_ASYNC_PF_EN, enable_val(false));
 		for (i = 0; i < 20; i++)
-			kvm_async_pf_try(apf, gfn++, &user_st);
+			kvm_async_pf_try(apf, gfn++, 7, &user_st);
 		usleep(rand() % 60);
 		/* Disable with page-ins in flight or completing right now. */
 		kvm_apf_set_msr(apf, MSR_KVM_ASYNC_PF_EN, 0);
@@ -427,7 +427,7 @@ static void test_cancel(void)
 	kvm_apf_set_msr(apf, MSR_KVM_ASYNC_PF_EN, enable_val(false));
 	__atomic_store_n(&g->hold, true, __ATOMIC_RELAXED);
 	for (i = 0; i < 30; i++)
-		kvm_async_pf_try(apf, gfn++, &user_st);
+		kvm_async_pf_try(apf, gfn++, 7, &user_st);
 	{
 		u64 cancelled = apf->nr_cancelled;
 

@@ -26,6 +26,14 @@ void kvm_async_pf_vcpu_init(struct kvm_vcpu_apf *apf, unsigned int vcpu_id,
  * the vCPU goes away. A page-in that completes during the cancel lands
  * on the done list, which is emptied after.
  */
+static void kvm_apf_free_work(struct kvm_vcpu_apf *apf,
+			      struct kvm_async_pf *work)
+{
+	if (work->pagein)
+		apf->ops->free_pagein(apf, work);
+	plat_free(work);
+}
+
 static void kvm_clear_async_pf_completion_queue(struct kvm_vcpu_apf *apf)
 {
 	struct kvm_async_pf *work, *next;
@@ -43,16 +51,17 @@ static void kvm_clear_async_pf_completion_queue(struct kvm_vcpu_apf *apf)
 		}
 		spin_unlock(&apf->done_lock);
 		apf->nr_cancelled++;
-		plat_free(work);
+		kvm_apf_free_work(apf, work);
 	}
 	spin_lock(&apf->done_lock);
 	list_for_each_entry_safe(work, next, &apf->done, link) {
 		list_del(&work->link);
-		plat_free(work);
+		kvm_apf_free_work(apf, work);
 	}
 	spin_unlock(&apf->done_lock);
 	WARN_ON(apf->queued);
 	apf->queued = 0;
+	apf->owed_token = 0;
 }
 
 void kvm_async_pf_vcpu_destroy(struct kvm_vcpu_apf *apf)
@@ -167,7 +176,7 @@ static bool kvm_can_do_async_pf(const struct kvm_vcpu_apf *apf,
 	return apf->queued < ASYNC_PF_PER_VCPU;
 }
 
-bool kvm_async_pf_try(struct kvm_vcpu_apf *apf, u64 gfn,
+bool kvm_async_pf_try(struct kvm_vcpu_apf *apf, u64 gfn, u64 access,
 		      const struct kvm_apf_cpu_state *st)
 {
 	u32 flags = KVM_PV_REASON_PAGE_NOT_PRESENT;
@@ -183,14 +192,32 @@ bool kvm_async_pf_try(struct kvm_vcpu_apf *apf, u64 gfn,
 		return false;
 	work->apf = apf;
 	work->gfn = gfn;
-	/* Unique per vCPU while outstanding: 2^20 tokens before a repeat. */
-	work->token = (apf->id++ << 12) | (apf->vcpu_id & 0xfff);
+	work->access = access;
+	/*
+	 * Unique per vCPU while outstanding: 2^20 tokens before a repeat.
+	 * Never 0 (the guest's "no token"): id starts again at 1.
+	 */
+	if (!(++apf->id & 0xfffff))
+		apf->id = 1;
+	work->token = (apf->id << 12) | (apf->vcpu_id & 0xfff);
+	/* The race hook owes one "not present" at a time. */
+	work->notpresent_deferred = apf->race_every && !apf->owed_token &&
+				    ++apf->race_count % apf->race_every == 0;
 	if (!apf->ops->start_pagein(apf, work)) {
-		plat_free(work);
+		kvm_apf_free_work(apf, work);
 		return false;
 	}
 	list_add_tail(&work->queue, &apf->queue);
 	apf->queued++;
+	/*
+	 * Race hook: tell the guest nothing now. The vCPU waits in the host
+	 * (the caller sleeps through the page-in), then "page ready" goes
+	 * first and "not present" after it.
+	 */
+	if (work->notpresent_deferred) {
+		apf->nr_raced++;
+		return false;
+	}
 	/*
 	 * The reason first, then the #PF: the guest reads the reason in its
 	 * #PF handler. If the area cannot be written the page-in goes on,
@@ -255,7 +282,8 @@ void kvm_check_async_pf_completion(struct kvm_vcpu_apf *apf)
 			list_del(&work->queue);
 			apf->queued--;
 		}
-		if ((work->wakeup_all || work->notpresent_injected) &&
+		if ((work->wakeup_all || work->notpresent_injected ||
+		     work->notpresent_deferred) &&
 		    kvm_pv_async_pf_enabled(apf) &&
 		    apf->ops->write_guest(apf, apf->data_gpa +
 				offsetof(struct kvm_vcpu_pv_apf_data, token),
@@ -263,7 +291,38 @@ void kvm_check_async_pf_completion(struct kvm_vcpu_apf *apf)
 			apf->pageready_pending = true;
 			apf->ops->inject_page_ready(apf, apf->vec);
 			apf->nr_page_ready++;
+			if (work->notpresent_deferred)
+				apf->owed_token = work->token;
 		}
-		plat_free(work);
+		kvm_apf_free_work(apf, work);
 	}
+}
+
+bool kvm_apf_completion_deliverable(struct kvm_vcpu_apf *apf)
+{
+	bool r;
+
+	spin_lock(&apf->done_lock);
+	r = !list_empty(&apf->done) && kvm_can_dequeue_async_page_present(apf);
+	spin_unlock(&apf->done_lock);
+	return r;
+}
+
+bool kvm_apf_owed_not_present(struct kvm_vcpu_apf *apf,
+			      const struct kvm_apf_cpu_state *st)
+{
+	u32 flags = KVM_PV_REASON_PAGE_NOT_PRESENT;
+
+	if (!apf->owed_token)
+		return false;
+	/* The guest must have taken the "page ready" first. */
+	if (apf->pageready_pending || st->event_pending ||
+	    !st->interrupts_enabled || !kvm_pv_async_pf_enabled(apf))
+		return false;
+	if (apf->ops->write_guest(apf, apf->data_gpa, &flags, sizeof(flags))) {
+		apf->ops->inject_not_present(apf, apf->owed_token);
+		apf->nr_not_present++;
+	}
+	apf->owed_token = 0;
+	return true;
 }

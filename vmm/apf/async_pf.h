@@ -61,10 +61,16 @@ struct kvm_async_pf {
 	struct list_head link;	/* apf->done: under apf->done_lock */
 	struct kvm_vcpu_apf *apf;
 	u64 gfn;
+	u64 access;		/* the fault's ACC_*: the page is mapped so */
 	u32 token;
 	bool wakeup_all;	/* not a page-in: wake every waiter */
 	/* The guest was told "not present": it waits for this token. */
 	bool notpresent_injected;
+	/*
+	 * Test hook (apf_race=): "not present" is owed and sent only after
+	 * this token's "page ready", as if the host had been slow to tell.
+	 */
+	bool notpresent_deferred;
 	bool on_done;		/* on apf->done (done_lock) */
 	void *pagein;		/* the platform's handle of the page-in */
 };
@@ -96,6 +102,8 @@ struct kvm_apf_ops {
 	void (*cancel_pagein)(struct kvm_vcpu_apf *apf, struct kvm_async_pf *work);
 	/* Map the page (the fault, done again now that it is in). */
 	void (*page_ready)(struct kvm_vcpu_apf *apf, struct kvm_async_pf *work);
+	/* @work is freed: release what start_pagein() made for it. */
+	void (*free_pagein)(struct kvm_vcpu_apf *apf, struct kvm_async_pf *work);
 	/* Inject #PF(CR2 = token) / the page-ready interrupt vector. */
 	void (*inject_not_present)(struct kvm_vcpu_apf *apf, u32 token);
 	void (*inject_page_ready)(struct kvm_vcpu_apf *apf, u8 vector);
@@ -118,6 +126,14 @@ struct kvm_vcpu_apf {
 	bool pageready_pending;
 	/* Token sequence: token = (id << 12) | vcpu_id, unique per vCPU. */
 	u32 id;
+	/*
+	 * Test hook: every race_every-th async PF sends "page ready" before
+	 * "not present" (the guest's dummy-entry path, seed 003). The
+	 * owed "not present" waits in owed_token until the guest can take
+	 * it (kvm_apf_owed_not_present()). 0: off.
+	 */
+	unsigned int race_every, race_count;
+	u32 owed_token;
 	/* Outstanding page-ins, oldest first, and their GFNs. */
 	struct list_head queue;
 	unsigned int queued;
@@ -125,7 +141,7 @@ struct kvm_vcpu_apf {
 	spinlock_t done_lock;
 	struct list_head done;
 	/* Statistics (vCPU thread). */
-	u64 nr_not_present, nr_page_ready, nr_cancelled, nr_refused;
+	u64 nr_not_present, nr_page_ready, nr_cancelled, nr_refused, nr_raced;
 };
 
 void kvm_async_pf_vcpu_init(struct kvm_vcpu_apf *apf, unsigned int vcpu_id,
@@ -150,7 +166,7 @@ static inline bool kvm_pv_async_pf_enabled(const struct kvm_vcpu_apf *apf)
  * under way for a task that waits for it); false: the caller waits for
  * the page itself (its thread sleeps until the page is in).
  */
-bool kvm_async_pf_try(struct kvm_vcpu_apf *apf, u64 gfn,
+bool kvm_async_pf_try(struct kvm_vcpu_apf *apf, u64 gfn, u64 access,
 		      const struct kvm_apf_cpu_state *st);
 /* Is a page-in of @gfn outstanding on this vCPU? */
 bool kvm_find_async_pf_gfn(const struct kvm_vcpu_apf *apf, u64 gfn);
@@ -163,5 +179,22 @@ void kvm_async_page_present_async(struct kvm_async_pf *work);
  * time: the shared token must be free and the last one acknowledged).
  */
 void kvm_check_async_pf_completion(struct kvm_vcpu_apf *apf);
+/*
+ * Would kvm_check_async_pf_completion() deliver something now? (A
+ * halted vCPU wakes for that, not for a completion the guest cannot
+ * take yet.) vCPU thread.
+ */
+bool kvm_apf_completion_deliverable(struct kvm_vcpu_apf *apf);
+/*
+ * A "not present" owed by the race hook: if @st can take one, write the
+ * reason, inject it and return true; false while it must wait (the
+ * caller asks for an exit as soon as it can: the interrupt window).
+ */
+bool kvm_apf_owed_not_present(struct kvm_vcpu_apf *apf,
+			      const struct kvm_apf_cpu_state *st);
+static inline bool kvm_apf_owes_not_present(const struct kvm_vcpu_apf *apf)
+{
+	return apf->owed_token != 0;
+}
 
 #endif

@@ -136,7 +136,57 @@ static const char *parse_flag(bool *flag, const char *val)
 
 static const char *parse_pressure(struct guest_config *cfg, const char *val)
 {
-	return parse_flag(&cfg->mmu_pressure, val);
+	cfg->pressure_swap = !strcmp(val, "swap");
+	if (cfg->pressure_swap) {
+		cfg->mmu_pressure = true;
+		return NULL;
+	}
+	return parse_flag(&cfg->mmu_pressure, val) ? "must be 0, 1 or swap"
+						    : NULL;
+}
+
+/* A decimal in [0, @max]. */
+static const char *parse_u32_max(u32 *out, const char *val, u32 max,
+				 const char *why)
+{
+	u64 n = 0;
+
+	if (!*val)
+		return why;
+	for (; *val; val++) {
+		if (*val < '0' || *val > '9')
+			return why;
+		n = n * 10 + (u64)(*val - '0');
+		if (n > max)
+			return why;
+	}
+	*out = (u32)n;
+	return NULL;
+}
+
+static const char *parse_apf(struct guest_config *cfg, const char *val)
+{
+	return parse_flag(&cfg->apf, val);
+}
+
+static const char *parse_swap_latency(struct guest_config *cfg,
+				      const char *val)
+{
+	return parse_u32_max(&cfg->swap_latency_us, val, 10000000,
+			     "must be 0..10000000 (microseconds)");
+}
+
+static const char *parse_swap_jitter(struct guest_config *cfg,
+				     const char *val)
+{
+	return parse_u32_max(&cfg->swap_jitter_us, val, 10000000,
+			     "must be 0..10000000 (microseconds)");
+}
+
+static const char *parse_apf_race(struct guest_config *cfg, const char *val)
+{
+	return parse_u32_max(&cfg->apf_race, val, 1000000,
+			     "must be 0..1000000 (every Nth async PF; 0: off)");
 }
 
 static const char *parse_profile(struct guest_config *cfg, const char *val)
@@ -184,13 +234,17 @@ static const struct host_word host_words[] = {
 	{ "expect", parse_expect, "expect=exit|triple_fault" },
 	{ "timeout", parse_timeout, "timeout=SECONDS" },
 	{ "alias", parse_alias, "alias=PAGES" },
-	{ "pressure", parse_pressure, "pressure=0|1" },
+	{ "pressure", parse_pressure, "pressure=0|1|swap" },
 	{ "profile", parse_profile, "profile=0|1" },
 	{ "test_hooks", parse_test_hooks, "test_hooks=0|1" },
 	{ "strict_io", parse_strict_io, "strict_io=0|1" },
 	{ "testdev", parse_testdev, "testdev=0|1" },
 	{ "hugepages", parse_hugepages, "hugepages=4k|2m|1g" },
 	{ "nested", parse_nested, "nested=0|1" },
+	{ "apf", parse_apf, "apf=0|1" },
+	{ "swap_latency_us", parse_swap_latency, "swap_latency_us=N" },
+	{ "swap_jitter_us", parse_swap_jitter, "swap_jitter_us=N" },
+	{ "apf_race", parse_apf_race, "apf_race=N" },
 };
 
 static bool is_space(char c)
@@ -323,6 +377,8 @@ bool guest_cmdline_parse(const char *s, struct guest_config *cfg,
 	cfg->mem_size = GUEST_DEFAULT_MEM;
 	cfg->expect = GUEST_EXPECT_EXIT;
 	cfg->timeout_s = GUEST_DEFAULT_TIMEOUT_S;
+	cfg->apf = true;
+	cfg->swap_latency_us = GUEST_DEFAULT_SWAP_LATENCY_US;
 	err[0] = 0;
 
 	/* The name first, so that every later error can carry it. */
@@ -359,7 +415,7 @@ bool guest_cmdline_parse(const char *s, struct guest_config *cfg,
 		w = find_word(word, eq ? (size_t)(eq - word) : strlen(word));
 		if (!w) {
 			ksnprintf(err, errlen,
-				  "unknown option '%s' (host options: name= vcpus= mem= expect= timeout= alias= pressure= profile= test_hooks= strict_io= testdev= hugepages= nested=; guest options go after '--')",
+				  "unknown option '%s' (host options: name= vcpus= mem= expect= timeout= alias= pressure= profile= test_hooks= strict_io= testdev= hugepages= nested= apf= swap_latency_us= swap_jitter_us= apf_race=; guest options go after '--')",
 				  word);
 			return false;
 		}

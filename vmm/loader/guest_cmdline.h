@@ -6,7 +6,8 @@
  *   name=NAME [vcpus=N] [mem=SIZE] [expect=exit|triple_fault]
  *   [timeout=SECONDS] [alias=PAGES] [pressure=0|1] [profile=0|1]
  *   [test_hooks=0|1] [strict_io=0|1] [testdev=0|1] [hugepages=4k|2m|1g]
- *   [nested=0|1] [-- GUEST OPTIONS...]
+ *   [nested=0|1] [apf=0|1] [swap_latency_us=N] [swap_jitter_us=N]
+ *   [apf_race=N] [-- GUEST OPTIONS...]
  *
  * alias= adds an aliased memslot of PAGES GFNs at HV_GFN_ALIAS_BASE (the
  * MMU tests' huge roots); pressure=1 runs the memory-pressure worker for
@@ -47,6 +48,8 @@
 /* The ELF64 loader maps the first 1 GiB (one page directory). */
 #define GUEST_MAX_MEM		(1ULL << 30)
 #define GUEST_DEFAULT_TIMEOUT_S	60
+/* A page-in from the swap store: about a fast disk's. */
+#define GUEST_DEFAULT_SWAP_LATENCY_US	1000
 #define GUEST_ERR_LEN		224
 
 /* How the guest's run must end for the host to call it a pass. */
@@ -63,12 +66,22 @@ struct guest_config {
 	unsigned int timeout_s;
 	u64 alias_pages;			/* 0: no aliased memslot */
 	bool mmu_pressure;
+	bool pressure_swap;			/* pressure=swap: to the swap store */
 	bool fault_profile;
 	bool test_hooks;
 	bool strict_io;
 	bool testdev;				/* QEMU pc-testdev IRQ lines */
 	bool nested;				/* offer VMX (vmm/nested/) */
 	u32 hugepages;				/* MEMSLOT_HUGE_* of guest RAM */
+	/*
+	 * Async page faults (vmm/vcpu_apf.c): offered unless apf=0; page-ins
+	 * from the swap store take swap_latency_us plus up to
+	 * swap_jitter_us; apf_race=N (a test hook) sends every Nth "page
+	 * ready" before its "not present".
+	 */
+	bool apf;
+	u32 swap_latency_us, swap_jitter_us;
+	u32 apf_race;
 	char guest_cmdline[HV_CMDLINE_MAX];	/* after "--", NUL-terminated */
 };
 

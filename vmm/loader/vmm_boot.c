@@ -3,6 +3,7 @@
  * Starting the guests given as boot modules and gathering their results
  * into the kernel's KTAP (see vmm/loader/vmm_boot.h).
  */
+#include "vmm/vcpu_apf.h"
 #include "vmm/guest_report.h"
 #include "vmm/guest_main.h"
 #include "vmm/vcpu_run.h"
@@ -176,6 +177,9 @@ static void prepare(struct boot_guest *bg, unsigned int idx)
 	bg->g->expect_triple_fault = bg->cfg.expect == GUEST_EXPECT_TRIPLE_FAULT;
 	bg->g->test_hooks = bg->cfg.test_hooks;
 	bg->g->nested = bg->cfg.nested;
+	bg->g->apf = bg->cfg.apf;
+	for (unsigned int i = 0; i < bg->g->nr_vcpus; i++)
+		bg->g->vcpus[i]->apf.race_every = bg->cfg.apf_race;
 	bg->g->io_bus.strict = bg->cfg.strict_io;
 	bg->g->testdev.guest = bg->g;
 	if (bg->cfg.testdev &&
@@ -199,9 +203,12 @@ static void prepare(struct boot_guest *bg, unsigned int idx)
 	}
 	if ((bg->cfg.alias_pages &&
 	     guest_mmu_add_alias_slot(bg->g, bg->cfg.alias_pages)) ||
-	    (bg->cfg.mmu_pressure && guest_mmu_pressure_start(bg->g))) {
+	    guest_swap_start(bg->g, bg->cfg.swap_latency_us * 1000ULL,
+			     bg->cfg.swap_jitter_us * 1000ULL) ||
+	    (bg->cfg.mmu_pressure &&
+	     guest_mmu_pressure_start(bg->g, bg->cfg.pressure_swap))) {
 		ksnprintf(bg->err, sizeof(bg->err),
-			  "cannot set up alias=/pressure= (out of host memory)");
+			  "cannot set up alias=/pressure=/the swap store (out of host memory)");
 		guest_destroy(bg->g);
 		bg->g = NULL;
 		return refuse(bg);

@@ -4,6 +4,7 @@
  */
 #include "kernel/log.h"
 #include "kernel/platform.h"
+#include "kernel/string.h"
 #include "vmm/mmu/tdp_mmu.h"
 
 static void *pfn_to_virt(kvm_pfn_t pfn)
@@ -65,9 +66,11 @@ static void free_slot(struct memslot *slot)
 		slot->lpage_info[level - 2] = NULL;
 	}
 	if (slot->pfns) {
+		/* Swapped entries own their store page too (0: none kept). */
 		for (i = 0; i < slot->npages; i++)
-			if (slot->pfns[i])
-				plat_free_page(pfn_to_virt(slot->pfns[i]));
+			if (slot->pfns[i] & MEMSLOT_PFN_MASK)
+				plat_free_page(pfn_to_virt(slot->pfns[i] &
+							   MEMSLOT_PFN_MASK));
 		plat_free(slot->pfns);
 	}
 	if (slot->alias_pfns) {
@@ -138,7 +141,8 @@ int vm_add_memslot(struct vm *vm, gfn_t base_gfn, u64 npages, u32 flags,
 	}
 
 	slot = &vm->memslots[vm->nr_memslots];
-	*slot = (struct memslot){ .base_gfn = base_gfn, .npages = npages,
+	*slot = (struct memslot){ .vm = vm, .base_gfn = base_gfn,
+				  .npages = npages,
 				  .flags = flags, .id = vm->nr_memslots,
 				  .backing_level = PG_LEVEL_4K };
 	if (flags & MEMSLOT_HUGE_1G)
@@ -207,10 +211,62 @@ static u64 hpage_populate(struct kvm_lpage_info *info, int level)
 	return expected;
 }
 
+bool memslot_gfn_swapped(struct memslot *slot, gfn_t gfn)
+{
+	if (slot->flags & MEMSLOT_ALIAS)
+		return false;
+	return memslot_entry_swapped(__atomic_load_n(
+			&slot->pfns[gfn - slot->base_gfn], __ATOMIC_ACQUIRE));
+}
+
+int memslot_swap_in(struct memslot *slot, gfn_t gfn)
+{
+	u64 *entry = &slot->pfns[gfn - slot->base_gfn];
+	u64 old, store_pfn;
+	void *page;
+
+retry:
+	old = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
+	for (;;) {
+		if (!memslot_entry_swapped(old))
+			return 0;	/* in, or discarded: nothing to bring */
+		if (!(old & MEMSLOT_SWAPIN_BUSY))
+			break;
+		/* Another page-in is copying it: it publishes soon. */
+		cpu_relax();
+		old = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
+	}
+	page = plat_alloc_page();
+	if (!page)
+		return -ENOMEM;
+	/*
+	 * Claim the entry: from now on only we touch the store page, and
+	 * reclaim, which would free it, waits for our store below.
+	 */
+	if (!__atomic_compare_exchange_n(entry, &old, old | MEMSLOT_SWAPIN_BUSY,
+					 false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		plat_free_page(page);
+		goto retry;
+	}
+	store_pfn = old & MEMSLOT_PFN_MASK;
+	if (store_pfn) {
+		memcpy(page, pfn_to_virt(store_pfn), PAGE_SIZE);
+		plat_free_page(pfn_to_virt(store_pfn));
+	} else {
+		memset(page, 0, PAGE_SIZE);
+	}
+	__atomic_store_n(entry, virt_to_pfn(page), __ATOMIC_RELEASE);
+	mmu_stat_inc(slot->vm, swap_ins);
+	mmu_stat_add(slot->vm, swapped_pages, -1);
+	return 0;
+}
+
 kvm_pfn_t __memslot_gfn_to_pfn(struct memslot *slot, gfn_t gfn,
-			       bool populate, int *host_level)
+			       unsigned int flags, int *host_level)
 {
 	u64 idx = gfn - slot->base_gfn, pfn, expected = 0;
+	bool populate = flags & MEMSLOT_GET_POPULATE;
 	void *page;
 	int level;
 
@@ -241,6 +297,15 @@ kvm_pfn_t __memslot_gfn_to_pfn(struct memslot *slot, gfn_t gfn,
 	}
 
 	pfn = __atomic_load_n(&slot->pfns[idx], __ATOMIC_ACQUIRE);
+	while (unlikely(memslot_entry_swapped(pfn))) {
+		if (!populate)
+			return 0;
+		if (flags & MEMSLOT_GET_NOWAIT)
+			return KVM_PFN_NOT_RESIDENT;
+		if (memslot_swap_in(slot, gfn))
+			return 0;
+		pfn = __atomic_load_n(&slot->pfns[idx], __ATOMIC_ACQUIRE);
+	}
 	if (pfn || !populate)
 		return pfn;
 	/* First touch: racing vCPUs agree on one page, losers free theirs. */
@@ -347,7 +412,7 @@ int memslot_set_backing(struct memslot *slot, u32 huge_flags)
 	    (huge_flags & ~(MEMSLOT_HUGE_2M | MEMSLOT_HUGE_1G)))
 		return -EINVAL;
 	for (i = 0; i < slot->npages; i++)
-		if (slot->pfns[i])
+		if (slot->pfns[i])	/* populated, or in swap */
 			return -EBUSY;
 	for (level = PG_LEVEL_2M; level <= KVM_MAX_HUGEPAGE_LEVEL; level++)
 		for (i = 0; i < nr_lpages(slot, level); i++)
@@ -398,8 +463,10 @@ u64 vm_memslot_pages(struct vm *vm)
 					&s->lpage_info[level - 2][g].host_pfn,
 					__ATOMIC_RELAXED)))
 					n += KVM_PAGES_PER_HPAGE(level);
+		/* A swapped GFN holds a store page unless it was all zero. */
 		for (g = 0; g < s->npages; g++)
-			n += __atomic_load_n(&s->pfns[g], __ATOMIC_RELAXED) != 0;
+			n += (__atomic_load_n(&s->pfns[g], __ATOMIC_RELAXED) &
+			      MEMSLOT_PFN_MASK) != 0;
 	}
 	return n;
 }

@@ -70,7 +70,26 @@ struct kvm_lpage_info {
 	u64 host_pfn;
 };
 
+/*
+ * A pfns[] entry of a GFN whose page is in the swap store (swap.h): the
+ * low bits hold the host page keeping its contents (0: the page was all
+ * zeroes and no page is kept). MEMSLOT_SWAPIN_BUSY: a page-in claimed the
+ * entry and is copying it back; it publishes the new pfn next.
+ */
+#define MEMSLOT_PFN_SWAPPED	(1ULL << 63)
+#define MEMSLOT_SWAPIN_BUSY	(1ULL << 62)
+#define MEMSLOT_PFN_MASK	(MEMSLOT_SWAPIN_BUSY - 1)
+/* __memslot_gfn_to_pfn() with MEMSLOT_GET_NOWAIT: the page is in swap. */
+#define KVM_PFN_NOT_RESIDENT	((kvm_pfn_t)MEMSLOT_PFN_SWAPPED)
+
+/* __memslot_gfn_to_pfn() flags. */
+#define MEMSLOT_GET_POPULATE	BIT(0)	/* allocate on first touch */
+#define MEMSLOT_GET_NOWAIT	BIT(1)	/* in swap: say so, do not page in */
+
+struct vm;
+
 struct memslot {
+	struct vm *vm;
 	gfn_t base_gfn;
 	u64 npages;
 	u32 flags;
@@ -81,7 +100,10 @@ struct memslot {
 	/*
 	 * Non-alias slots: host pfn per GFN, 0 while not populated; used
 	 * for GFNs whose huge ranges are HPAGE_SMALL. First touch: cmpxchg
-	 * from 0; reclaim: exchange under mmu_lock held for write.
+	 * from 0; reclaim and swap-out: exchange or cmpxchg under mmu_lock
+	 * held for write; page-in (a MEMSLOT_PFN_SWAPPED entry): cmpxchg to
+	 * MEMSLOT_SWAPIN_BUSY, then a store of the new pfn, without mmu_lock
+	 * (like a first touch, it only makes a page appear).
 	 */
 	u64 *pfns;
 	/* Alias slots: the shared host pages. */
@@ -116,8 +138,6 @@ struct memslot {
 	u64 *shadow_mapped;
 };
 
-struct vm;
-
 /* 0, -EINVAL (bad range/flags/overlap/too many), -ENOMEM. */
 int vm_add_memslot(struct vm *vm, gfn_t base_gfn, u64 npages, u32 flags,
 		   unsigned int nr_alias);
@@ -126,11 +146,25 @@ struct memslot *gfn_to_memslot(struct vm *vm, gfn_t gfn);
 kvm_pfn_t memslot_gfn_to_pfn(struct memslot *slot, gfn_t gfn);
 /*
  * The same, and *@host_level: the size of the host block the pfn lies in
- * (PG_LEVEL_4K/2M/1G; KVM's host mapping level). With !@populate, an
- * untouched GFN gives 0 and allocates nothing.
+ * (PG_LEVEL_4K/2M/1G; KVM's host mapping level). @flags: without
+ * MEMSLOT_GET_POPULATE an untouched or swapped GFN gives 0 and nothing is
+ * allocated; with it, a swapped GFN is paged in at once (the host itself
+ * needs the page), unless MEMSLOT_GET_NOWAIT asks for
+ * KVM_PFN_NOT_RESIDENT instead (the fault path: slow, maybe async).
  */
 kvm_pfn_t __memslot_gfn_to_pfn(struct memslot *slot, gfn_t gfn,
-			       bool populate, int *host_level);
+			       unsigned int flags, int *host_level);
+/*
+ * Bring swapped @gfn back into a fresh page now: 0 (resident, by us or
+ * by someone else), -ENOMEM. Counts swap_ins.
+ */
+int memslot_swap_in(struct memslot *slot, gfn_t gfn);
+static inline bool memslot_entry_swapped(u64 entry)
+{
+	return entry & MEMSLOT_PFN_SWAPPED;
+}
+/* Is @gfn's page in the swap store (or being paged in)? */
+bool memslot_gfn_swapped(struct memslot *slot, gfn_t gfn);
 /*
  * Make every huge range covering @gfn 4K-backed (pfns[] filled from the
  * block), so the page behind @gfn can be replaced alone. The caller holds

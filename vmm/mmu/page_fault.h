@@ -16,6 +16,8 @@
  *   RET_PF_WRITE_PROTECTED  a write to a GFN that holds a shadowed L1 EPT
  *                    table that cannot be unsync (vmm/mmu/shadow_ept.h):
  *                    mapped read-only; the caller unprotects and retries
+ *   RET_PF_NOT_RESIDENT  the page is in the swap store: the caller brings
+ *                    it in (async PF, or its thread sleeps) and retries
  *   -EFAULT          the access is not allowed (a write to a read-only slot)
  *   -ERANGE          the GPA is above the guest's physical address width
  *   -ENOMEM          the host has no page for it
@@ -36,6 +38,7 @@ enum {
 	RET_PF_RETRY = 2,	/* lost a race or the root went stale: re-enter */
 	RET_PF_EMULATE = 3,	/* not memory: emulate the access */
 	RET_PF_WRITE_PROTECTED = 4, /* write-tracked GFN: unprotect, retry */
+	RET_PF_NOT_RESIDENT = 5, /* in swap: page it in, then retry */
 };
 
 /*

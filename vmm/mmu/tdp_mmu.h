@@ -156,12 +156,19 @@ void tdp_mmu_zap_invalidated_roots(struct vm *vm);
  * backing and the old page is freed. 0 or -EINVAL/-EFAULT.
  */
 int tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement);
+/*
+ * The same, but the contents go to the swap store (swap.h) and the next
+ * touch of @gfn waits for a page-in. 0, -ENOENT (never touched, or in
+ * swap already: nothing to move), -EINVAL (alias), -EFAULT.
+ */
+int tdp_mmu_swap_out_gfn(struct vm *vm, gfn_t gfn);
 bool tdp_mmu_unmap_gfn_range(struct vm *vm, gfn_t start, gfn_t end);
 
 /* The memory-pressure worker (tdp_mmu_reclaim.c explains the modes). */
 enum tdp_reclaim_mode {
 	TDP_RECLAIM_DISCARD,	/* unpopulate; next touch: fresh zero page */
 	TDP_RECLAIM_MIGRATE,	/* copy into a new page; data preserved */
+	TDP_RECLAIM_SWAP,	/* to the slow swap store; data preserved */
 };
 
 /* Where the round robin over memslots resumes; owned by the worker. */

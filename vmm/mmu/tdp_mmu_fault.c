@@ -214,8 +214,11 @@ int kvm_mmu_faultin_pfn(struct vm *vm, struct kvm_page_fault *fault)
 	 */
 	fault->mmu_seq = __atomic_load_n(&vm->mmu_invalidate_seq,
 					 __ATOMIC_ACQUIRE);
-	fault->pfn = __memslot_gfn_to_pfn(fault->slot, fault->gfn, true,
-					  &host_level);
+	fault->pfn = __memslot_gfn_to_pfn(fault->slot, fault->gfn,
+					  MEMSLOT_GET_POPULATE |
+					  MEMSLOT_GET_NOWAIT, &host_level);
+	if (unlikely(fault->pfn == KVM_PFN_NOT_RESIDENT))
+		return RET_PF_NOT_RESIDENT;	/* in swap: slow, maybe async */
 	if (!fault->pfn)
 		return -ENOMEM;
 	fault->dirty_log = memslot_dirty_log_enabled(fault->slot);
@@ -281,6 +284,13 @@ int kvm_tdp_mmu_prefault(struct vm *vm, struct kvm_mmu_page *root,
 			ret = kvm_mmu_do_page_fault(vm, root,
 						    (gfn + i) << PAGE_SHIFT,
 						    ACC_ALL);
+			/* A prefault is the host's own request: page in now. */
+			if (ret == RET_PF_NOT_RESIDENT) {
+				if (memslot_swap_in(gfn_to_memslot(vm, gfn + i),
+						    gfn + i))
+					return -ENOMEM;
+				ret = RET_PF_RETRY;
+			}
 		} while (ret == RET_PF_RETRY && ++tries < 1000 &&
 			 !root_is_invalid(root));
 		if (ret < 0)

@@ -30,17 +30,59 @@ bool tdp_mmu_unmap_gfn_range(struct vm *vm, gfn_t start, gfn_t end)
 	return flush;
 }
 
+static bool page_is_zero(const u64 *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE / sizeof(u64); i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
 /*
- * Take the page behind @gfn back. @replacement (or none) becomes the
- * backing; with @copy, the old contents are copied into it after every
- * translation to the old page is gone (zapped and flushed), so no guest
- * write can land in the old page after the copy.
+ * A GFN whose page is in swap is reclaimed again (discarded, replaced):
+ * its store page goes. A page-in that claimed the entry (BUSY) does not
+ * take mmu_lock; it publishes its new pfn within a copy, so wait for it
+ * and reclaim that page instead. Returns the entry that is there now.
+ */
+static u64 reclaim_wait_swapin(u64 *entry)
+{
+	u64 old = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
+
+	while (memslot_entry_swapped(old) && (old & MEMSLOT_SWAPIN_BUSY)) {
+		cpu_relax();
+		old = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
+	}
+	return old;
+}
+
+/* Migration: the old contents into @to (a swapped entry's from the store). */
+static void reclaim_copy(void *to, u64 entry)
+{
+	u64 from = entry & MEMSLOT_PFN_MASK;
+
+	/* In swap and all zero: no store page, the copy is zeroes. */
+	if (from)
+		memcpy(to, plat_phys_to_virt(from << PAGE_SHIFT), PAGE_SIZE);
+	else
+		memset(to, 0, PAGE_SIZE);
+}
+
+/*
+ * Take the page behind @gfn back (@mode: discard, replace, migrate, or
+ * swap out). @replacement (or none) becomes the backing; TDP_RECLAIM_MIGRATE
+ * copies the old contents into it after every translation to the old
+ * page is gone (zapped and flushed), so no guest write can land in the
+ * old page after the copy. TDP_RECLAIM_SWAP keeps the old page as the
+ * store's copy (none if it is all zero) and marks the entry swapped.
  */
 static int __tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement,
-				 bool copy)
+				 enum tdp_reclaim_mode mode)
 {
 	struct memslot *slot = gfn_to_memslot(vm, gfn);
-	u64 idx, new_pfn = 0, old_pfn;
+	u64 idx, new_pfn = 0, old_pfn, *entry;
+	bool swap = mode == TDP_RECLAIM_SWAP;
 
 	if (!slot)
 		return -EFAULT;
@@ -48,6 +90,7 @@ static int __tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement,
 	if (slot->flags & MEMSLOT_ALIAS)
 		return -EINVAL;
 	idx = gfn - slot->base_gfn;
+	entry = &slot->pfns[idx];
 	if (replacement)
 		new_pfn = plat_virt_to_phys(replacement) >> PAGE_SHIFT;
 
@@ -68,13 +111,48 @@ static int __tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement,
 	 * translation that an earlier, batched zap left for us to flush.
 	 */
 	kvm_flush_remote_tlbs_range(vm, gfn, 1);
-	old_pfn = __atomic_load_n(&slot->pfns[idx], __ATOMIC_ACQUIRE);
-	if (copy && old_pfn && replacement)
-		memcpy(replacement, plat_phys_to_virt(old_pfn << PAGE_SHIFT),
-		       PAGE_SIZE);
-	/* Faults populate a 0 entry with cmpxchg, so exchange, not store. */
-	old_pfn = __atomic_exchange_n(&slot->pfns[idx], new_pfn,
-				      __ATOMIC_ACQ_REL);
+	old_pfn = reclaim_wait_swapin(entry);
+	if (swap) {
+		/*
+		 * Only a first touch (from 0) or a page-in (from swapped)
+		 * changes an entry without mmu_lock, and neither can start
+		 * from a present pfn: the store below cannot lose a race.
+		 */
+		if (!old_pfn || memslot_entry_swapped(old_pfn)) {
+			write_unlock(&vm->mmu_lock);
+			return -ENOENT;
+		}
+		new_pfn = MEMSLOT_PFN_SWAPPED | old_pfn;
+		if (page_is_zero(plat_phys_to_virt(old_pfn << PAGE_SHIFT))) {
+			new_pfn = MEMSLOT_PFN_SWAPPED;
+			mmu_stat_inc(vm, swap_zero_pages);
+		} else {
+			old_pfn = 0;	/* the store keeps it */
+		}
+		__atomic_store_n(entry, new_pfn, __ATOMIC_RELEASE);
+		mmu_stat_inc(vm, swap_outs);
+		mmu_stat_inc(vm, swapped_pages);
+	} else {
+		/*
+		 * A first touch populates a 0 entry, and a page-in claims a
+		 * swapped one, both with cmpxchg and without mmu_lock:
+		 * replace only the value we looked at, else look again.
+		 */
+		for (;;) {
+			if (mode == TDP_RECLAIM_MIGRATE && old_pfn &&
+			    replacement)
+				reclaim_copy(replacement, old_pfn);
+			if (__atomic_compare_exchange_n(entry, &old_pfn,
+					new_pfn, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+				break;
+			old_pfn = reclaim_wait_swapin(entry);
+		}
+		if (memslot_entry_swapped(old_pfn)) {
+			mmu_stat_add(vm, swapped_pages, -1);
+			old_pfn &= MEMSLOT_PFN_MASK;
+		}
+	}
 	__atomic_store_n(&vm->mmu_invalidate_seq, vm->mmu_invalidate_seq + 1,
 			 __ATOMIC_RELEASE);
 	write_unlock(&vm->mmu_lock);
@@ -87,7 +165,13 @@ static int __tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement,
 
 int tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement)
 {
-	return __tdp_mmu_reclaim_gfn(vm, gfn, replacement, false);
+	return __tdp_mmu_reclaim_gfn(vm, gfn, replacement,
+				     TDP_RECLAIM_DISCARD);
+}
+
+int tdp_mmu_swap_out_gfn(struct vm *vm, gfn_t gfn)
+{
+	return __tdp_mmu_reclaim_gfn(vm, gfn, NULL, TDP_RECLAIM_SWAP);
 }
 
 /*
@@ -103,6 +187,8 @@ int tdp_mmu_reclaim_gfn(struct vm *vm, gfn_t gfn, void *replacement)
  *  TDP_RECLAIM_MIGRATE: the contents move to a new page (compaction,
  *    "swap out and back in at once"); guest-visible data never changes.
  *    It frees no memory by itself; it proves the move is race-free.
+ *  TDP_RECLAIM_SWAP: the contents go to the swap store; the next touch
+ *    waits for a page-in (async PF lets the guest run meanwhile).
  *
  * Returns how many GFNs were reclaimed, or -ENOMEM (migrate mode,
  * nothing reclaimed yet) / -EINVAL (bad mode).
@@ -113,7 +199,8 @@ long tdp_mmu_reclaim_some(struct vm *vm, u64 nr, enum tdp_reclaim_mode mode,
 	u64 scanned = 0, total = 0, done = 0;
 	unsigned int i;
 
-	if (mode != TDP_RECLAIM_DISCARD && mode != TDP_RECLAIM_MIGRATE)
+	if (mode != TDP_RECLAIM_DISCARD && mode != TDP_RECLAIM_MIGRATE &&
+	    mode != TDP_RECLAIM_SWAP)
 		return -EINVAL;
 	for (i = 0; i < vm->nr_memslots; i++)
 		total += vm->memslots[i].npages;
@@ -121,6 +208,8 @@ long tdp_mmu_reclaim_some(struct vm *vm, u64 nr, enum tdp_reclaim_mode mode,
 	while (done < nr && scanned < total && vm->nr_memslots) {
 		struct memslot *slot;
 		void *page = NULL;
+		u64 old;
+		int r;
 
 		if (cur->slot >= vm->nr_memslots) {
 			cur->slot = 0;
@@ -135,7 +224,10 @@ long tdp_mmu_reclaim_some(struct vm *vm, u64 nr, enum tdp_reclaim_mode mode,
 			continue;
 		}
 		scanned++;
-		if (!__atomic_load_n(&slot->pfns[cur->idx], __ATOMIC_ACQUIRE)) {
+		/* Untouched, or (for swap and migrate) in swap already. */
+		old = __atomic_load_n(&slot->pfns[cur->idx], __ATOMIC_ACQUIRE);
+		if (!old || (mode != TDP_RECLAIM_DISCARD &&
+			     memslot_entry_swapped(old))) {
 			cur->idx++;
 			continue;
 		}
@@ -144,11 +236,13 @@ long tdp_mmu_reclaim_some(struct vm *vm, u64 nr, enum tdp_reclaim_mode mode,
 			if (!page)
 				return done ? (long)done : -ENOMEM;
 		}
-		if (__tdp_mmu_reclaim_gfn(vm, slot->base_gfn + cur->idx, page,
-					  mode == TDP_RECLAIM_MIGRATE)) {
-			/* Cannot happen for a non-alias slot GFN. */
-			WARN_ON_ONCE(1);
-			plat_free_page(page);
+		r = __tdp_mmu_reclaim_gfn(vm, slot->base_gfn + cur->idx, page,
+					  mode);
+		if (r) {
+			/* Paged in and out again meanwhile; else a bug. */
+			WARN_ON_ONCE(r != -ENOENT);
+			if (page)
+				plat_free_page(page);
 		} else {
 			done++;
 		}

@@ -83,6 +83,9 @@ int tdp_mmu_vm_init(struct vm *vm, const struct vm_mmu_ops *ops,
 	vm->root_level = PT64_ROOT_4LEVEL;
 	vm->max_huge_level = PG_LEVEL_1G;
 	vm->mmu_ops = ops;
+	/* No latency until the guest's options set one. */
+	swap_store_init(&vm->swap, 0, 0);
+	vm->swap.kick = NULL;
 	for (i = 0; i < NR_TDP_MMU_STATS; i++)
 		atomic64_set(&vm->stats.v[i], 0);
 	return 0;
@@ -95,6 +98,8 @@ int tdp_mmu_vm_init(struct vm *vm, const struct vm_mmu_ops *ops,
  */
 void tdp_mmu_vm_destroy(struct vm *vm)
 {
+	/* The vCPUs cancelled their page-ins; what is left has no waiter. */
+	swap_store_destroy(vm);
 	/* Shadow EPT first: its roots were put when the vCPUs unloaded. */
 	kvm_shadow_ept_zap_all(vm);
 	WARN_ON(!list_empty(&vm->shadow_pages));

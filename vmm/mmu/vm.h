@@ -9,6 +9,7 @@
 #ifndef VMM_MMU_VM_H
 #define VMM_MMU_VM_H
 
+#include "vmm/mmu/swap.h"
 #include "kernel/atomic.h"
 #include "kernel/list.h"
 #include "kernel/rwlock.h"
@@ -120,6 +121,9 @@ struct vm {
 
 	const struct vm_mmu_ops *mmu_ops;
 	void *platform_data;
+
+	/* Page-ins of swapped GFNs (swap.h; its lock protects it). */
+	struct swap_store swap;
 
 	struct tdp_mmu_stats stats;
 };

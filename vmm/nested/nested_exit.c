@@ -92,13 +92,12 @@ static struct nested_l1_mem l1_mem(struct vcpu *v)
 
 /*
  * #PF for an operand L1's page tables do not map. CR2 is not in the
- * VMCS: it is loaded here and survives until the entry unless this CPU
- * runs another guest that faults first (the host itself takes no page
- * faults), as KVM's vmx_vcpu_run() restores it just before the entry.
+ * VMCS: the run loop loads regs.cr2 just before the entry, as KVM's
+ * vmx_vcpu_run() does.
  */
 static void inject_pf(struct vcpu *v, u64 gva, bool write, unsigned int cpl)
 {
-	__asm__ __volatile__("mov %0, %%cr2" :: "r"(gva) : "memory");
+	v->regs.cr2 = gva;
 	vcpu_inject_exception(v, X86_VEC_PF, true,
 			      (write ? 2 : 0) | (cpl == 3 ? 4 : 0));
 }

@@ -14,6 +14,11 @@ struct vcpu;
 struct vcpu_regs {
 	u64 rax, rcx, rdx, rbx, rsp_unused, rbp, rsi, rdi;
 	u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	/*
+	 * CR2 is not in the VMCS: the run loop saves it after each exit and
+	 * loads it before each entry (vcpu_run.c), as KVM's vmx_vcpu_run().
+	 */
+	u64 cr2;
 };
 
 /*

@@ -13,8 +13,8 @@
  * HOST_RSP is written on every entry so the exit lands on this frame:
  * (%rsp) holds the regs pointer, below it the callee-saved registers.
  * HOST_RIP is vmx_vmexit (vmm/vmx/vmx.c writes it with the host state).
- * Guest CR2 is not switched: the host takes no page faults while a vCPU
- * runs, so the guest's value survives in the register.
+ * Guest CR2 is switched in C around this call (vcpu_run.c, with
+ * interrupts off): the host takes no page faults in between.
  */
 #include "vmm/vmx/vmx.h"
 
