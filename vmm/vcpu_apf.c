@@ -27,7 +27,6 @@
 #include "vmm/exit_codes.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/vcpu_nested.h"
-#include "vmm/tdp_kernel.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/mmu/tdp_mmu.h"
 #include "arch/x86/cpu.h"
@@ -128,7 +127,7 @@ static void apf_page_ready(struct kvm_vcpu_apf *apf, struct kvm_async_pf *work)
 {
 	struct vcpu *v = apf_vcpu(apf);
 
-	if (v->mmu.root && !vcpu_mmu_needs_reload(v))
+	if (v->mmu.root && !root_is_invalid(v->mmu.root))
 		kvm_mmu_do_page_fault(&v->guest->vm, v->mmu.root,
 				      work->gfn << PAGE_SHIFT, work->access);
 }

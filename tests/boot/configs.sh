@@ -29,6 +29,12 @@ guest_set=(
 	# the seed 004 race with four L1 vCPUs writing leaf tables at once.
 	--module $g/nested_ept.elf "name=nested_ept mem=8M nested=1 test_hooks=1"
 	--module $g/nested_unsync.elf "name=nested_unsync vcpus=4 mem=16M nested=1 test_hooks=1"
+	# Async page faults (KVM's ABI) over the slow swap store: the ABI and
+	# hostile MSR values, "page ready" before "not present" (apf_race),
+	# and a guest that is not offered them (apf=0).
+	--module $g/async_pf.elf "name=async_pf mem=4M test_hooks=1 swap_latency_us=2000 swap_jitter_us=1000"
+	--module $g/async_pf.elf "name=async_pf_race mem=4M test_hooks=1 apf_race=1 -- mode=race"
+	--module $g/async_pf.elf "name=async_pf_off mem=4M test_hooks=1 apf=0 -- mode=off"
 )
 boot_configs() {
 	boot qemu-1cpu --emu qemu --cpus 1 --mem 256 \

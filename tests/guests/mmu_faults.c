@@ -272,11 +272,11 @@ static void test_bad_input(void)
 
 static void test_stats(void)
 {
-	static struct { struct hv_mmu_stats h; u64 c[32]; } s;
+	static struct { struct hv_mmu_stats h; u64 c[48]; } s;
 	long n = hc_mmu_stats(&s, sizeof(s));
 
 	ktap_result(EXPECT(n >= HV_MMU_NR_STATS_V1) &&
-		    EXPECT_EQ(s.h.version, 3) && EXPECT_EQ(s.h.nr_counters, n) &&
+		    EXPECT_EQ(s.h.version, 4) && EXPECT_EQ(s.h.nr_counters, n) &&
 		    EXPECT(s.h.counters[HV_MMU_STAT_faults] > 0) &&
 		    EXPECT(s.h.counters[HV_MMU_STAT_pt_pages_alive] >= 4),
 		    "stats_hypercall (%ld counters)", n);

@@ -116,6 +116,13 @@ int exception_take(void);
  */
 typedef void (*irq_handler_t)(unsigned int vector);
 void irq_set_handler(unsigned int vector, irq_handler_t fn);
+/*
+ * A #PF hook, run first for every #PF with the fault's CR2 and the
+ * interrupted RFLAGS: true if it handled it (an async PF), false to go
+ * on as for any fault.
+ */
+typedef bool (*pf_handler_t)(u64 cr2, u64 rflags);
+void pf_set_handler(pf_handler_t fn);
 static inline void sti(void) { asm volatile("sti" ::: "memory"); }
 static inline void cli(void) { asm volatile("cli" ::: "memory"); }
 /* STI's shadow covers HLT: an interrupt cannot slip in between. */
@@ -167,6 +174,10 @@ static inline long hc_mmu_invalidate_roots(void)
 }
 static inline long hc_mmu_reclaim_gfn(u64 gfn) { return hypercall1(HC_MMU_RECLAIM_GFN, gfn); }
 static inline long hc_mmu_replace_gfn(u64 gfn) { return hypercall1(HC_MMU_REPLACE_GFN, gfn); }
+static inline long hc_mmu_swap_out(u64 gfn, u64 count)
+{
+	return hypercall4(HC_MMU_SWAP_OUT, gfn, count, 0, 0);
+}
 static inline long hc_mmu_stats(void *buf, u64 size)
 {
 	return hypercall4(HC_MMU_STATS, (u64)(uintptr_t)buf, size, 0, 0);

@@ -33,6 +33,12 @@ static struct idt_gate idt[256] __attribute__((aligned(16)));
 static int last_fault[GUEST_MAX_VCPUS_LIB];
 static u32 counts[256];
 static irq_handler_t handlers[256];
+static pf_handler_t pf_handler;
+
+void pf_set_handler(pf_handler_t fn)
+{
+	WRITE_ONCE(pf_handler, fn);
+}
 
 void guest_trap(struct trap_frame *f);
 
@@ -86,6 +92,14 @@ void guest_trap(struct trap_frame *f)
 	if (fn && (f->vector == 2 || f->vector >= 32)) {
 		fn((unsigned int)f->vector);
 		return;
+	}
+	/* A paravirtual #PF (async PF "not present") is the hook's. */
+	if (f->vector == X86_PF && READ_ONCE(pf_handler)) {
+		u64 cr2;
+
+		asm volatile("mov %%cr2, %0" : "=r"(cr2));
+		if (READ_ONCE(pf_handler)(cr2, f->rflags))
+			return;
 	}
 	for (const struct ex_entry *e = __start_ex_table; e < __stop_ex_table; e++) {
 		if (e->fault_ip == f->rip) {
