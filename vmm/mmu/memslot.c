@@ -249,12 +249,11 @@ retry:
 		plat_free_page(page);
 		goto retry;
 	}
+	/* No store page: the page was all zero, as a fresh one is. */
 	store_pfn = old & MEMSLOT_PFN_MASK;
 	if (store_pfn) {
 		memcpy(page, pfn_to_virt(store_pfn), PAGE_SIZE);
 		plat_free_page(pfn_to_virt(store_pfn));
-	} else {
-		memset(page, 0, PAGE_SIZE);
 	}
 	__atomic_store_n(entry, virt_to_pfn(page), __ATOMIC_RELEASE);
 	mmu_stat_inc(slot->vm, swap_ins);
