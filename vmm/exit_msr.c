@@ -257,33 +257,10 @@ static void msr_log_unknown(struct vcpu *v, u32 msr, bool write)
 		pr_info("guest %s: more unknown MSRs; #GP, not logged\n", g->name);
 }
 
-int handle_rdmsr(struct vcpu *v)
+/* RDMSR's end: #GP, or EDX:EAX = @val and the next instruction. */
+static int rdmsr_complete(struct vcpu *v, u64 val, bool gp)
 {
-	const struct msr_entry *e = msr_lookup((u32)v->regs.rcx);
-	bool gp;
-	int lapic;
-	u64 val;
-
-	if (vcpu_apf_rdmsr(v, (u32)v->regs.rcx, &val, &gp)) {
-		if (gp) {
-			vcpu_inject_exception(v, X86_VEC_GP, true, 0);
-			return VCPU_RESUME;
-		}
-		v->regs.rax = (u32)val;
-		v->regs.rdx = val >> 32;
-		vcpu_skip_insn(v);
-		return VCPU_RESUME;
-	}
-	if (vcpu_nested_vmx_rdmsr(v, (u32)v->regs.rcx, &val)) {
-		v->regs.rax = (u32)val;
-		v->regs.rdx = val >> 32;
-		vcpu_skip_insn(v);
-		return VCPU_RESUME;
-	}
-	lapic = vcpu_lapic_rdmsr(v, (u32)v->regs.rcx, &val);
-	if (!lapic && !e)
-		msr_log_unknown(v, (u32)v->regs.rcx, false);
-	if (lapic < 0 || (!lapic && (!e || !msr_read(v, e, &val)))) {
+	if (gp) {
 		vcpu_inject_exception(v, X86_VEC_GP, true, 0);
 		return VCPU_RESUME;
 	}
@@ -291,6 +268,24 @@ int handle_rdmsr(struct vcpu *v)
 	v->regs.rdx = val >> 32;
 	vcpu_skip_insn(v);
 	return VCPU_RESUME;
+}
+
+int handle_rdmsr(struct vcpu *v)
+{
+	const struct msr_entry *e = msr_lookup((u32)v->regs.rcx);
+	bool gp;
+	int lapic;
+	u64 val;
+
+	if (vcpu_apf_rdmsr(v, (u32)v->regs.rcx, &val, &gp))
+		return rdmsr_complete(v, val, gp);
+	if (vcpu_nested_vmx_rdmsr(v, (u32)v->regs.rcx, &val))
+		return rdmsr_complete(v, val, false);
+	lapic = vcpu_lapic_rdmsr(v, (u32)v->regs.rcx, &val);
+	if (!lapic && !e)
+		msr_log_unknown(v, (u32)v->regs.rcx, false);
+	return rdmsr_complete(v, val, lapic < 0 ||
+			      (!lapic && (!e || !msr_read(v, e, &val))));
 }
 
 int handle_wrmsr(struct vcpu *v)

@@ -81,6 +81,9 @@ struct sim_vm {
 	void *yield_hook_arg;
 };
 
+/* A VM-wide MMU counter: SIM_STAT(s, faults). */
+#define SIM_STAT(s, n) ((u64)atomic64_read(&(s)->vm.stats.v[TDP_MMU_STAT_##n]))
+
 struct sim_vm *sim_vm_create(unsigned int nr_vcpus, unsigned int phys_bits);
 void sim_vm_destroy(struct sim_vm *s);
 /*

@@ -17,11 +17,7 @@
 
 static bool stress;
 
-static u64 stat(struct sim_vm *s, enum tdp_mmu_stat i)
-{
-	return atomic64_read(&s->vm.stats.v[i]);
-}
-#define STAT(s, n) stat(s, TDP_MMU_STAT_##n)
+#define STAT SIM_STAT
 
 static u64 pattern(gfn_t gfn, u64 version)
 {
