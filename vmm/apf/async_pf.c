@@ -243,10 +243,13 @@ void kvm_async_page_present_async(struct kvm_async_pf *work)
 }
 
 /*
- * One "page ready" at a time: the last one acknowledged and the shared
- * token zeroed by the guest (KVM's kvm_arch_can_dequeue_async_page_present
- * and apf_pageready_slot_free). Disabled: nothing is delivered, pages are
- * only mapped.
+ * One "page ready" at a time: the guest zeroed the shared token of the
+ * last one (KVM's kvm_arch_can_dequeue_async_page_present and
+ * apf_pageready_slot_free). The slot decides, not the ACK: a guest that
+ * frees the slot and never ACKs still gets the completions that find it
+ * free; the ACK only makes the host look again at once (a completion
+ * that found the slot busy waits for it, or for the next completion).
+ * Disabled: nothing is delivered, pages are only mapped.
  */
 static bool kvm_can_dequeue_async_page_present(struct kvm_vcpu_apf *apf)
 {
@@ -254,7 +257,7 @@ static bool kvm_can_dequeue_async_page_present(struct kvm_vcpu_apf *apf)
 
 	if (!kvm_pv_async_pf_enabled(apf))
 		return true;
-	if (apf->pageready_pending || apf->vec < 32)
+	if (apf->vec < 32)
 		return false;
 	return apf->ops->read_guest(apf, apf->data_gpa +
 			offsetof(struct kvm_vcpu_pv_apf_data, token),
