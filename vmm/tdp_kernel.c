@@ -289,8 +289,10 @@ void guest_mmu_destroy(struct guest *g)
 		vcpu_apf_destroy(g->vcpus[i]);
 	guest_swap_stop(g);
 	for (unsigned int i = 0; i < g->nr_vcpus; i++) {
-		if (g->vcpus[i]->fault_profile)
+		if (g->vcpus[i]->fault_profile) {
 			vcpu_fault_profile_print(g->vcpus[i]);
+			vcpu_apf_profile_print(g->vcpus[i]);
+		}
 		kvm_mmu_unload(vm, &g->vcpus[i]->mmu.root);
 		g->vcpus[i]->eptp = 0;
 	}

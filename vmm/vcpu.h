@@ -176,6 +176,14 @@ struct vcpu {
 	u64 fault_stamps[KVM_PF_NR_STAMPS];
 	u64 fault_prof_sum[VCPU_PF_NR_PHASES];
 	u64 fault_prof_n;
+	/* The async-PF half of the same profile (vcpu_apf.c). Run loop. */
+	struct vcpu_apf_profile {
+		bool np_pending;	/* this entry injects "not present" */
+		u64 t_ready_from;	/* page_ready() -> inject_page_ready() */
+		u64 t_ready;		/* this entry injects "page ready" */
+		u64 np_sum, np_n;
+		u64 ready_sum, ready_max, ready_n;
+	} apf_prof;
 
 	u64 exits;
 	u64 exits_by_reason[VCPU_NR_EXIT_COUNTERS];

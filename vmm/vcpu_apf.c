@@ -37,6 +37,7 @@
 struct vcpu_apf_pagein {
 	struct swap_waiter w;
 	struct kvm_async_pf *work;
+	u64 t_done;			/* TSC at completion (profile=1) */
 };
 
 static struct vcpu *apf_vcpu(struct kvm_vcpu_apf *apf)
@@ -76,6 +77,9 @@ static void apf_pagein_done(struct swap_waiter *w, int err)
 	struct vcpu_apf_pagein *p = container_of(w, struct vcpu_apf_pagein, w);
 
 	(void)err;
+	/* Before the work is published: the vCPU may free it at once. */
+	if (unlikely(apf_vcpu(p->work->apf)->fault_profile))
+		p->t_done = rdtsc();
 	kvm_async_page_present_async(p->work);
 }
 
@@ -126,7 +130,10 @@ static void apf_free_pagein(struct kvm_vcpu_apf *apf,
 static void apf_page_ready(struct kvm_vcpu_apf *apf, struct kvm_async_pf *work)
 {
 	struct vcpu *v = apf_vcpu(apf);
+	struct vcpu_apf_pagein *p = work->pagein;
 
+	/* For the profile: the "page ready" that follows is this page's. */
+	v->apf_prof.t_ready_from = p ? p->t_done : 0;
 	if (v->mmu.root && !root_is_invalid(v->mmu.root))
 		kvm_mmu_do_page_fault(&v->guest->vm, v->mmu.root,
 				      work->gfn << PAGE_SHIFT, work->access);
@@ -154,6 +161,9 @@ static void apf_inject_page_ready(struct kvm_vcpu_apf *apf, u8 vector)
 	lapic_accept_irq(&v->lapic, APIC_DM_FIXED, vector, false);
 	__atomic_store_n(&v->irq_pending, true, __ATOMIC_RELEASE);
 	mmu_stat_inc(&v->guest->vm, apf_page_ready);
+	/* The wake-all has no page-in: nothing to time. */
+	v->apf_prof.t_ready = v->apf_prof.t_ready_from;
+	v->apf_prof.t_ready_from = 0;
 }
 
 static void apf_kick(struct kvm_vcpu_apf *apf)
@@ -261,8 +271,10 @@ int vcpu_apf_fault(struct vcpu *v, u64 gpa, u64 access)
 	u64 gfn = gpa >> PAGE_SHIFT;
 
 	apf_cpu_state(v, &st);
-	if (kvm_async_pf_try(&v->apf, gfn, access, &st))
+	if (kvm_async_pf_try(&v->apf, gfn, access, &st)) {
+		v->apf_prof.np_pending = v->fault_profile;
 		return VCPU_RESUME;	/* "not present" is going in */
+	}
 	if (kvm_pv_async_pf_enabled(&v->apf) && !v->apf.owed_token)
 		mmu_stat_inc(&v->guest->vm, apf_refused);
 	apf_wait_sync(v, gfn);
@@ -271,6 +283,47 @@ int vcpu_apf_fault(struct vcpu *v, u64 gpa, u64 access)
 	/* The event whose delivery faulted goes in again on the retry. */
 	vcpu_reinject_idt_vectoring(v);
 	return VCPU_RESUME;
+}
+
+/*
+ * The entry that carries a "not present" or a "page ready" (profile=1):
+ * TSC ticks from the EPT-violation exit (t_exit), and from the page-in's
+ * completion on the store's worker. Bochs' TSC is one global clock that
+ * counts instructions under clock sync=none: the path lengths.
+ */
+void vcpu_apf_profile_account(struct vcpu *v, u64 t_entry)
+{
+	struct vcpu_apf_profile *pr = &v->apf_prof;
+
+	if (pr->np_pending) {
+		pr->np_sum += t_entry - v->t_exit;
+		pr->np_n++;
+		pr->np_pending = false;
+	}
+	if (pr->t_ready) {
+		u64 d = t_entry - pr->t_ready;
+
+		pr->ready_sum += d;
+		if (d > pr->ready_max)
+			pr->ready_max = d;
+		pr->ready_n++;
+		pr->t_ready = 0;
+	}
+}
+
+void vcpu_apf_profile_print(struct vcpu *v)
+{
+	const struct vcpu_apf_profile *pr = &v->apf_prof;
+
+	if (!pr->np_n && !pr->ready_n)
+		return;
+	pr_info("%s vcpu%u: async PF profile: exit to \"not present\" entry %llu ticks over %llu; page-in done to \"page ready\" entry %llu ticks (max %llu) over %llu\n",
+		v->guest->name, v->index,
+		(unsigned long long)(pr->np_n ? pr->np_sum / pr->np_n : 0),
+		(unsigned long long)pr->np_n,
+		(unsigned long long)(pr->ready_n ? pr->ready_sum / pr->ready_n : 0),
+		(unsigned long long)pr->ready_max,
+		(unsigned long long)pr->ready_n);
 }
 
 bool vcpu_apf_pending(struct vcpu *v)

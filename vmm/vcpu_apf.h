@@ -35,6 +35,10 @@ bool vcpu_apf_wakes_halt(struct vcpu *v);
 /* Is there anything for vcpu_apf_before_entry() to do? Lock-free. */
 bool vcpu_apf_pending(struct vcpu *v);
 
+/* profile=1: account the entry at TSC @t_entry; print at the end. */
+void vcpu_apf_profile_account(struct vcpu *v, u64 t_entry);
+void vcpu_apf_profile_print(struct vcpu *v);
+
 /* MSR_KVM_ASYNC_PF_*: true if @msr is one (*@gp: raise #GP). */
 bool vcpu_apf_wrmsr(struct vcpu *v, u32 msr, u64 val, bool *gp);
 bool vcpu_apf_rdmsr(struct vcpu *v, u32 msr, u64 *val, bool *gp);

@@ -224,6 +224,8 @@ int vcpu_run_slice(struct vcpu *v)
 		rcu_eqs_enter();
 		if (unlikely(v->fault_profiled))
 			vcpu_fault_profile_account(v, rdtsc());
+		if (unlikely(v->apf_prof.np_pending || v->apf_prof.t_ready))
+			vcpu_apf_profile_account(v, rdtsc());
 		if (unlikely(vmx_vcpu_enter(&v->regs, v->launched))) {
 			rcu_eqs_exit();
 			local_irq_enable();
