@@ -13,6 +13,7 @@
 #include "vmm/vcpu_nested.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/lapic.h"
 #include "arch/x86/vmx.h"
 #include "include/uapi/hv_abi.h"
 
@@ -91,9 +92,14 @@ static void cpuid_hv_leaf(struct vcpu *v, struct cpuid_regs *r, u32 leaf)
 			r->eax = HV_FEATURE_ASYNC_PF | HV_FEATURE_ASYNC_PF_INT;
 		return;
 	}
+	if (leaf == HV_CPUID_TIMING) {
+		r->eax = (u32)(tsc_hz() / 1000);
+		r->ebx = r->eax;
+		return;
+	}
 	if (leaf != base)
 		return;
-	r->eax = base + 1;
+	r->eax = base == HV_CPUID_LEAF ? HV_CPUID_TIMING : base + 1;
 	__builtin_memcpy(&r->ebx, sig, 4);
 	__builtin_memcpy(&r->ecx, sig + 4, 4);
 	__builtin_memcpy(&r->edx, sig + 8, 4);

@@ -67,7 +67,7 @@ KTEST(vmx_guest, basic)
 	guest_read(g, TG_RESULTS + TGR_HV_EBX, sigregs, sizeof(sigregs));
 	KTEST_EXPECT(t, !memcmp(sigregs, sig, 12));
 	KTEST_EXPECT_EQ(t, (u32)test_guest_result(g, TGR_HV_EAX),
-			HV_CPUID_LEAF + 1);
+			HV_CPUID_TIMING);
 	KTEST_EXPECT(t, !(test_guest_result(g, TGR_CPUID1_ECX) & BIT(5)));
 	KTEST_EXPECT(t, test_guest_result(g, TGR_CPUID1_ECX) & BIT(31));
 	/* Hypercalls. */

@@ -141,6 +141,13 @@ enum {
 #define HV_CPUID_KVM_SIGNATURE	"KVMKVMKVM\0\0\0"
 #define HV_FEATURE_ASYNC_PF	(1u << 4)	/* KVM_FEATURE_ASYNC_PF */
 #define HV_FEATURE_ASYNC_PF_INT	(1u << 14)	/* KVM_FEATURE_ASYNC_PF_INT */
+/*
+ * Leaf 0x40000010 (the timing leaf of VMware's convention, which QEMU's
+ * vmware-cpuid-freq gives KVM guests): EAX = TSC kHz, EBX = APIC timer
+ * kHz (ours counts at the TSC's rate, before the divide). Only at our
+ * base; leaf 0x40000000 EAX says it is there.
+ */
+#define HV_CPUID_TIMING		0x40000010u
 
 /* Test ports. */
 #define HV_PORT_UART		0x3f8

@@ -26,6 +26,10 @@ static void test_cpuid(void)
 	ktap_diag("leaf %#x: max %#x, signature '%s'", HV_CPUID_LEAF, a, sig);
 	ktap_result(EXPECT(!strcmp(sig, HV_CPUID_SIGNATURE)) &&
 		    EXPECT(a >= HV_CPUID_LEAF), "cpuid_hypervisor_signature");
+	cpuid(HV_CPUID_TIMING, 0, &a, &b, &c, &d);
+	ktap_diag("timing leaf: TSC %u kHz, APIC timer %u kHz", a, b);
+	ktap_result(EXPECT(a >= 1000) && EXPECT_EQ(b, a) && EXPECT_EQ(c, 0),
+		    "cpuid_timing_leaf_tsc_and_apic_khz");
 	cpuid(1, 0, &a, &b, &c, &d);
 	ktap_result(EXPECT(!(c & CPUID_1_ECX_VMX)), "cpuid_hides_vmx");
 }
@@ -148,7 +152,7 @@ static void test_mmio_nothing_there(void)
 
 int main(void)
 {
-	ktap_plan(13);
+	ktap_plan(14);
 	test_cpuid();
 	test_msrs();
 	test_tsc_write();
