@@ -74,7 +74,7 @@ DEPS_PKGS	:= nasm grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools \
 # kludge image. Their own flags: they are not the kernel.
 GUEST_NAMES	:= hello smp cpuid_msr_io hostile roundtrip mmu_faults mmu_seed000 mmu_huge \
 		   pc_legacy apic nested_vmx_insn nested_vmx_entry nested_vmx_l2 \
-		   nested_ept nested_unsync async_pf
+		   nested_ept nested_unsync async_pf apf_tasks
 GUEST_CFLAGS	:= -std=gnu11 -m64 -O2 -g -ffreestanding -nostdlib -fno-pic \
 		   -fno-pie -mno-red-zone -mgeneral-regs-only \
 		   -fno-stack-protector -fno-asynchronous-unwind-tables \

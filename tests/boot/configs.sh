@@ -35,6 +35,12 @@ guest_set=(
 	--module $g/async_pf.elf "name=async_pf mem=4M test_hooks=1 swap_latency_us=2000 swap_jitter_us=1000"
 	--module $g/async_pf.elf "name=async_pf_race mem=4M test_hooks=1 apf_race=1 -- mode=race"
 	--module $g/async_pf.elf "name=async_pf_off mem=4M test_hooks=1 apf=0 -- mode=off"
+	# The same in a guest with tasks (seed 003's wait_schedule and
+	# wait_halt): compute tasks run while faulters wait; disabling with
+	# waiters asleep, never ACKing, dying with faults in flight; and the
+	# wake-before-wait race between tasks.
+	--module $g/apf_tasks.elf "name=apf_tasks mem=8M test_hooks=1 swap_latency_us=2000 swap_jitter_us=1000"
+	--module $g/apf_tasks.elf "name=apf_tasks_race mem=8M test_hooks=1 apf_race=2 -- mode=race"
 )
 boot_configs() {
 	boot qemu-1cpu --emu qemu --cpus 1 --mem 256 \

@@ -15,15 +15,19 @@ static inline u64 mmu_stat(unsigned int idx)
 {
 	static struct {
 		struct hv_mmu_stats h;
-		u64 c[32];
+		u64 c[64];
 	} buf;
+	/* One buffer: a task kernel's tick must not switch in between. */
+	u64 flags = local_irq_save();
 	long n = hc_mmu_stats(&buf, sizeof(buf));
+	u64 v = n > (long)idx ? buf.h.counters[idx] : ~0ULL;
 
+	local_irq_restore(flags);
 	if (n <= (long)idx) {
 		ktap_diag("HC_MMU_STATS returned %ld", n);
 		return ~0ULL;
 	}
-	return buf.h.counters[idx];
+	return v;
 }
 
 /* Phases: vCPU 0 opens one; every other vCPU runs it and reports done. */

@@ -171,15 +171,18 @@ int printf(const char *fmt, ...)
 	char buf[LINE_MAX];
 	va_list ap;
 	int n;
+	u64 flags;
 
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (n >= (int)sizeof(buf))
 		n = sizeof(buf) - 1;
+	flags = local_irq_save();
 	guest_lock(&console_lock);
 	hc_console_write(buf, n);
 	guest_unlock(&console_lock);
+	local_irq_restore(flags);
 	return n;
 }
 

@@ -127,6 +127,23 @@ static inline void sti(void) { asm volatile("sti" ::: "memory"); }
 static inline void cli(void) { asm volatile("cli" ::: "memory"); }
 /* STI's shadow covers HLT: an interrupt cannot slip in between. */
 static inline void safe_halt(void) { asm volatile("sti; hlt" ::: "memory"); }
+/* RFLAGS.IF save/restore around state an interrupt handler also changes
+ * (the console lock: a task kernel's tick must not switch away from a
+ * holder, task.h). */
+static inline u64 local_irq_save(void)
+{
+	u64 flags;
+
+	asm volatile("pushfq; popq %0; cli" : "=r"(flags) :: "memory");
+	return flags;
+}
+
+static inline void local_irq_restore(u64 flags)
+{
+	if (flags & (1ULL << 9))
+		sti();
+}
+
 /* Number of exceptions or interrupts with @vector this guest took. */
 unsigned int exception_count(unsigned int vector);
 
