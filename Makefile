@@ -10,8 +10,9 @@
 #   make test       tests/run_tests.sh (boot harness)
 #   make stress     make -C tests/host stress
 #   make bench      make -C tests/host bench
-#   make bench-guests  VMCALL/CPUID round trips and the virtual LAPIC's
-#                   costs (tests/guests/bench_apic.sh) measured by guests in Bochs
+#   make bench-guests  VMCALL/CPUID round trips, the virtual LAPIC's
+#                   costs (tests/guests/bench_apic.sh), nested VMX and
+#                   async page faults (bench_apf.sh) measured by guests in Bochs
 #   make bench-mmu  TDP MMU fault-in and seed 000 zap figures in Bochs
 #                   (make bench runs it too)
 #   make iso ISO=build/x.iso CMDLINE="..." MODULES="path:cmdline ..."
@@ -203,6 +204,7 @@ bench-guests: all
 	tests/guests/bench_roundtrip.sh
 	tests/guests/bench_apic.sh
 	tests/guests/bench_nested.sh
+	tests/guests/bench_apf.sh
 
 # Nested under QEMU/KVM (needs /dev/kvm, Intel VMX, kvm_intel nested=1).
 run-kvm: all

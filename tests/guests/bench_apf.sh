@@ -37,11 +37,11 @@ run() {	# run NAME APF
 }
 field() {	# field LOG KEY: the number after KEY= on the apf_progress line
 	grep -a -o 'apf_progress: .*' "build/test-logs/$1.log" | head -1 |
-		sed -n "s/.* $2=\([0-9]*\).*/\1/p"
+		tr -d '\r' | sed -n "s/.* $2=\([0-9]*\).*/\1/p"
 }
 prof() {	# prof LOG SED-EXPR: from the host's async PF profile line
 	grep -a -o 'async PF profile: .*' "build/test-logs/$1.log" | head -1 |
-		sed -n "$2"
+		tr -d '\r' | sed -n "$2"
 }
 
 run bench-apf-on 1
@@ -67,6 +67,6 @@ printf '%-52s %12s\n' "exit -> 'not present' entry (ticks = instr)" "$np"
 printf '%-52s %12s\n' "page-in done -> 'page ready' entry, avg (ticks)" "$rd"
 printf '%-52s %12s\n' "  the same in guest ms (avg / max)" "$(ms "$rd") / $(ms "$rd_max")"
 printf '%-52s %12s\n' "samples (not present / page ready)" "$np_n / $rd_n"
-printf '{"progress_on_permille": %s, "progress_off_permille": %s, "goal_progress_on_permille": 900, "faults_on": %s, "faults_off": %s, "exit_to_not_present_ticks": %s, "pagein_to_page_ready_ticks": %s, "pagein_to_page_ready_max_ticks": %s, "window_us": %s, "bochs_ips": %s, "swap_latency_us": 1000}\n' \
-	"$on_pm" "$off_pm" "$on_faults" "$off_faults" "$np" "$rd" "${rd_max:-null}" \
+printf '{"progress_on_permille": %s, "progress_off_permille": %s, "goal_progress_on_permille": 900, "faults_on": %s, "faults_off": %s, "exit_to_not_present_ticks": %s, "pagein_to_page_ready_ticks": %s, "pagein_to_page_ready_max_ticks": %s, "samples_not_present": %s, "samples_page_ready": %s, "window_us": %s, "bochs_ips": %s, "swap_latency_us": 1000}\n' \
+	"$on_pm" "$off_pm" "$on_faults" "$off_faults" "$np" "$rd" "${rd_max:-null}" "${np_n:-null}" "${rd_n:-null}" \
 	"$window" "$ips" > build/bench/apf.json
