@@ -297,6 +297,9 @@ static bool one_halt_touch(bool rcu)
 	sw0 = task_nr_switches;
 	c0 = sum(compute_spins);
 	sti_nop();
+	/* Two ticks go by with the compute tasks runnable: no switch. */
+	for (u64 t0 = READ_ONCE(task_ticks); READ_ONCE(task_ticks) < t0 + 2;)
+		cpu_relax();
 	bad = READ_ONCE(spare[0][0]) != pattern(7, 0, 0, 9);
 	cli();
 	/* Nothing ran: no switch, no compute progress, one halt wait. */
