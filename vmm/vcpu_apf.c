@@ -268,14 +268,15 @@ static void apf_wait_sync(struct vcpu *v, u64 gfn)
 int vcpu_apf_fault(struct vcpu *v, u64 gpa, u64 access)
 {
 	struct kvm_apf_cpu_state st;
-	u64 gfn = gpa >> PAGE_SHIFT;
+	u64 gfn = gpa >> PAGE_SHIFT, refused = v->apf.nr_refused;
 
 	apf_cpu_state(v, &st);
 	if (kvm_async_pf_try(&v->apf, gfn, access, &st)) {
 		v->apf_prof.np_pending = v->fault_profile;
 		return VCPU_RESUME;	/* "not present" is going in */
 	}
-	if (kvm_pv_async_pf_enabled(&v->apf) && !v->apf.owed_token)
+	/* The rules said no (not the race hook, which defers on purpose). */
+	if (kvm_pv_async_pf_enabled(&v->apf) && v->apf.nr_refused != refused)
 		mmu_stat_inc(&v->guest->vm, apf_refused);
 	apf_wait_sync(v, gfn);
 	if (READ_ONCE(v->guest->dead))

@@ -14,7 +14,8 @@
  * (apf_tasks.c has the schedule path). Modes (guest option mode=):
  *   (none)  the ABI, async faults, the IF=0 sync path, disabling;
  *   race    with the host's apf_race=1: every "page ready" comes before
- *           its "not present" - dummies are made and consumed, none left;
+ *           its "not present" - dummies are made and consumed, none left,
+ *           and the host counts none of it as a refusal;
  *   off     with apf=0: no CPUID bits, the MSRs #GP, faults on swap are
  *           slept through by the host.
  */
@@ -113,14 +114,15 @@ static void test_race(void)
 		    EXPECT_EQ(kvm_apf_stats.dummies_made,
 			      kvm_apf_stats.dummies_consumed) &&
 		    EXPECT_EQ(sleepers_left(), 0) &&
-		    EXPECT_EQ(kvm_apf_stats.dummy_pool_empty, 0),
+		    EXPECT_EQ(kvm_apf_stats.dummy_pool_empty, 0) &&
+		    EXPECT_EQ(mmu_stat(HV_MMU_STAT_apf_refused), 0),
 		    "wake_before_wait_dummies_made_and_consumed_none_left");
 	kvm_apf_disable();
 }
 
 static void test_abi(void)
 {
-	u64 area = (u64)(uintptr_t)&apf_data, val = 0;
+	u64 area = (u64)(uintptr_t)&apf_data, val = 0, refused;
 	u32 a, b, c, d;
 	unsigned int bad, np0;
 	long moved;
@@ -186,9 +188,11 @@ static void test_abi(void)
 	fill_and_swap();
 	hc_mmu_swap_out(gfn_of(buf), 1);
 	val = mmu_stat(HV_MMU_STAT_apf_sync_waits);
+	refused = mmu_stat(HV_MMU_STAT_apf_refused);
 	bad = READ_ONCE(buf[0][0]) != pattern(0, 0);
 	ktap_result(EXPECT_EQ(bad, 0) && EXPECT_EQ(kvm_apf_stats.not_present, np0) &&
-		    EXPECT(mmu_stat(HV_MMU_STAT_apf_sync_waits) > val),
+		    EXPECT(mmu_stat(HV_MMU_STAT_apf_sync_waits) > val) &&
+		    EXPECT_EQ(mmu_stat(HV_MMU_STAT_apf_refused), refused + 1),
 		    "interrupts_off_fault_slept_through_by_host");
 
 	/* A host page of the guest's that the guest never touched again. */

@@ -14,7 +14,8 @@
  *  - the shadow fault, EPT01 write protection, unprotect of tracked
  *    tables, unsync of leaf tables and the sync at INVEPT (remap, unmap,
  *    permissions taken away), L1 huge leaves, misconfigurations, two L2
- *    roots sharing tables, reclaim of a page L2 maps, exact accounting;
+ *    roots sharing tables, reclaim and swap of a page L2 maps, exact
+ *    accounting;
  *  - the seed 004 race: 4 vCPUs write different leaf tables under one
  *    parent at once, again and again; after each round the audit
  *    recounts unsync_children and every L2 mapping is checked after
@@ -351,6 +352,29 @@ static void test_shadow_faults(void)
 	tap_ok(ok && r == 0 && pfn == l1_pfn(s, DATA_GFN(2)),
 	       "host reclaim of an L1 page zaps L2's translations to it in every root (and its TLB): L2 then reaches the new page");
 
+	/*
+	 * Host swap of an L1 page that L2 maps: L2's translations go as
+	 * for reclaim, and L2's next fault brings the page in at once (no
+	 * async PF into L2: "not present" is L1's to take, never L2's).
+	 */
+	{
+		struct memslot *slot = gfn_to_memslot(&s->vm, DATA_GFN(2));
+		u64 *entry = &slot->pfns[DATA_GFN(2) - slot->base_gfn];
+		u64 ins = STAT(s, swap_ins);
+
+		l1_write(s, 0, DATA_GFN(2) << PAGE_SHIFT, 0x5a5a);
+		ok = tdp_mmu_swap_out_gfn(&s->vm, DATA_GFN(2)) == 0 &&
+		     (READ_ONCE(*entry) & MEMSLOT_PFN_SWAPPED) &&
+		     l2_unmapped(&mmu, l2_gpa(1, 0)) &&
+		     l2_unmapped(&mmu2, l2_gpa(1, 0));
+		r = l2_access(s, 0, &mmu, l2_gpa(1, 0), ACC_READ, &pfn, &ex);
+		tap_ok(ok && r == 0 && !(READ_ONCE(*entry) & MEMSLOT_PFN_SWAPPED) &&
+		       STAT(s, swap_ins) == ins + 1 &&
+		       pfn == l1_pfn(s, DATA_GFN(2)) &&
+		       *l1_page(s, DATA_GFN(2)) == 0x5a5a,
+		       "host swap of an L1 page zaps L2's translations; L2's next fault swaps it in at once, contents kept");
+	}
+
 	ok = STAT(s, mmu_bugs) == 0 && shadow_audit_unsync(&s->vm) == 0;
 	kvm_shadow_ept_unload(&s->vm, &mmu);
 	kvm_shadow_ept_unload(&s->vm, &mmu2);
@@ -621,7 +645,7 @@ static void test_race(void)
 int main(void)
 {
 	stress = getenv("HOST_STRESS") != NULL;
-	tap_plan(27);
+	tap_plan(28);
 	test_walker();
 	test_shadow_faults();
 	test_invept_vs_l2();
