@@ -336,6 +336,7 @@ static void test_pit_rates(void)
 
 static void test_priority_and_modes(void)
 {
+	u32 first8;
 	bool ok;
 	u8 v;
 
@@ -353,12 +354,25 @@ static void test_priority_and_modes(void)
 	outb(0xa1, 0xfe);
 	outb(0x21, 0xfa);		/* IRQ 0 and the cascade */
 	sti();
-	ok &= EXPECT(wait_count(&nr_order, 2, 100));
+	/*
+	 * IRQ 0 first (higher priority), then IRQ 8 - or IRQ 0 again before
+	 * it, when the PIT fires again while this vCPU waits for a CPU (a
+	 * loaded host): IRQ 0 still wins, as on a real PIC.
+	 */
+	first8 = 0;
+	for (u64 end = pit_now() + MS(2000); !first8 && pit_now() < end;)
+		for (u32 i = 0; i < READ_ONCE(nr_order) && i < 16; i++)
+			if (irq_order[i] == 8) {
+				first8 = i;
+				break;
+			}
 	cli();
 	cmos_write(0x0b, 0x02);
 	cmos_read(0x0c);
 	outb(0xa1, 0xff);
-	ok &= EXPECT_EQ(irq_order[0], 0) && EXPECT_EQ(irq_order[1], 8);
+	ok &= EXPECT_EQ(irq_order[0], 0) && EXPECT(first8 >= 1);
+	for (u32 i = 1; i < first8; i++)
+		ok &= EXPECT_EQ(irq_order[i], 0);
 	ktap_result(ok, "pic_priority_irq0_before_irq8_through_cascade");
 
 	/* Poll: with IF=0 the PIC answers a poll instead of an INTA. */
