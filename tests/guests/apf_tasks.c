@@ -7,8 +7,7 @@
  *
  *  - a faulter that takes "not present" sleeps on its token and the
  *    compute tasks run meanwhile (every such wait is checked to have let
- *    them progress); the guest-measured compute rate with faults going on
- *    is compared with the rate without (printed; the bench reads it);
+ *    one in);
  *  - a fault taken with preemption off or inside an RCU read-side section
  *    halts the vCPU instead, and nothing else runs until it is woken;
  *  - disabling async PF with waiters asleep: they are woken, retry, and
@@ -22,9 +21,9 @@
  * Modes (mode=): default (all of the above, in that order), race (with
  * the host's apf_race=N: "page ready" before "not present", dummies made
  * and consumed, none left), off (apf=0 on the host: every fault slept
- * through by the host, and the compute rate collapses), progress (only
- * the compute-rate measurement; the bench, with apf=0 and apf=1).
- * window_us= sets the measuring window (default 100000, guest time).
+ * through by the host), progress (the compute rate in a window of guest
+ * time without and with faults going on: the bench, with apf=0 and
+ * apf=1; window_us=, default 100000).
  */
 #include "tests/guests/lib/kvm_apf.h"
 #include "tests/guests/mmu_common.h"
@@ -191,6 +190,13 @@ static void faulter_fn(void *arg)
 	}
 	__atomic_fetch_sub(&nr_faulters, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_sub(&nr_alive, 1, __ATOMIC_RELAXED);
+}
+
+/* The three faulters, for a run without compute tasks. */
+static void start_faulters(void)
+{
+	for (unsigned int f = 0; f < NR_FAULTERS; f++)
+		task_create("faulter", faulter_fn, (void *)(uintptr_t)f);
 }
 
 static bool all_done(void)
@@ -374,9 +380,7 @@ static void test_disable_halfway(void)
 	for (unsigned int f = 0; f < NR_FAULTERS; f++)
 		rounds_left[f] = 3;
 	nr_alive = nr_faulters = NR_FAULTERS;
-	task_create("faulter0", faulter_fn, (void *)0);
-	task_create("faulter1", faulter_fn, (void *)1);
-	task_create("faulter2", faulter_fn, (void *)2);
+	start_faulters();
 	task_run_idle(disable_when_two_sleep);
 	sleepers = kvm_apf_sleepers();
 	ktap_result(EXPECT(disabled_at_2) && EXPECT_EQ(fs.bad, 0) &&
@@ -410,9 +414,7 @@ static void run_misbehaving(u64 bound_us, unsigned int rounds)
 	for (unsigned int f = 0; f < NR_FAULTERS; f++)
 		rounds_left[f] = rounds;
 	nr_alive = nr_faulters = NR_FAULTERS;
-	task_create("faulter0", faulter_fn, (void *)0);
-	task_create("faulter1", faulter_fn, (void *)1);
-	task_create("faulter2", faulter_fn, (void *)2);
+	start_faulters();
 	task_run_idle(done_or_rescue);
 }
 
@@ -518,9 +520,7 @@ static void test_die_in_flight(void)
 	for (unsigned int f = 0; f < NR_FAULTERS; f++)
 		rounds_left[f] = 1000;
 	nr_alive = nr_faulters = NR_FAULTERS;
-	task_create("faulter0", faulter_fn, (void *)0);
-	task_create("faulter1", faulter_fn, (void *)1);
-	task_create("faulter2", faulter_fn, (void *)2);
+	start_faulters();
 	task_run_idle(die_when_two_in_flight);
 }
 
